@@ -5,6 +5,7 @@
       "native/binding.cc",
       "native/net.cc",
       "native/gemm.cc",
+      "native/simd.cc",
       "native/threadpool.cc",
       "native/optim.cc",
       "native/loss.cc",
