@@ -1,0 +1,65 @@
+/**
+ * A user's folder in the PTB / WikiText layout: train.txt, valid.txt, test.txt (UTF-8).
+ *   word level: lines split on whitespace, `<eos>` at each line end; vocabulary = every
+ *               train word by descending count (ties by code point) plus `<unk>` last
+ *               unless train already has `<unk>` (PTB does: it is then kept as a word);
+ *               valid/test words not in train → `<unk>`.
+ *   char level: every code point (newline included, CRLF → LF); vocabulary = train
+ *               characters sorted by code point, then `<unk>` for unseen characters.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { fail } from '../errors.js';
+import { type Level, type LmDataset, type LoadOptions, capTokens, makeLm } from './dataset.js';
+import { IntBuilder, Interner, decodeIds, encodeText, forEachToken } from './text.js';
+import { Vocab } from './vocab.js';
+
+export const FOLDER_FILES = ['train.txt', 'valid.txt', 'test.txt'] as const;
+const LAYOUT_HINT = 'a data folder holds train.txt, valid.txt and test.txt (PTB / WikiText layout), UTF-8 text';
+
+function readText(file: string): string {
+  let st: fs.Stats;
+  try {
+    st = fs.statSync(file);
+  } catch {
+    fail('BAD_DATA', `data file ${file} is missing`, LAYOUT_HINT);
+  }
+  if (!st.isFile()) fail('BAD_DATA', `data file ${file} is not a file`, LAYOUT_HINT);
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    fail('BAD_DATA', `data file ${file} cannot be read (${(e as Error).message})`, 'check its permissions');
+  }
+}
+
+export function loadFolder(dir: string, opts: LoadOptions = {}): LmDataset {
+  const level: Level = opts.level ?? 'word';
+  if (level !== 'word' && level !== 'char') fail('BAD_FLAG', `level must be word or char (got ${JSON.stringify(level)})`, 'try --level word');
+  const root = path.resolve(dir);
+  if (!fs.existsSync(root)) fail('BAD_DATA', `data folder ${root} does not exist`, LAYOUT_HINT);
+  if (!fs.statSync(root).isDirectory()) fail('BAD_DATA', `data path ${root} is not a folder`, LAYOUT_HINT);
+  const [trainText, validText, testText] = FOLDER_FILES.map((f) => readText(path.join(root, f)));
+
+  // Train: provisional ids + counts in one pass, then the vocabulary, then remap.
+  const interner = new Interner();
+  const b = new IntBuilder(trainText.length >> (level === 'word' ? 2 : 0));
+  forEachToken(level, trainText, (t) => b.push(interner.add(t)));
+  if (b.length === 0) fail('BAD_DATA', `data file ${path.join(root, 'train.txt')} has no tokens`, LAYOUT_HINT);
+  const vocab = level === 'word'
+    ? Vocab.byFrequency(interner.countMap(), { withUnk: true })
+    : Vocab.sorted(interner.names, { withUnk: true });
+  const train = interner.remap(vocab, b.finish());
+
+  return makeLm({
+    name: dir,
+    level,
+    vocab,
+    train: capTokens(train, opts.limit),
+    valid: capTokens(encodeText(level, vocab, validText), opts.limit),
+    test: capTokens(encodeText(level, vocab, testText), opts.limit),
+    splitRule: 'the folder\'s train.txt / valid.txt / test.txt',
+    source: root,
+    encode: (text) => encodeText(level, vocab, text),
+    decode: (ids) => decodeIds(level, vocab, ids),
+  }, opts.limit);
+}
