@@ -95,3 +95,10 @@ export function validateSpec(s: ModelSpec): ModelSpec {
   if (!['orthogonal', 'same'].includes(s.recurrentInit)) bad('recurrentInit', 'must be orthogonal or same');
   return s;
 }
+
+/** Same model (key order ignored), e.g. a checkpoint's spec against a config's. */
+export function sameSpec(a: ModelSpec, b: ModelSpec): boolean {
+  const keys = new Set([...Object.keys(a), ...Object.keys(b)]) as Set<keyof ModelSpec>;
+  for (const k of keys) if (a[k] !== b[k]) return false;
+  return true;
+}

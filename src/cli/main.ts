@@ -1,0 +1,63 @@
+/**
+ * The `sparse-rnn` command: a thin shell over the library. Each command lives in
+ * its own file and is loaded on demand; every failure a user can cause comes back
+ * as a SparseRnnError and is printed as one line with a non-zero exit code.
+ */
+import { SparseRnnError } from '../errors.js';
+
+type Command = (argv: string[]) => Promise<number>;
+
+const COMMANDS: Record<string, { about: string; load: () => Promise<Command> }> = {
+  train: { about: 'train a model (optionally pruning it with a recipe)', load: async () => (await import('./train.js')).trainCommand },
+  prune: { about: 'prune a trained run with a recipe and fine-tune it', load: async () => (await import('./train.js')).pruneCommand },
+  schedule: { about: 'preview a pruning schedule step by step', load: async () => (await import('./schedule.js')).scheduleCommand },
+  inspect: { about: 'per-group sparsity, non-zeros, FLOPs and bytes of a run', load: async () => (await import('./inspect.js')).inspectCommand },
+  data: { about: 'list the data sets and their splits', load: async () => (await import('./data.js')).dataCommand },
+  bench: { about: 'measure training (and inference) speed', load: async () => (await import('./bench.js')).benchCommand },
+  export: { about: 'export a run as a sparse model file or a TF.js model', load: async () => (await import('./export.js')).exportCommand },
+};
+
+export const USAGE = `sparse-rnn — train, prune and compare recurrent networks
+
+usage: sparse-rnn <command> [flags]     (sparse-rnn <command> --help for its flags)
+
+commands:
+${Object.entries(COMMANDS).map(([k, c]) => `  ${k.padEnd(10)}${c.about}`).join('\n')}
+
+examples:
+  sparse-rnn train --data moby-dick --cell lstm --hidden 256 --epochs 1
+  sparse-rnn train --data mnist --cell lstm --hidden 128 --epochs 5 --recipe recipes/agp-both.yaml
+  sparse-rnn schedule --method agp --initial 0 --final 0.8 --begin 100 --end 1000 --frequency 100
+  sparse-rnn bench train --cell lstm --hidden 256 --vocab 100 --batch 32 --steps 100 --threads 1 --json
+`;
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(USAGE);
+    return name ? 0 : 1;
+  }
+  if (name === '--version') {
+    process.stdout.write('sparse-rnn 0.1.0\n');
+    return 0;
+  }
+  const cmd = COMMANDS[name];
+  if (!cmd) {
+    process.stderr.write(`error[BAD_FLAG]: unknown command ${JSON.stringify(name)} (hint: one of ${Object.keys(COMMANDS).join(', ')}; see sparse-rnn --help)\n`);
+    return 2;
+  }
+  try {
+    return await (await cmd.load())(rest);
+  } catch (e) {
+    if (e instanceof SparseRnnError) {
+      process.stderr.write(e.toLine() + '\n');
+      return e.code === 'INTERRUPTED' ? 130 : e.code === 'BAD_FLAG' ? 2 : 1;
+    }
+    if (e instanceof RangeError || e instanceof TypeError) {
+      // The native core validates its arguments and throws these; still one line.
+      process.stderr.write(`error[NATIVE]: ${e.message}\n`);
+      return 1;
+    }
+    throw e;
+  }
+}

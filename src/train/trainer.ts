@@ -1,0 +1,346 @@
+/**
+ * The whole flow of one training run, in one page:
+ *
+ *   dataset → batches → Net.run (forward + backward, one native call)
+ *           → Optimizer.step (skips masked weights) → Pruner.step (new masks, zeroed weights)
+ *           → per-epoch validation → LR schedule → metrics.jsonl + checkpoint
+ *           → test metrics → summary.json
+ *
+ * Resume is exact: the checkpoint holds params, mask, optimizer moments, the LR and
+ * pruner state, the carried LM hidden state and the position in the epoch; the
+ * batch order and dropout masks are pure functions of (seed, epoch, step).
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { fail, SparseRnnError } from '../errors.js';
+import { defaultSpec, sameSpec, STATE_VECTORS, type ModelSpec } from '../model/spec.js';
+import { buildLayout, nativeConfig, type Layout } from '../model/layout.js';
+import { initParams } from '../model/init.js';
+import { readCheckpoint, resolveCheckpoint, writeCheckpoint } from '../model/checkpoint.js';
+import { native, type NativeNet } from '../engine/native.js';
+import { loadDataset } from '../data/index.js';
+import type { Dataset } from '../data/dataset.js';
+import { Rng, mixSeed } from '../data/rng.js';
+import { Optimizer, validateOptim, DEFAULT_OPTIM, type OptimConfig } from './optim.js';
+import { initialLrState, nextLr, validateLr, type LrConfig, type LrState } from './lr.js';
+import { mainMetric, summarize, HIGHER_IS_BETTER, formatMetric, type EvalSums, type MetricName, type Metrics } from './metrics.js';
+import { batchesPerEpoch, makeBatch, type BatchBuffers } from './batches.js';
+import { Progress } from '../util/progress.js';
+import { writeFileAtomic, appendLine } from '../util/fs.js';
+import { createPruner, loadRecipe, type Pruner, type PruneEvent } from '../prune/index.js';
+
+export interface DataConfig {
+  /** Built-in name (brown, moby-dick, mnist, synthetic-…) or a folder with train/valid/test.txt. */
+  name: string;
+  level?: 'word' | 'char';
+  limit?: number;
+}
+
+export interface TrainConfig {
+  data: DataConfig;
+  /** Model options; sizes that come from the data (vocabulary, classes, input width) are filled in. */
+  model: Partial<ModelSpec>;
+  batch: number;
+  /** Time steps per batch for language models (truncated BPTT length). */
+  bptt: number;
+  epochs: number;
+  /** Stop after this many optimizer steps in total (0 = no cap). */
+  maxSteps: number;
+  optimizer: OptimConfig;
+  lrSchedule: LrConfig;
+  seed: number;
+  threads: number;
+  /** Pruning recipe (file path or inline YAML); none = dense training. */
+  recipe?: string;
+  /** Validation batches cap per evaluation (0 = the whole split). */
+  evalBatches: number;
+  /** Checkpoint every N optimizer steps as well as at every epoch end (0 = epoch ends only). */
+  checkpointEvery: number;
+}
+
+export const DEFAULT_TRAIN: TrainConfig = {
+  data: { name: 'moby-dick' },
+  model: { cell: 'lstm', hidden: 256, layers: 1 },
+  batch: 32,
+  bptt: 100,
+  epochs: 1,
+  maxSteps: 0,
+  optimizer: { ...DEFAULT_OPTIM, kind: 'adam', lr: 2e-3, clip: 1 },
+  lrSchedule: { kind: 'constant' },
+  seed: 1,
+  threads: 1,
+  evalBatches: 0,
+  checkpointEvery: 0,
+};
+
+export interface EpochRow {
+  epoch: number;
+  step: number;
+  lr: number;
+  train: Metrics;
+  valid: Metrics;
+  seconds: number;
+  tokensPerSec: number;
+  /** Fraction of prunable weights masked at the end of the epoch. */
+  sparsity?: number;
+}
+
+export interface TrainResult {
+  runDir: string;
+  spec: ModelSpec;
+  metric: MetricName;
+  epochs: EpochRow[];
+  valid: Metrics;
+  test: Metrics;
+  steps: number;
+  seconds: number;
+}
+
+export interface TrainOptions {
+  /** Run folder (config.json, metrics.jsonl, prune.jsonl, ckpt/, summary.json). */
+  out: string;
+  /** Continue the run in `out` from its last checkpoint. */
+  resume?: boolean;
+  /** Start from this run's / checkpoint's weights (and mask) instead of an initialiser: `prune --from`. */
+  from?: string;
+  progress?: boolean;
+  /** Aborting stops after the current step, checkpoints, and throws INTERRUPTED. */
+  signal?: AbortSignal;
+  /** Called with each finished epoch's row (the CLI prints the table from it). */
+  onEpoch?: (row: EpochRow, metric: MetricName) => void;
+  onPrune?: (e: PruneEvent) => void;
+  /** A dataset already loaded (tests, studies); otherwise loaded from cfg.data. */
+  dataset?: Dataset;
+}
+
+/** The model spec a config implies for a data set. */
+export function specFor(cfg: TrainConfig, ds: Dataset): ModelSpec {
+  const m = cfg.model;
+  if (ds.kind === 'lm') {
+    return defaultSpec({ ...m, inputKind: 'tokens', inputSize: ds.vocab.size, outputSize: ds.vocab.size, task: 'lm' });
+  }
+  return defaultSpec({ ...m, inputKind: 'vectors', inputSize: ds.inputDim, embedDim: 0, outputSize: ds.classes, task: 'classify', tied: false });
+}
+
+export function validateTrainConfig(c: TrainConfig): TrainConfig {
+  const bad = (f: string, rule: string, hint?: string): never => fail('BAD_CONFIG', `${f} ${rule}`, hint);
+  const int = (v: number, min: number) => Number.isInteger(v) && v >= min;
+  if (!c.data || typeof c.data.name !== 'string' || !c.data.name) bad('data', 'must name a data set', 'see `sparse-rnn data`');
+  if (!int(c.batch, 1)) bad('batch', `must be an integer >= 1 (got ${c.batch})`);
+  if (!int(c.bptt, 1)) bad('bptt', `must be an integer >= 1 (got ${c.bptt})`);
+  if (!int(c.epochs, 1)) bad('epochs', `must be an integer >= 1 (got ${c.epochs})`);
+  if (!int(c.maxSteps, 0)) bad('maxSteps', `must be an integer >= 0 (got ${c.maxSteps})`);
+  if (!int(c.seed, 0)) bad('seed', `must be an integer >= 0 (got ${c.seed})`);
+  if (!int(c.threads, 1) || c.threads > 64) bad('threads', `must be an integer from 1 to 64 (got ${c.threads})`);
+  if (!int(c.evalBatches, 0)) bad('evalBatches', `must be an integer >= 0 (got ${c.evalBatches})`);
+  if (!int(c.checkpointEvery, 0)) bad('checkpointEvery', `must be an integer >= 0 (got ${c.checkpointEvery})`);
+  validateOptim(c.optimizer);
+  validateLr(c.lrSchedule);
+  return c;
+}
+
+/** Everything a run needs in memory: the model, its buffers and the native net. */
+export interface Session {
+  spec: ModelSpec;
+  layout: Layout;
+  params: Float32Array;
+  grads: Float32Array;
+  net: NativeNet;
+}
+
+export function createSession(spec: ModelSpec, params?: Float32Array): Session {
+  const layout = buildLayout(spec);
+  const p = params ?? new Float32Array(layout.total);
+  if (p.length !== layout.total) fail('BAD_FILE', `parameters have ${p.length} values, the model needs ${layout.total}`);
+  const grads = new Float32Array(layout.total);
+  const net = new (native().Net)(nativeConfig(spec, layout), p, grads);
+  return { spec, layout, params: p, grads, net };
+}
+
+/** Loss sums over a split (no dropout, no gradients); LM state carried across batches. */
+export function evaluate(s: Session, ds: Dataset, split: 'train' | 'valid' | 'test', batch: number, bptt: number, maxBatches = 0): EvalSums {
+  const sums: EvalSums = { loss: 0, count: 0, correct: 0 };
+  const n = batchesPerEpoch(ds, split, batch, bptt, false);
+  const total = maxBatches > 0 ? Math.min(n, maxBatches) : n;
+  const state = ds.kind === 'lm' ? new Float32Array(s.spec.layers * STATE_VECTORS[s.spec.cell] * batch * s.spec.hidden) : null;
+  const buf: BatchBuffers = {};
+  for (let i = 0; i < total; i++) {
+    const b = makeBatch(ds, split, batch, bptt, i, null, buf);
+    const r = s.net.run({ x: b.x, y: b.y, batch: b.batch, steps: b.steps, state, backward: false, dropoutSeed: 0 });
+    sums.loss += r.loss;
+    sums.count += r.count;
+    sums.correct += r.correct;
+  }
+  return sums;
+}
+
+function fraction(mask: Uint8Array | null, layout: Layout): number | undefined {
+  if (!mask) return undefined;
+  let n = 0;
+  let z = 0;
+  for (const seg of layout.segments) {
+    if (seg.kind === 'bias') continue;
+    n += seg.size;
+    for (let i = seg.offset; i < seg.offset + seg.size; i++) z += mask[i] === 0 ? 1 : 0;
+  }
+  return n ? z / n : 0;
+}
+
+export async function train(cfgIn: TrainConfig, o: TrainOptions): Promise<TrainResult> {
+  const cfg = validateTrainConfig(cfgIn);
+  const runDir = o.out;
+  const ckptDir = path.join(runDir, 'ckpt');
+  const last = path.join(ckptDir, 'last.srnn');
+  if (o.resume) {
+    if (!fs.existsSync(last)) fail('BAD_FILE', `cannot resume: ${last} does not exist`, 'start the run without --resume');
+  } else if (fs.existsSync(last)) {
+    fail('BAD_FLAG', `run folder ${runDir} already holds a run`, 'pass --resume to continue it, or choose another --out');
+  }
+  const ds = o.dataset ?? loadDataset(cfg.data.name, { level: cfg.data.level, limit: cfg.data.limit });
+  const spec = specFor(cfg, ds);
+  native().setThreads(cfg.threads);
+  const metric = mainMetric(ds.kind, ds.kind === 'lm' ? ds.level : undefined);
+
+  let start = { step: 0, epoch: 1, batchInEpoch: 0 };
+  let lrState: LrState = initialLrState(cfg.optimizer.lr);
+  let history: EpochRow[] = [];
+  let best = HIGHER_IS_BETTER[metric] ? -Infinity : Infinity;
+  let session: Session;
+  let mask: Uint8Array | null = null;
+  const optimizer = (total: number) => new Optimizer(cfg.optimizer, total);
+  let opt: Optimizer;
+  let carried: Float32Array | null = null;
+  let prunerState: unknown;
+
+  if (o.resume) {
+    const ck = readCheckpoint(last);
+    if (!sameSpec(ck.spec, spec)) {
+      fail('BAD_FILE', `${last} was written for a different model than this config describes`, 'resume with the run\'s own config.json (sparse-rnn train --config RUN/config.json --resume)');
+    }
+    session = createSession(spec, ck.params);
+    mask = ck.mask;
+    opt = optimizer(session.layout.total);
+    if (ck.extra['opt.m']) opt.m.set(ck.extra['opt.m']);
+    if (ck.extra['opt.v'] && opt.v.length) opt.v.set(ck.extra['opt.v']);
+    const t = ck.train ?? {};
+    opt.t = (t.optT as number) ?? 0;
+    lrState = (t.lr as LrState) ?? lrState;
+    history = (t.history as EpochRow[]) ?? [];
+    best = (t.best as number) ?? best;
+    prunerState = t.pruner;
+    carried = ck.extra.state ?? null;
+    start = { step: ck.step, epoch: ck.epoch, batchInEpoch: ck.batchInEpoch };
+  } else {
+    let init: Float32Array | undefined;
+    if (o.from) {
+      const ck = readCheckpoint(resolveCheckpoint(o.from));
+      if (!sameSpec(ck.spec, spec)) {
+        fail('BAD_CONFIG', `the model in ${o.from} differs from the one this config describes`, 'use the same data and model flags as the run you prune');
+      }
+      init = ck.params;
+      mask = ck.mask;
+    }
+    session = createSession(spec, init);
+    if (!init) initParams(spec, session.layout, session.params, (() => { const r = new Rng(mixSeed(cfg.seed, 0x1417)); return () => r.float(); })());
+    opt = optimizer(session.layout.total);
+    fs.mkdirSync(ckptDir, { recursive: true });
+    writeFileAtomic(path.join(runDir, 'config.json'), JSON.stringify({ ...cfg, resolvedModel: spec }, null, 2) + '\n');
+    for (const f of ['metrics.jsonl', 'prune.jsonl']) fs.rmSync(path.join(runDir, f), { force: true });
+  }
+
+  const { layout, params, grads, net } = session;
+  const nb = batchesPerEpoch(ds, 'train', cfg.batch, cfg.bptt, true);
+  if (nb < 1) fail('BAD_DATA', `the training split of ${ds.name} is too small for one batch of ${cfg.batch}×${cfg.bptt}`, 'lower --batch or --bptt, or raise --limit');
+  let pruner: Pruner | null = null;
+  if (cfg.recipe) {
+    pruner = createPruner(loadRecipe(cfg.recipe), spec, layout, { stepsPerEpoch: nb });
+    if (prunerState !== undefined) pruner.restore(prunerState);
+    if (!mask) mask = new Uint8Array(layout.total).fill(1);
+  }
+  const totalSteps = Math.min(cfg.epochs * nb, cfg.maxSteps > 0 ? cfg.maxSteps : Infinity);
+  const stateLen = spec.layers * STATE_VECTORS[spec.cell] * cfg.batch * spec.hidden;
+  const state = ds.kind === 'lm' ? new Float32Array(stateLen) : null;
+  if (state && carried && carried.length === stateLen) state.set(carried);
+
+  const save = (file: string, pos: { step: number; epoch: number; batchInEpoch: number }) => {
+    const extra: Record<string, Float32Array> = { 'opt.m': opt.m };
+    if (opt.v.length) extra['opt.v'] = opt.v;
+    if (state) extra.state = state;
+    writeCheckpoint(file, {
+      spec, params, mask, extra, ...pos,
+      train: { optT: opt.t, lr: lrState, history, best, pruner: pruner?.state(), metric, config: cfg },
+    });
+  };
+
+  const progress = new Progress({ total: totalSteps, rateUnit: ds.kind === 'lm' ? 'tok/s' : 'seq/s', enabled: o.progress ?? false });
+  const t0 = performance.now();
+  let step = start.step;
+  const buf: BatchBuffers = {};
+  let stop = step >= totalSteps;
+  for (let epoch = start.epoch; epoch <= cfg.epochs && !stop; epoch++) {
+    const e0 = performance.now();
+    const sums: EvalSums = { loss: 0, count: 0, correct: 0 };
+    let units = 0;
+    const first = epoch === start.epoch ? start.batchInEpoch : 0;
+    if (first === 0 && state) state.fill(0);
+    const order = ds.kind === 'classify' ? new Rng(mixSeed(cfg.seed, epoch)).permutation(ds.train.count) : null;
+    for (let i = first; i < nb; i++) {
+      const b = makeBatch(ds, 'train', cfg.batch, cfg.bptt, i, order, buf);
+      const r = net.run({ x: b.x, y: b.y, batch: b.batch, steps: b.steps, state, backward: true, dropoutSeed: mixSeed(cfg.seed, 0xd0, step) });
+      if (!Number.isFinite(r.loss)) {
+        progress.done();
+        fail('DIVERGED', `the loss became ${r.loss} at step ${step + 1} (epoch ${epoch})`, `lower the learning rate (now ${lrState.lr}) or clip gradients (--clip); the last good checkpoint is ${last}`);
+      }
+      opt.step(params, grads, mask, lrState.lr);
+      step++;
+      if (pruner && mask) {
+        const ev = pruner.step(step, params, mask);
+        if (ev) {
+          appendLine(path.join(runDir, 'prune.jsonl'), JSON.stringify(ev));
+          o.onPrune?.(ev);
+        }
+      }
+      sums.loss += r.loss;
+      sums.count += r.count;
+      sums.correct += r.correct;
+      const u = ds.kind === 'lm' ? b.batch * b.steps : b.batch;
+      units += u;
+      progress.update(step, u, `epoch ${epoch}/${cfg.epochs} | loss ${(r.loss / Math.max(r.count, 1)).toFixed(3)} | lr ${lrState.lr.toPrecision(3)}`);
+      const atEnd = step >= totalSteps;
+      if (o.signal?.aborted) {
+        save(last, i + 1 < nb ? { step, epoch, batchInEpoch: i + 1 } : { step, epoch: epoch + 1, batchInEpoch: 0 });
+        progress.done();
+        throw new SparseRnnError('INTERRUPTED', `stopped at step ${step}; checkpoint saved to ${last}`, `continue with: sparse-rnn train --config ${path.join(runDir, 'config.json')} --out ${runDir} --resume`);
+      }
+      if (cfg.checkpointEvery > 0 && step % cfg.checkpointEvery === 0 && i + 1 < nb && !atEnd) save(last, { step, epoch, batchInEpoch: i + 1 });
+      if (atEnd) { stop = true; break; }
+    }
+    progress.done();
+    const seconds = (performance.now() - e0) / 1000;
+    const valid = summarize(evaluate(session, ds, 'valid', cfg.batch, cfg.bptt, cfg.evalBatches), metric);
+    const row: EpochRow = {
+      epoch, step, lr: lrState.lr, train: summarize(sums, metric), valid, seconds,
+      tokensPerSec: units / Math.max(seconds, 1e-9),
+      ...(mask ? { sparsity: fraction(mask, layout) } : {}),
+    };
+    history.push(row);
+    appendLine(path.join(runDir, 'metrics.jsonl'), JSON.stringify(row));
+    o.onEpoch?.(row, metric);
+    lrState = nextLr(cfg.lrSchedule, lrState, epoch, valid.loss);
+    const v = valid[metric] as number;
+    const improved = HIGHER_IS_BETTER[metric] ? v > best : v < best;
+    const pos = { step, epoch: epoch + 1, batchInEpoch: 0 };
+    save(last, pos);
+    if (improved) {
+      best = v;
+      fs.copyFileSync(last, path.join(ckptDir, 'best.srnn.tmp'));
+      fs.renameSync(path.join(ckptDir, 'best.srnn.tmp'), path.join(ckptDir, 'best.srnn'));
+    }
+  }
+
+  const test = summarize(evaluate(session, ds, 'test', cfg.batch, cfg.bptt, 0), metric);
+  const valid = history.length ? history[history.length - 1].valid : summarize(evaluate(session, ds, 'valid', cfg.batch, cfg.bptt, cfg.evalBatches), metric);
+  const result: TrainResult = { runDir, spec, metric, epochs: history, valid, test, steps: step, seconds: (performance.now() - t0) / 1000 };
+  writeFileAtomic(path.join(runDir, 'summary.json'), JSON.stringify({ ...result, sparsity: fraction(mask, layout), formatted: { valid: formatMetric(metric, valid[metric]), test: formatMetric(metric, test[metric]) } }, null, 2) + '\n');
+  return result;
+}
