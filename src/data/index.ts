@@ -6,3 +6,8 @@ export { loadDataset, describeDataset, builtinNames, isBuiltin } from './registr
 export { loadFolder, FOLDER_FILES } from './folder.js';
 export { parseIdx, parseIdxHeader, readIdxHeader, readIdxItems, type IdxHeader } from './idx.js';
 export { encodeText, decodeIds } from './text.js';
+export { lmBatcher, classifyBatcher, type LmBatcher, type LmBatcherArgs, type LmBatch, type ClassifyBatcher, type ClassifyBatcherArgs, type ClassifyBatch } from './batch.js';
+export { loadBrown, BROWN_VOCAB } from './brown.js';
+export { loadMobyDick } from './mobydick.js';
+export { loadMnist, describeMnist } from './mnist.js';
+export { loadSyntheticLm, loadSyntheticCopy, loadSyntheticClassify } from './synthetic.js';
