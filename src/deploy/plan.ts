@@ -1,0 +1,157 @@
+/**
+ * The inference plan: a loaded SparseModel rearranged for batch-1 "gather" products,
+ * y[r] = Σ_k values[k] · z[colIdx[k]], one output row per gate unit. Built once in
+ * TypeScript and shared by both runtimes (the TS loops read it directly; the native
+ * addon copies it), so the two can only differ in arithmetic, never in structure.
+ *
+ * Shape legend: D layer input width (E, inputSize, or H), H hidden, G gates, O head.
+ *
+ * Per layer:
+ *   main  [G·H, D + H]  rows = gate units in TF.js gate order (LSTM i f c o, GRU z r h,
+ *                       RNN h); columns = the concatenated input z = [x; h_{t-1}].
+ *                       GRU: the h-gate rows hold the x columns only (its recurrent
+ *                       part multiplies r ⊙ h, so it cannot join this product).
+ *   rec   [H, H]        GRU only: the h-gate's recurrent kernel Uh, over r ⊙ h_{t-1}.
+ *   bias  [G·H]
+ * Head: [O, H] (head transposed; or the embedding itself when tied) and bias [O].
+ * Exact zeros are dropped (0 · z adds nothing to a finite sum).
+ */
+import { GATES, type ModelSpec } from '../model/spec.js';
+import type { SparseModel, WeightGroup } from './format.js';
+
+export interface GatherCsr {
+  rows: number;
+  cols: number;
+  rowPtr: Uint32Array;
+  /** Uint16Array when cols ≤ 65536, else Uint32Array. */
+  colIdx: Uint16Array | Uint32Array;
+  values: Float32Array;
+}
+
+export interface LayerPlan {
+  inDim: number;
+  main: GatherCsr;
+  rec: GatherCsr | null;
+  bias: Float32Array;
+}
+
+export interface Plan {
+  spec: ModelSpec;
+  layers: LayerPlan[];
+  head: GatherCsr;
+  headBias: Float32Array;
+  /** Token input: the embedding as stored (row t = the vector of token t). */
+  embedding: WeightGroup | null;
+}
+
+/**
+ * Collects sources (a group, a column offset, a row map) and builds the CSR in two
+ * passes over typed arrays (count, then fill), so a dense H1024 layer (8M entries)
+ * costs no per-entry objects. Sources are added in increasing column offset and each
+ * is walked in increasing source row, so columns come out sorted within every row.
+ */
+class Builder {
+  private readonly sources: ((f: (row: number, col: number, v: number) => void) => void)[] = [];
+  constructor(readonly rows: number, readonly cols: number) {}
+  /** Adds group g ([in, out] natural orientation) transposed: entry (i, j) → row rowOf(j), col colOff + i. */
+  addTransposed(g: WeightGroup, colOff: number, rowOf: (j: number) => number): void {
+    this.sources.push((f) => forEachEntry(g, (i, j, v) => {
+      const r = rowOf(j);
+      if (r >= 0) f(r, colOff + i, v);
+    }));
+  }
+  /** Adds group g as is: entry (r, c) → row r, col c. */
+  addDirect(g: WeightGroup): void {
+    this.sources.push((f) => forEachEntry(g, f));
+  }
+  build(): GatherCsr {
+    const rowPtr = new Uint32Array(this.rows + 1);
+    const each = (f: (row: number, col: number, v: number) => void) => {
+      for (const s of this.sources) s((r, c, v) => { if (v !== 0) f(r, c, v); });
+    };
+    each((r) => rowPtr[r + 1]++);
+    for (let r = 0; r < this.rows; r++) rowPtr[r + 1] += rowPtr[r];
+    const nnz = rowPtr[this.rows];
+    const colIdx = this.cols <= 0x10000 ? new Uint16Array(nnz) : new Uint32Array(nnz);
+    const values = new Float32Array(nnz);
+    const fill = rowPtr.slice(0, this.rows);
+    each((r, c, v) => {
+      const k = fill[r]++;
+      colIdx[k] = c;
+      values[k] = v;
+    });
+    return { rows: this.rows, cols: this.cols, rowPtr, colIdx, values };
+  }
+}
+
+function forEachEntry(g: WeightGroup, f: (row: number, col: number, v: number) => void): void {
+  if (g.kind === 'dense') {
+    for (let r = 0, k = 0; r < g.rows; r++) for (let c = 0; c < g.cols; c++, k++) f(r, c, g.values[k]);
+  } else {
+    for (let r = 0; r < g.rows; r++) for (let k = g.rowPtr[r]; k < g.rowPtr[r + 1]; k++) f(r, g.colIdx[k], g.values[k]);
+  }
+}
+
+/** Dense copy of a vector group (biases). */
+function vec(g: WeightGroup): Float32Array {
+  if (g.kind === 'dense') return g.values.slice();
+  const out = new Float32Array(g.rows * g.cols);
+  forEachEntry(g, (r, c, v) => (out[r * g.cols + c] = v));
+  return out;
+}
+
+export function buildPlan(model: SparseModel): Plan {
+  const { spec, groups } = model;
+  const G = GATES[spec.cell];
+  const H = spec.hidden;
+  const layers: LayerPlan[] = [];
+  for (let l = 0; l < spec.layers; l++) {
+    const ih = groups.get(`rnn.${l}.ih`)!;
+    const hh = groups.get(`rnn.${l}.hh`)!;
+    const inDim = ih.rows;
+    const main = new Builder(G * H, inDim + H);
+    main.addTransposed(ih, 0, (j) => j);
+    let rec: GatherCsr | null = null;
+    if (spec.cell === 'gru') {
+      main.addTransposed(hh, inDim, (j) => (j < 2 * H ? j : -1));
+      const b = new Builder(H, H);
+      b.addTransposed(hh, 0, (j) => (j >= 2 * H ? j - 2 * H : -1));
+      rec = b.build();
+    } else {
+      main.addTransposed(hh, inDim, (j) => j);
+    }
+    layers.push({ inDim, main: main.build(), rec, bias: vec(groups.get(`rnn.${l}.bias`)!) });
+  }
+  let head: GatherCsr;
+  if (spec.tied) {
+    // logits = h · embeddingᵀ: the embedding's rows are already the output rows.
+    const emb = groups.get('embedding')!;
+    const b = new Builder(emb.rows, emb.cols);
+    b.addDirect(emb);
+    head = b.build();
+  } else {
+    const hd = groups.get('head')!;
+    const b = new Builder(hd.cols, hd.rows);
+    b.addTransposed(hd, 0, (j) => j);
+    head = b.build();
+  }
+  return {
+    spec, layers, head, headBias: vec(groups.get('head.bias')!),
+    embedding: spec.inputKind === 'tokens' ? groups.get('embedding')! : null,
+  };
+}
+
+/** Writes row `t` of the embedding into out (dense, zeros where pruned). */
+export function embeddingRow(emb: WeightGroup, t: number, out: Float32Array): void {
+  if (emb.kind === 'dense') {
+    out.set(emb.values.subarray(t * emb.cols, (t + 1) * emb.cols));
+    return;
+  }
+  out.fill(0);
+  for (let k = emb.rowPtr[t]; k < emb.rowPtr[t + 1]; k++) out[emb.colIdx[k]] = emb.values[k];
+}
+
+/** Stored non-zeros the plan multiplies per step (layers and head). */
+export function planNnz(p: Plan): number {
+  return p.layers.reduce((a, l) => a + l.main.values.length + (l.rec?.values.length ?? 0), 0) + p.head.values.length;
+}
