@@ -58,6 +58,8 @@ const segView = (spec: ModelSpec, layout: Layout, params: Float32Array, name: st
   return tf.tensor(params.slice(s.offset, s.offset + s.size), s.shape, 'float32');
 };
 
+const ZEROS = 'zeros' as const;
+
 /**
  * tf.sequential: [Embedding] → recurrent × L → [Dense] (Dense omitted when tied).
  * The last recurrent layer returns sequences for lm, the last step for classify.
@@ -66,13 +68,17 @@ export function buildTfModel(spec: ModelSpec, layout: Layout, params: Float32Arr
   const model = tf.sequential();
   const named: Array<[tf.layers.Layer, string[]]> = [];
   if (spec.inputKind === 'tokens') {
-    const emb = tf.layers.embedding({ inputDim: spec.inputSize, outputDim: spec.embedDim, batchInputShape: [null, steps] });
+    const emb = tf.layers.embedding({
+      inputDim: spec.inputSize, outputDim: spec.embedDim, batchInputShape: [null, steps], embeddingsInitializer: ZEROS,
+    });
     model.add(emb);
     named.push([emb, ['embedding']]);
   }
   for (let l = 0; l < spec.layers; l++) {
     const common = {
       units: spec.hidden,
+      // Weights are overwritten below; TF.js's Orthogonal init (a QR) would cost seconds at H 64.
+      kernelInitializer: ZEROS, recurrentInitializer: ZEROS, biasInitializer: ZEROS,
       returnSequences: spec.task === 'lm' || l < spec.layers - 1,
       ...(l === 0 && spec.inputKind === 'vectors' ? { batchInputShape: [null, steps, spec.inputSize] } : {}),
     };
@@ -84,7 +90,7 @@ export function buildTfModel(spec: ModelSpec, layout: Layout, params: Float32Arr
     named.push([layer, [`rnn.${l}.ih`, `rnn.${l}.hh`, `rnn.${l}.bias`]]);
   }
   if (!spec.tied) {
-    const dense = tf.layers.dense({ units: spec.outputSize });
+    const dense = tf.layers.dense({ units: spec.outputSize, kernelInitializer: ZEROS });
     model.add(dense);
     named.push([dense, ['head', 'head.bias']]);
   }
