@@ -20,5 +20,18 @@
     "cflags_cc!": ["-fno-exceptions", "-std=gnu++17"],
     "cflags_cc": ["-std=c++17", "-O3", "-fno-math-errno", "-ffp-contract=fast", "-fexceptions", "-pthread"],
     "ldflags": ["-pthread"]
+  },
+  {
+    "target_name": "sparse_infer",
+    "sources": [
+      "native/infer/binding.cc",
+      "native/infer/kernels.cc",
+      "native/infer/model.cc"
+    ],
+    "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")", "native/infer"],
+    "defines": ["NAPI_VERSION=8", "NAPI_DISABLE_CPP_EXCEPTIONS"],
+    "cflags!": ["-fno-exceptions"],
+    "cflags_cc!": ["-fno-exceptions", "-std=gnu++17"],
+    "cflags_cc": ["-std=c++17", "-O3", "-fno-math-errno", "-fexceptions", "-Wno-maybe-uninitialized"]
   }]
 }

@@ -1,0 +1,280 @@
+// Kernels of kernels.h. Each fast kernel exists three times: AVX-512, AVX2 + FMA and
+// scalar, compiled from one source file with __attribute__((target)) so no -march
+// flag is needed; the level is picked once from cpuid and can be forced down.
+#include "kernels.h"
+#include <immintrin.h>
+#include <cmath>
+
+#define T_AVX2 __attribute__((target("avx2,fma")))
+#define T_AVX512 __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,avx2,fma")))
+
+namespace sinfer {
+
+// ---------------------------------------------------------------- ISA selection
+
+Isa isa_detected() {
+  static const Isa best = [] {
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+        __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq")) return Isa::AVX512;
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return Isa::AVX2;
+    return Isa::Scalar;
+  }();
+  return best;
+}
+
+static Isa g_isa = isa_detected();
+Isa isa_active() { return g_isa; }
+bool isa_set(Isa level) {
+  if ((int)level > (int)isa_detected()) return false;
+  g_isa = level;
+  return true;
+}
+const char* isa_name(Isa l) { return l == Isa::AVX512 ? "avx512" : l == Isa::AVX2 ? "avx2" : "scalar"; }
+
+// ---------------------------------------------------------------- gather (CSR rows)
+
+template <typename I>
+static void gather_scalar(float* y, const uint32_t* rp, const I* idx, const float* val,
+                          const float* z, const float* bias, int r0, int r1) {
+  for (int r = r0; r < r1; r++) {
+    uint32_t k = rp[r];
+    const uint32_t e = rp[r + 1];
+    float s0 = 0.f, s1 = 0.f, s2 = 0.f, s3 = 0.f;  // four chains hide the add latency
+    for (; k + 4 <= e; k += 4) {
+      s0 += val[k] * z[idx[k]];
+      s1 += val[k + 1] * z[idx[k + 1]];
+      s2 += val[k + 2] * z[idx[k + 2]];
+      s3 += val[k + 3] * z[idx[k + 3]];
+    }
+    for (; k < e; k++) s0 += val[k] * z[idx[k]];
+    y[r] = (bias ? bias[r] : 0.f) + ((s0 + s1) + (s2 + s3));
+  }
+}
+
+T_AVX2 static inline __m256i load_idx8(const uint16_t* p) { return _mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i*)p)); }
+T_AVX2 static inline __m256i load_idx8(const uint32_t* p) { return _mm256_loadu_si256((const __m256i*)p); }
+
+T_AVX2 static inline float hsum8(__m256 v) {
+  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+  s = _mm_add_ss(s, _mm_movehdup_ps(s));
+  return _mm_cvtss_f32(s);
+}
+
+template <typename I>
+T_AVX2 static void gather_avx2(float* y, const uint32_t* rp, const I* idx, const float* val,
+                               const float* z, const float* bias, int r0, int r1) {
+  for (int r = r0; r < r1; r++) {
+    uint32_t k = rp[r];
+    const uint32_t e = rp[r + 1];
+    __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps();
+    for (; k + 16 <= e; k += 16) {
+      a0 = _mm256_fmadd_ps(_mm256_loadu_ps(val + k), _mm256_i32gather_ps(z, load_idx8(idx + k), 4), a0);
+      a1 = _mm256_fmadd_ps(_mm256_loadu_ps(val + k + 8), _mm256_i32gather_ps(z, load_idx8(idx + k + 8), 4), a1);
+    }
+    if (k + 8 <= e) {
+      a0 = _mm256_fmadd_ps(_mm256_loadu_ps(val + k), _mm256_i32gather_ps(z, load_idx8(idx + k), 4), a0);
+      k += 8;
+    }
+    float s = hsum8(_mm256_add_ps(a0, a1));
+    for (; k < e; k++) s += val[k] * z[idx[k]];
+    y[r] = (bias ? bias[r] : 0.f) + s;
+  }
+}
+
+T_AVX512 static inline __m512i load_idx16(const uint16_t* p) { return _mm512_cvtepu16_epi32(_mm256_loadu_si256((const __m256i*)p)); }
+T_AVX512 static inline __m512i load_idx16(const uint32_t* p) { return _mm512_loadu_si512(p); }
+T_AVX512 static inline __m512i load_idx16_mask(const uint16_t* p, __mmask16 m) { return _mm512_cvtepu16_epi32(_mm256_maskz_loadu_epi16(m, p)); }
+T_AVX512 static inline __m512i load_idx16_mask(const uint32_t* p, __mmask16 m) { return _mm512_maskz_loadu_epi32(m, p); }
+
+template <typename I>
+T_AVX512 static void gather_avx512(float* y, const uint32_t* rp, const I* idx, const float* val,
+                                   const float* z, const float* bias, int r0, int r1) {
+  for (int r = r0; r < r1; r++) {
+    uint32_t k = rp[r];
+    const uint32_t e = rp[r + 1];
+    __m512 a0 = _mm512_setzero_ps(), a1 = _mm512_setzero_ps();
+    for (; k + 32 <= e; k += 32) {
+      a0 = _mm512_fmadd_ps(_mm512_loadu_ps(val + k), _mm512_i32gather_ps(load_idx16(idx + k), z, 4), a0);
+      a1 = _mm512_fmadd_ps(_mm512_loadu_ps(val + k + 16), _mm512_i32gather_ps(load_idx16(idx + k + 16), z, 4), a1);
+    }
+    if (k + 16 <= e) {
+      a0 = _mm512_fmadd_ps(_mm512_loadu_ps(val + k), _mm512_i32gather_ps(load_idx16(idx + k), z, 4), a0);
+      k += 16;
+    }
+    if (k < e) {
+      const __mmask16 m = (__mmask16)((1u << (e - k)) - 1);
+      const __m512 g = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), m, load_idx16_mask(idx + k, m), z, 4);
+      a1 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, val + k), g, a1);
+    }
+    y[r] = (bias ? bias[r] : 0.f) + _mm512_reduce_add_ps(_mm512_add_ps(a0, a1));
+  }
+}
+
+template <typename I>
+static void gather_dispatch(float* y, const uint32_t* rp, const I* idx, const float* val,
+                            const float* z, const float* bias, int r0, int r1) {
+  switch (g_isa) {
+    case Isa::AVX512: return gather_avx512(y, rp, idx, val, z, bias, r0, r1);
+    case Isa::AVX2: return gather_avx2(y, rp, idx, val, z, bias, r0, r1);
+    default: return gather_scalar(y, rp, idx, val, z, bias, r0, r1);
+  }
+}
+
+void gather_u16(float* y, const uint32_t* rp, const uint16_t* idx, const float* val,
+                const float* z, const float* bias, int r0, int r1) {
+  gather_dispatch(y, rp, idx, val, z, bias, r0, r1);
+}
+void gather_u32(float* y, const uint32_t* rp, const uint32_t* idx, const float* val,
+                const float* z, const float* bias, int r0, int r1) {
+  gather_dispatch(y, rp, idx, val, z, bias, r0, r1);
+}
+
+// ---------------------------------------------------------------- dense y += x·W
+
+void dense_xw_naive(float* y, const float* x, const float* W, int K, int N, int ldw) {
+  for (int n = 0; n < N; n++) {
+    float s = 0.f;
+    for (int k = 0; k < K; k++) s += x[k] * W[(size_t)k * ldw + n];
+    y[n] += s;
+  }
+}
+
+static void dense_xw_scalar(float* y, const float* x, const float* W, int K, int N, int ldw) {
+  for (int k = 0; k < K; k++) {
+    const float xk = x[k];
+    const float* w = W + (size_t)k * ldw;
+    for (int n = 0; n < N; n++) y[n] += xk * w[n];
+  }
+}
+
+// Column panels of 8 vectors kept in registers while k runs down the panel: W is read
+// once, y is loaded and stored once per panel.
+T_AVX2 static void dense_xw_avx2(float* y, const float* x, const float* W, int K, int N, int ldw) {
+  int n0 = 0;
+  for (; n0 + 64 <= N; n0 += 64) {
+    __m256 a[8];
+    for (int i = 0; i < 8; i++) a[i] = _mm256_loadu_ps(y + n0 + 8 * i);
+    const float* w = W + n0;
+    for (int k = 0; k < K; k++, w += ldw) {
+      const __m256 xk = _mm256_broadcast_ss(x + k);
+      for (int i = 0; i < 8; i++) a[i] = _mm256_fmadd_ps(xk, _mm256_loadu_ps(w + 8 * i), a[i]);
+    }
+    for (int i = 0; i < 8; i++) _mm256_storeu_ps(y + n0 + 8 * i, a[i]);
+  }
+  if (n0 < N) dense_xw_scalar(y + n0, x, W + n0, K, N - n0, ldw);
+}
+
+T_AVX512 static void dense_xw_avx512(float* y, const float* x, const float* W, int K, int N, int ldw) {
+  int n0 = 0;
+  for (; n0 + 128 <= N; n0 += 128) {
+    __m512 a[8];
+    for (int i = 0; i < 8; i++) a[i] = _mm512_loadu_ps(y + n0 + 16 * i);
+    const float* w = W + n0;
+    for (int k = 0; k < K; k++, w += ldw) {
+      const __m512 xk = _mm512_set1_ps(x[k]);
+      for (int i = 0; i < 8; i++) a[i] = _mm512_fmadd_ps(xk, _mm512_loadu_ps(w + 16 * i), a[i]);
+    }
+    for (int i = 0; i < 8; i++) _mm512_storeu_ps(y + n0 + 16 * i, a[i]);
+  }
+  if (n0 < N) dense_xw_avx2(y + n0, x, W + n0, K, N - n0, ldw);
+}
+
+void dense_xw(float* y, const float* x, const float* W, int K, int N, int ldw) {
+  switch (g_isa) {
+    case Isa::AVX512: return dense_xw_avx512(y, x, W, K, N, ldw);
+    case Isa::AVX2: return dense_xw_avx2(y, x, W, K, N, ldw);
+    default: return dense_xw_scalar(y, x, W, K, N, ldw);
+  }
+}
+
+// ---------------------------------------------------------------- sigmoid / tanh
+//
+// exp(x) = 2^n · p(r), n = round(x·log2 e), r = x − n·ln 2 (two-constant split),
+// p a degree-6 polynomial (Cephes expf coefficients; relative error ~1e-7 on the
+// reduced range). sigmoid(x) = 1 / (1 + exp(−x)); tanh(x) = 2·sigmoid(2x) − 1.
+
+#define EXP_BODY(V, SET1, MUL, ADD, SUB, FMA, ROUND, MIN, MAX, CVT, SLLI, ADDI, CAST, SETI)  \
+  x = MIN(MAX(x, SET1(-87.3f)), SET1(88.3f));                                               \
+  V n = ROUND(MUL(x, SET1(1.44269504088896341f)));                                           \
+  V r = SUB(x, MUL(n, SET1(0.693359375f)));                                                  \
+  r = SUB(r, MUL(n, SET1(-2.12194440e-4f)));                                                 \
+  V p = SET1(1.9875691500E-4f);                                                              \
+  p = FMA(p, r, SET1(1.3981999507E-3f));                                                     \
+  p = FMA(p, r, SET1(8.3334519073E-3f));                                                     \
+  p = FMA(p, r, SET1(4.1665795894E-2f));                                                     \
+  p = FMA(p, r, SET1(1.6666665459E-1f));                                                     \
+  p = FMA(p, r, SET1(5.0000001201E-1f));                                                     \
+  p = FMA(p, MUL(r, r), ADD(r, SET1(1.f)));                                                  \
+  return MUL(p, CAST(SLLI(ADDI(CVT(n), SETI(127)), 23)));
+
+T_AVX2 static inline __m256 exp8(__m256 x) {
+#define R8(v) _mm256_round_ps(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)
+  EXP_BODY(__m256, _mm256_set1_ps, _mm256_mul_ps, _mm256_add_ps, _mm256_sub_ps, _mm256_fmadd_ps, R8,
+           _mm256_min_ps, _mm256_max_ps, _mm256_cvtps_epi32, _mm256_slli_epi32, _mm256_add_epi32,
+           _mm256_castsi256_ps, _mm256_set1_epi32)
+#undef R8
+}
+
+T_AVX512 static inline __m512 exp16(__m512 x) {
+#define R16(v) _mm512_roundscale_ps(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)
+  EXP_BODY(__m512, _mm512_set1_ps, _mm512_mul_ps, _mm512_add_ps, _mm512_sub_ps, _mm512_fmadd_ps, R16,
+           _mm512_min_ps, _mm512_max_ps, _mm512_cvtps_epi32, _mm512_slli_epi32, _mm512_add_epi32,
+           _mm512_castsi512_ps, _mm512_set1_epi32)
+#undef R16
+}
+
+T_AVX2 static void vsigmoid_avx2(float* y, const float* x, size_t n) {
+  size_t i = 0;
+  const __m256 one = _mm256_set1_ps(1.f);
+  for (; i + 8 <= n; i += 8) {
+    const __m256 e = exp8(_mm256_sub_ps(_mm256_setzero_ps(), _mm256_loadu_ps(x + i)));
+    _mm256_storeu_ps(y + i, _mm256_div_ps(one, _mm256_add_ps(one, e)));
+  }
+  for (; i < n; i++) y[i] = 1.f / (1.f + std::exp(-x[i]));
+}
+
+T_AVX2 static void vtanh_avx2(float* y, const float* x, size_t n) {
+  size_t i = 0;
+  const __m256 one = _mm256_set1_ps(1.f), two = _mm256_set1_ps(2.f);
+  for (; i + 8 <= n; i += 8) {
+    const __m256 e = exp8(_mm256_mul_ps(_mm256_set1_ps(-2.f), _mm256_loadu_ps(x + i)));
+    _mm256_storeu_ps(y + i, _mm256_sub_ps(_mm256_div_ps(two, _mm256_add_ps(one, e)), one));
+  }
+  for (; i < n; i++) y[i] = std::tanh(x[i]);
+}
+
+T_AVX512 static void vsigmoid_avx512(float* y, const float* x, size_t n) {
+  size_t i = 0;
+  const __m512 one = _mm512_set1_ps(1.f);
+  for (; i + 16 <= n; i += 16) {
+    const __m512 e = exp16(_mm512_sub_ps(_mm512_setzero_ps(), _mm512_loadu_ps(x + i)));
+    _mm512_storeu_ps(y + i, _mm512_div_ps(one, _mm512_add_ps(one, e)));
+  }
+  vsigmoid_avx2(y + i, x + i, n - i);
+}
+
+T_AVX512 static void vtanh_avx512(float* y, const float* x, size_t n) {
+  size_t i = 0;
+  const __m512 one = _mm512_set1_ps(1.f), two = _mm512_set1_ps(2.f);
+  for (; i + 16 <= n; i += 16) {
+    const __m512 e = exp16(_mm512_mul_ps(_mm512_set1_ps(-2.f), _mm512_loadu_ps(x + i)));
+    _mm512_storeu_ps(y + i, _mm512_sub_ps(_mm512_div_ps(two, _mm512_add_ps(one, e)), one));
+  }
+  vtanh_avx2(y + i, x + i, n - i);
+}
+
+void vsigmoid(float* y, const float* x, size_t n, bool naive) {
+  if (!naive && g_isa == Isa::AVX512) return vsigmoid_avx512(y, x, n);
+  if (!naive && g_isa == Isa::AVX2) return vsigmoid_avx2(y, x, n);
+  for (size_t i = 0; i < n; i++) y[i] = 1.f / (1.f + std::exp(-x[i]));
+}
+
+void vtanh(float* y, const float* x, size_t n, bool naive) {
+  if (!naive && g_isa == Isa::AVX512) return vtanh_avx512(y, x, n);
+  if (!naive && g_isa == Isa::AVX2) return vtanh_avx2(y, x, n);
+  for (size_t i = 0; i < n; i++) y[i] = std::tanh(x[i]);
+}
+
+}  // namespace sinfer

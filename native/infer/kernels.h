@@ -1,0 +1,40 @@
+// Batch-1 inference kernels of the sparse_infer addon (separate from the training core).
+//
+// Shape legend: R output rows (gate units), C columns (= D + H for a layer's main
+// product), D layer input width, H hidden, G gates, O head width, K input length of a
+// dense product, N output length.
+//
+// Three families, each with an ISA-dispatched fast path (AVX-512 / AVX2 / scalar,
+// chosen with function-level target attributes — the .node runs on any x86-64) and a
+// plain reference:
+//   gather   y[r] = bias[r] + Σ_k val[k]·z[idx[k]]      CSR rows (the sparse path)
+//   dense    y[0:N] += x[0:K] · W[K, ldw][:, 0:N]        row-major W (the dense path)
+//   gates    sigmoid / tanh over a vector
+#pragma once
+#include <cstddef>
+#include <cstdint>
+
+namespace sinfer {
+
+enum class Isa { Scalar = 0, AVX2 = 1, AVX512 = 2 };
+Isa isa_detected();
+Isa isa_active();
+bool isa_set(Isa level);  // false if the CPU lacks it
+const char* isa_name(Isa level);
+
+// Sparse: rows [r0, r1) of a CSR product.   y (R)  z (C)  bias (R) or null
+void gather_u16(float* y, const uint32_t* rowPtr, const uint16_t* idx, const float* val,
+                const float* z, const float* bias, int r0, int r1);
+void gather_u32(float* y, const uint32_t* rowPtr, const uint32_t* idx, const float* val,
+                const float* z, const float* bias, int r0, int r1);
+
+// Dense: y (N) += x (K) · W (K, ldw)[:, 0:N].
+void dense_xw(float* y, const float* x, const float* W, int K, int N, int ldw);
+// The reference triple loop, scalar, no blocking.
+void dense_xw_naive(float* y, const float* x, const float* W, int K, int N, int ldw);
+
+// Elementwise, in place allowed.  n floats.  naive=true: std::exp / std::tanh.
+void vsigmoid(float* y, const float* x, size_t n, bool naive);
+void vtanh(float* y, const float* x, size_t n, bool naive);
+
+}  // namespace sinfer

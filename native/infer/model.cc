@@ -1,0 +1,135 @@
+// One step of the stack (model.h). The sparse path walks the hidden units in blocks:
+// the block's rows of every gate are gathered, then its nonlinearities and state
+// update run at once while the pre-activations are still in L1 (fused step).
+#include "model.h"
+#include "kernels.h"
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+namespace sinfer {
+
+static constexpr int kBlock = 64;  // hidden units per fused block
+
+void Csr::run(float* y, const float* z, const float* bias, int r0, int r1) const {
+  if (!idx32.empty()) gather_u32(y, rowPtr.data(), idx32.data(), val.data(), z, bias, r0, r1);
+  else gather_u16(y, rowPtr.data(), idx16.data(), val.data(), z, bias, r0, r1);
+}
+
+std::string Csr::check() const {
+  const size_t nnz = val.size();
+  if (rows < 0 || cols < 0) return "negative shape";
+  if (rowPtr.size() != (size_t)rows + 1) return "rowPtr length is not rows + 1";
+  if (idx16.size() + idx32.size() != nnz) return "colIdx length is not nnz";
+  if (rowPtr[0] != 0 || rowPtr[rows] != nnz) return "rowPtr must start at 0 and end at nnz";
+  for (int r = 0; r < rows; r++) if (rowPtr[r + 1] < rowPtr[r]) return "rowPtr is not monotone";
+  for (size_t k = 0; k < nnz; k++) {
+    const uint32_t c = idx32.empty() ? idx16[k] : idx32[k];
+    if (c >= (uint32_t)cols) return "column index out of range";
+  }
+  return "";
+}
+
+void Model::init_scratch() {
+  int maxD = 0;
+  for (auto& l : layers) maxD = std::max(maxD, l.D);
+  z.assign((size_t)maxD + H, 0.f);
+  pre.assign((size_t)G * H, 0.f);
+  rh.assign(H, 0.f);
+  tmp.assign(H, 0.f);
+}
+
+void Model::advance(const float* x, float* state) {
+  const float* in = x;
+  for (int l = 0; l < L; l++) {
+    float* h = state + (size_t)l * S * H;
+    float* c = S == 2 ? h + H : nullptr;
+    if (mode == Mode::Sparse) layer_sparse(layers[l], in, h, c);
+    else layer_dense(layers[l], in, h, c);
+    in = h;
+  }
+}
+
+void Model::update(int j0, int j1, const float* hp, float* h, float* c) {
+  const bool naive = mode == Mode::Naive;
+  const int n = j1 - j0;
+  float* p = pre.data();
+  if (cell == 1) {  // LSTM i f c o
+    vsigmoid(p + j0, p + j0, n, naive);
+    vsigmoid(p + H + j0, p + H + j0, n, naive);
+    vtanh(p + 2 * H + j0, p + 2 * H + j0, n, naive);
+    vsigmoid(p + 3 * H + j0, p + 3 * H + j0, n, naive);
+    for (int j = j0; j < j1; j++) c[j] = p[H + j] * c[j] + p[j] * p[2 * H + j];
+    vtanh(tmp.data() + j0, c + j0, n, naive);
+    for (int j = j0; j < j1; j++) h[j] = p[3 * H + j] * tmp[j];
+  } else if (cell == 2) {  // GRU: z in p[0:H], candidate pre-activation (complete) in p[2H:3H]
+    vtanh(p + 2 * H + j0, p + 2 * H + j0, n, naive);
+    for (int j = j0; j < j1; j++) h[j] = p[j] * hp[j] + (1.f - p[j]) * p[2 * H + j];
+  } else if (relu) {
+    for (int j = j0; j < j1; j++) h[j] = std::max(0.f, p[j]);
+  } else {
+    vtanh(h + j0, p + j0, n, naive);
+  }
+}
+
+void Model::layer_sparse(const Layer& ly, const float* x, float* h, float* c) {
+  // z = [x; h_{t-1}]: the product reads the old h while the update writes the new one.
+  float* zz = z.data();
+  std::memcpy(zz, x, sizeof(float) * ly.D);
+  std::memcpy(zz + ly.D, h, sizeof(float) * H);
+  const float* hp = zz + ly.D;
+  float* p = pre.data();
+  const float* b = ly.bias.data();
+  if (cell == 2) {
+    // Pass 1: z, r (x and h parts) and the candidate's x part; r ⊙ h per block.
+    for (int j0 = 0; j0 < H; j0 += kBlock) {
+      const int j1 = std::min(H, j0 + kBlock);
+      for (int g = 0; g < 3; g++) ly.main.run(p, zz, b, g * H + j0, g * H + j1);
+      vsigmoid(p + j0, p + j0, j1 - j0, false);
+      vsigmoid(p + H + j0, p + H + j0, j1 - j0, false);
+      for (int j = j0; j < j1; j++) rh[j] = p[H + j] * hp[j];
+    }
+    // Pass 2: candidate's recurrent part over r ⊙ h, then the update.
+    for (int j0 = 0; j0 < H; j0 += kBlock) {
+      const int j1 = std::min(H, j0 + kBlock);
+      ly.rec.run(tmp.data(), rh.data(), nullptr, j0, j1);
+      for (int j = j0; j < j1; j++) p[2 * H + j] += tmp[j];
+      update(j0, j1, hp, h, c);
+    }
+    return;
+  }
+  for (int j0 = 0; j0 < H; j0 += kBlock) {
+    const int j1 = std::min(H, j0 + kBlock);
+    for (int g = 0; g < G; g++) ly.main.run(p, zz, b, g * H + j0, g * H + j1);
+    update(j0, j1, hp, h, c);
+  }
+}
+
+void Model::layer_dense(const Layer& ly, const float* x, float* h, float* c) {
+  auto xw = mode == Mode::Naive ? dense_xw_naive : dense_xw;
+  const int GH = G * H;
+  float* p = pre.data();
+  float* hp = z.data();  // h_{t-1}
+  std::memcpy(hp, h, sizeof(float) * H);
+  std::memcpy(p, ly.bias.data(), sizeof(float) * GH);
+  xw(p, x, ly.ih.data(), ly.D, GH, GH);
+  xw(p, hp, ly.hh.data(), H, cell == 2 ? 2 * H : GH, GH);
+  if (cell == 2) {
+    vsigmoid(p, p, 2 * (size_t)H, mode == Mode::Naive);
+    for (int j = 0; j < H; j++) rh[j] = p[H + j] * hp[j];
+    xw(p + 2 * H, rh.data(), ly.hh.data() + 2 * H, H, H, GH);
+  }
+  update(0, H, hp, h, c);
+}
+
+void Model::logits(const float* state, float* out) {
+  const float* h = state + (size_t)(L - 1) * S * H;
+  if (mode == Mode::Sparse) {
+    head.run(out, h, headBias.data(), 0, O);
+    return;
+  }
+  std::memcpy(out, headBias.data(), sizeof(float) * O);
+  (mode == Mode::Naive ? dense_xw_naive : dense_xw)(out, h, headW.data(), H, O, O);
+}
+
+}  // namespace sinfer

@@ -1,0 +1,67 @@
+// One loaded model of the sparse_infer addon: a batch-1 recurrent stack + head.
+//
+// Shape legend: D layer input width, H hidden, G gates (1 rnn, 4 lstm, 3 gru),
+// S state vectors (2 lstm: h then c; else 1), L layers, O head width.
+//
+// Modes:
+//   Sparse  CSR gather products from the plan (src/deploy/plan.ts), fused per block of
+//           hidden units with the gate nonlinearities; AVX-512 / AVX2 / scalar.
+//   Dense   the same cells on dense TF.js-layout kernels ih (D, G·H), hh (H, G·H),
+//           head (H, O); SIMD panels — "our dense" in benchmarks.
+//   Naive   the dense kernels as plain triple loops with std::exp / std::tanh — the
+//           reference the fast paths are tested against.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace sinfer {
+
+enum class Mode { Sparse, Dense, Naive };
+
+struct Csr {
+  int rows = 0, cols = 0;
+  std::vector<uint32_t> rowPtr;  // (rows + 1)
+  std::vector<uint16_t> idx16;   // (nnz) when cols <= 65536
+  std::vector<uint32_t> idx32;   // (nnz) otherwise
+  std::vector<float> val;        // (nnz)
+  // y[r] = bias[r] + row r · z for r in [r0, r1).
+  void run(float* y, const float* z, const float* bias, int r0, int r1) const;
+  // Checks the structure; returns "" or what is wrong.
+  std::string check() const;
+};
+
+struct Layer {
+  int D = 0;
+  Csr main;                  // (G·H, D + H) sparse mode
+  Csr rec;                   // (H, H) GRU candidate's recurrent kernel, sparse mode
+  std::vector<float> bias;   // (G·H)
+  std::vector<float> ih, hh; // (D, G·H), (H, G·H) dense modes
+};
+
+struct Model {
+  int cell = 1;  // 0 rnn, 1 lstm, 2 gru
+  bool relu = false;
+  int H = 0, G = 0, S = 0, L = 0, O = 0;
+  Mode mode = Mode::Sparse;
+  std::vector<Layer> layers;
+  Csr head;                      // (O, H) sparse mode
+  std::vector<float> headW;      // (H, O) dense modes
+  std::vector<float> headBias;   // (O)
+  // Scratch
+  std::vector<float> z, pre, rh, tmp;
+
+  void init_scratch();
+  // x (D0), state (L, S, H) updated in place.
+  void advance(const float* x, float* state);
+  // logits (O) from the top layer's h in state.
+  void logits(const float* state, float* out);
+
+ private:
+  void layer_sparse(const Layer& ly, const float* x, float* h, float* c);
+  void layer_dense(const Layer& ly, const float* x, float* h, float* c);
+  // Gate nonlinearities and the state update for units [j0, j1); pre holds G·H pre-activations.
+  void update(int j0, int j1, const float* hp, float* h, float* c);
+};
+
+}  // namespace sinfer

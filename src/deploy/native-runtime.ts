@@ -1,0 +1,130 @@
+/**
+ * The native runtime (Node only): the InferenceRuntime API of runtime.ts backed by
+ * build/Release/sparse_infer.node (native/infer). Same plan, same front half (inputs,
+ * embedding, sampling) as the TS engine; only the per-step arithmetic moves to C++.
+ *
+ * Modes: 'sparse' (CSR gather, AVX-512 / AVX2 / scalar), 'dense' (the same cells on
+ * dense kernels with SIMD — our dense baseline), 'naive' (dense triple loops, the
+ * reference the fast paths are tested against).
+ */
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+import fs from 'node:fs';
+import { fail } from '../errors.js';
+import type { SparseModel, WeightGroup } from './format.js';
+import { RuntimeBase, type InferenceRuntime } from './runtime.js';
+import { buildPlan, type GatherCsr } from './plan.js';
+
+export type InferIsa = 'avx512' | 'avx2' | 'scalar';
+export type NativeMode = 'sparse' | 'dense' | 'naive';
+
+/** What native/infer/binding.cc takes; arrays are copied. */
+export interface ModelConfig {
+  cell: number; // 0 rnn, 1 lstm, 2 gru
+  relu: boolean;
+  hidden: number;
+  outputSize: number;
+  mode: NativeMode;
+  layers: {
+    inDim: number;
+    bias: Float32Array; // [G·H]
+    main?: GatherCsr; // sparse: [G·H, D + H]
+    rec?: GatherCsr | null; // sparse GRU: [H, H]
+    ih?: Float32Array; // dense: [D, G·H]
+    hh?: Float32Array; // dense: [H, G·H]
+  }[];
+  head?: GatherCsr; // sparse: [O, H]
+  headW?: Float32Array; // dense: [H, O]
+  headBias: Float32Array;
+}
+
+interface NativeModel {
+  advance(x: Float32Array, state: Float32Array): void;
+  logits(state: Float32Array, out: Float32Array): void;
+  run(xs: Float32Array, T: number, state: Float32Array, logits: Float32Array | null): void;
+}
+
+export interface InferAddon {
+  isaDetected(): InferIsa;
+  isaActive(): InferIsa;
+  /** Global to the process: forces a path (tests, benchmarks); 'auto' = best detected. */
+  setIsa(level: InferIsa | 'auto'): void;
+  Model: new (cfg: ModelConfig) => NativeModel;
+}
+
+let cached: InferAddon | undefined;
+
+/** Loads build/Release/sparse_infer.node once; a missing build gives one line saying how to build it. */
+export function inferAddon(): InferAddon {
+  if (cached) return cached;
+  const here = path.dirname(fileURLToPath(import.meta.url));
+  const roots = [path.resolve(here, '../..'), path.resolve(here, '../../..')];
+  const file = roots.map((r) => path.join(r, 'build/Release/sparse_infer.node')).find((f) => fs.existsSync(f));
+  if (!file) fail('NATIVE', 'the native inference addon is not built (build/Release/sparse_infer.node is missing)', 'run `npm install` or `npx node-gyp rebuild`');
+  cached = createRequire(import.meta.url)(file) as InferAddon;
+  return cached;
+}
+
+/** True when the addon is built (tests skip native cases otherwise). */
+export function hasInferAddon(): boolean {
+  try {
+    inferAddon();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** A group as a dense row-major Float32Array of its [rows, cols]. */
+function densify(g: WeightGroup): Float32Array {
+  if (g.kind === 'dense') return g.values;
+  const out = new Float32Array(g.rows * g.cols);
+  for (let r = 0; r < g.rows; r++) for (let k = g.rowPtr[r]; k < g.rowPtr[r + 1]; k++) out[r * g.cols + g.colIdx[k]] = g.values[k];
+  return out;
+}
+
+function transpose(a: Float32Array, rows: number, cols: number): Float32Array {
+  const t = new Float32Array(a.length);
+  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) t[c * rows + r] = a[r * cols + c];
+  return t;
+}
+
+class NativeRuntime extends RuntimeBase {
+  readonly engine: string;
+  private readonly m: NativeModel;
+
+  constructor(model: SparseModel, mode: NativeMode) {
+    const plan = buildPlan(model);
+    super(model, plan);
+    const addon = inferAddon();
+    const { spec, groups } = model;
+    const cfg: ModelConfig = {
+      cell: ['rnn', 'lstm', 'gru'].indexOf(spec.cell), relu: spec.activation === 'relu',
+      hidden: spec.hidden, outputSize: spec.outputSize, mode, headBias: plan.headBias,
+      layers: plan.layers.map((lp, l) => mode === 'sparse'
+        ? { inDim: lp.inDim, bias: lp.bias, main: lp.main, rec: lp.rec }
+        : { inDim: lp.inDim, bias: lp.bias, ih: densify(groups.get(`rnn.${l}.ih`)!), hh: densify(groups.get(`rnn.${l}.hh`)!) }),
+    };
+    if (mode === 'sparse') cfg.head = plan.head;
+    else if (spec.tied) cfg.headW = transpose(densify(groups.get('embedding')!), spec.outputSize, spec.hidden);
+    else cfg.headW = densify(groups.get('head')!);
+    this.m = new addon.Model(cfg);
+    this.engine = mode === 'naive' ? 'native-naive' : `native-${mode}-${addon.isaActive()}`;
+  }
+
+  protected advanceVec(x: Float32Array, state: Float32Array): void {
+    this.m.advance(x, state);
+  }
+
+  protected headInto(state: Float32Array, logits: Float32Array): void {
+    this.m.logits(state, logits);
+  }
+}
+
+/** The native runtime; mode 'sparse' (default), 'dense' or 'naive'. */
+export function createNativeRuntime(model: SparseModel, opts: { mode?: NativeMode } = {}): InferenceRuntime {
+  const mode = opts.mode ?? 'sparse';
+  if (!['sparse', 'dense', 'naive'].includes(mode)) fail('BAD_FLAG', `native mode must be sparse, dense or naive (got ${JSON.stringify(mode)})`);
+  return new NativeRuntime(model, mode);
+}
