@@ -1,0 +1,306 @@
+// Standalone tests of the native kernels against their references, at every SIMD
+// level the CPU has and with 1 and 2 threads. Fails loudly (exit 1) on mismatch.
+//
+//   g++ -O2 -std=c++17 -pthread -Inative native/gemm.cc native/simd.cc native/threadpool.cc
+//       native/optim.cc native/tests/test_kernels.cc -o /tmp/test_kernels
+//   /tmp/test_kernels
+#include <atomic>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <limits>
+#include <random>
+#include <vector>
+
+#include "gemm.h"
+#include "optim.h"
+#include "simd.h"
+#include "threadpool.h"
+
+using namespace srnn;
+
+static int g_failures = 0, g_checks = 0;
+#define CHECK(cond, ...)                                        \
+  do {                                                          \
+    g_checks++;                                                 \
+    if (!(cond)) {                                              \
+      g_failures++;                                             \
+      if (g_failures <= 30) {                                   \
+        std::printf("FAIL %s:%d: ", __FILE__, __LINE__);        \
+        std::printf(__VA_ARGS__);                               \
+        std::printf("\n");                                      \
+      }                                                         \
+    }                                                           \
+  } while (0)
+
+static std::mt19937 rng(1234);
+static void fill(std::vector<float>& v, float lo = -1.f, float hi = 1.f) {
+  std::uniform_real_distribution<float> d(lo, hi);
+  for (auto& x : v) x = d(rng);
+}
+
+// ---------------------------------------------------------------- gemm
+struct Shape {
+  int M, N, K;
+};
+
+// One product at the current level/threads against sgemm_naive. Leading
+// dimensions get `pad` extra columns; C starts as NaN when beta == 0 (it must
+// not be read) and random otherwise.
+static void check_gemm(bool tA, bool tB, Shape s, float beta, int pad, const char* tag) {
+  const int M = s.M, N = s.N, K = s.K;
+  const int lda = (tA ? M : K) + pad, ldb = (tB ? K : N) + pad, ldc = N + pad;
+  const int arows = tA ? K : M, brows = tB ? N : K;
+  std::vector<float> A((size_t)arows * lda + 1), B((size_t)brows * ldb + 1), C((size_t)M * ldc + 1), R;
+  fill(A);
+  fill(B);
+  if (beta == 0.f) std::fill(C.begin(), C.end(), std::numeric_limits<float>::quiet_NaN());
+  else fill(C);
+  R = C;
+  if (beta == 0.f) std::fill(R.begin(), R.end(), 0.f);  // naive never reads C either
+  const float canary = C.back();
+  sgemm(tA, tB, M, N, K, A.data(), lda, B.data(), ldb, beta, C.data(), ldc);
+  sgemm_naive(tA, tB, M, N, K, A.data(), lda, B.data(), ldb, beta, R.data(), ldc);
+  double maxerr = 0, maxref = 0;
+  bool pad_ok = true;
+  for (int i = 0; i < M; i++) {
+    for (int j = 0; j < N; j++) {
+      double c = C[(size_t)i * ldc + j], r = R[(size_t)i * ldc + j];
+      double e = std::isnan(c) ? INFINITY : std::fabs(c - r);
+      if (e > maxerr) maxerr = e;
+      if (std::fabs(r) > maxref) maxref = std::fabs(r);
+    }
+    for (int j = N; j < ldc && i * ldc + j < (int)C.size() - 1; j++) {
+      float c = C[(size_t)i * ldc + j], r = R[(size_t)i * ldc + j];
+      // padding columns must be untouched
+      if (!(c == r || (std::isnan(c) && beta == 0.f))) pad_ok = false;
+    }
+  }
+  bool canary_ok = (std::isnan(canary) && std::isnan(C.back())) || C.back() == canary;
+  double rel = maxref > 0 ? maxerr / maxref : maxerr;
+  CHECK(rel <= 1e-5 && pad_ok && canary_ok, "%s sgemm tA=%d tB=%d M=%d N=%d K=%d beta=%g pad=%d: rel err %.3g%s%s",
+        tag, tA, tB, M, N, K, beta, pad, rel, pad_ok ? "" : " (wrote padding)", canary_ok ? "" : " (wrote past C)");
+}
+
+static void test_gemm(const char* tag) {
+  std::vector<Shape> shapes = {
+      {1, 1, 1},    {1, 1, 7},     {7, 1, 1},    {1, 9, 1},      {2, 3, 4},     {13, 17, 1},
+      {14, 32, 5},  {15, 33, 9},   {28, 64, 64}, {29, 65, 31},   {6, 16, 8},    {5, 15, 300},
+      {31, 47, 259}, {33, 100, 257}, {64, 10, 513}, {100, 37, 64}, {3, 200, 17},  {17, 1, 600},
+      {1, 300, 40}, {45, 45, 45},  {128, 96, 77}, {32, 1024, 64}, {520, 40, 30}, {9, 4100, 3},
+  };
+  for (const Shape& s : shapes)
+    for (int tA = 0; tA < 2; tA++)
+      for (int tB = 0; tB < 2; tB++)
+        for (float beta : {0.f, 1.f}) check_gemm(tA, tB, s, beta, (s.M + s.N) % 3 == 0 ? 0 : 3, tag);
+  // big enough to be split across threads, and to need several K blocks
+  check_gemm(false, false, {96, 256, 300}, 1.f, 5, tag);
+  check_gemm(true, false, {256, 200, 700}, 1.f, 0, tag);
+  check_gemm(false, true, {200, 130, 257}, 0.f, 1, tag);
+  check_gemm(true, true, {70, 530, 129}, 1.f, 2, tag);
+  check_gemm(false, false, {600, 70, 100}, 0.f, 0, tag);
+  check_gemm(false, false, {33, 4200, 20}, 0.f, 0, tag);
+  // a general beta (not in the contract's {0, 1}, but must not be silently wrong)
+  check_gemm(false, false, {20, 30, 40}, 0.5f, 1, tag);
+  // K == 0: C = beta·C
+  {
+    std::vector<float> C(12, 3.f);
+    sgemm(false, false, 3, 4, 0, nullptr, 1, nullptr, 4, 0.f, C.data(), 4);
+    bool z = true;
+    for (float c : C) z = z && c == 0.f;
+    CHECK(z, "%s sgemm K=0 beta=0 must zero C", tag);
+  }
+}
+
+// ---------------------------------------------------------------- activations
+static void test_activations(const char* tag) {
+  std::vector<float> x;
+  for (double v = -20.0; v <= 20.0; v += 1.0 / 4096) x.push_back((float)v);
+  for (float v : {0.f, -0.f, 1e-30f, -1e-30f, 1e-8f, 0.625f, -0.625f, 0.62499f, 44.f, 88.f, 89.f, -89.f, 100.f,
+                  -100.f, 1e30f, -1e30f, 3.4e38f, -3.4e38f})
+    x.push_back(v);
+  const float inf = std::numeric_limits<float>::infinity(), nan = std::numeric_limits<float>::quiet_NaN();
+  x.push_back(inf);
+  x.push_back(-inf);
+  x.push_back(nan);
+  std::vector<float> ys(x.size()), yt(x.size());
+  vec_sigmoid(ys.data(), x.data(), x.size());
+  vec_tanh(yt.data(), x.data(), x.size());
+  double es = 0, et = 0;
+  bool nan_ok = std::isnan(ys.back()) && std::isnan(yt.back());
+  for (size_t i = 0; i + 1 < x.size(); i++) {
+    double rs = 1.0 / (1.0 + std::exp(-(double)x[i])), rt = std::tanh((double)x[i]);
+    es = std::max(es, std::fabs(ys[i] - rs));
+    et = std::max(et, std::fabs(yt[i] - rt));
+    if (std::isnan(ys[i]) || std::isnan(yt[i])) nan_ok = false;
+  }
+  CHECK(es <= 1e-6, "%s vec_sigmoid max abs error %.3g", tag, es);
+  CHECK(et <= 1e-6, "%s vec_tanh max abs error %.3g", tag, et);
+  CHECK(nan_ok, "%s NaN must pass through (and only NaN gives NaN)", tag);
+  size_t n = x.size();
+  CHECK(ys[n - 3] == 1.f && ys[n - 2] == 0.f && yt[n - 3] == 1.f && yt[n - 2] == -1.f,
+        "%s saturation at ±inf: sigmoid %g %g tanh %g %g", tag, ys[n - 3], ys[n - 2], yt[n - 3], yt[n - 2]);
+  // in place works; every tail length works
+  for (size_t len = 0; len < 40; len++) {
+    std::vector<float> a(x.begin() + 1000, x.begin() + 1000 + len), b = a, c = a;
+    vec_tanh(b.data(), b.data(), len);
+    vec_sigmoid(c.data(), c.data(), len);
+    bool ok = true;
+    for (size_t i = 0; i < len; i++)
+      ok = ok && std::fabs(b[i] - std::tanh(a[i])) <= 1e-6 && std::fabs(c[i] - 1 / (1 + std::exp(-(double)a[i]))) <= 1e-6;
+    CHECK(ok, "%s in-place / tail length %zu", tag, len);
+  }
+}
+
+// ---------------------------------------------------------------- optimizers
+// References: the formulas of optim.h in double.
+static void ref_sgd(std::vector<double>& p, std::vector<double>& g, std::vector<double>& v, const std::vector<uint8_t>* mask,
+                    double lr, double mom, double wd, bool nesterov) {
+  for (size_t i = 0; i < p.size(); i++) {
+    if (mask && !(*mask)[i]) { p[i] = g[i] = v[i] = 0; continue; }
+    double d = g[i] + wd * p[i];
+    v[i] = mom * v[i] + d;
+    p[i] -= lr * (nesterov ? d + mom * v[i] : v[i]);
+  }
+}
+static void ref_adam(std::vector<double>& p, std::vector<double>& g, std::vector<double>& m, std::vector<double>& v,
+                     const std::vector<uint8_t>* mask, double lr, double b1, double b2, double eps, double wd, int t) {
+  double c1 = 1 - std::pow(b1, t), c2 = 1 - std::pow(b2, t);
+  for (size_t i = 0; i < p.size(); i++) {
+    if (mask && !(*mask)[i]) { p[i] = g[i] = m[i] = v[i] = 0; continue; }
+    double d = g[i] + wd * p[i];
+    m[i] = b1 * m[i] + (1 - b1) * d;
+    v[i] = b2 * v[i] + (1 - b2) * d * d;
+    p[i] -= lr * (m[i] / c1) / (std::sqrt(v[i] / c2) + eps);
+  }
+}
+
+static double maxdiff(const std::vector<float>& a, const std::vector<double>& b) {
+  double e = 0;
+  for (size_t i = 0; i < a.size(); i++) e = std::max(e, std::fabs(a[i] - b[i]));
+  return e;
+}
+
+static void test_optim(const char* tag, size_t n) {
+  std::vector<uint8_t> mask(n);
+  for (size_t i = 0; i < n; i++) mask[i] = (i * 7 + 3) % 5 != 0;  // 20% pruned
+  for (int withmask = 0; withmask < 2; withmask++)
+    for (int nesterov = 0; nesterov < 2; nesterov++) {
+      std::vector<float> p(n), g(n), v(n, 0.f);
+      fill(p);
+      std::vector<double> pd(p.begin(), p.end()), gd(n), vd(n, 0.0);
+      bool zero_ok = true;
+      for (int step = 0; step < 5; step++) {
+        fill(g);
+        for (size_t i = 0; i < n; i++) gd[i] = g[i];
+        sgd_step(p.data(), g.data(), v.data(), withmask ? mask.data() : nullptr, n, 0.1f, 0.9f, 1e-3f, nesterov);
+        ref_sgd(pd, gd, vd, withmask ? &mask : nullptr, 0.1, 0.9, 1e-3, nesterov);
+        if (withmask)
+          for (size_t i = 0; i < n; i++)
+            if (!mask[i] && (p[i] != 0.f || g[i] != 0.f || v[i] != 0.f)) zero_ok = false;
+      }
+      CHECK(maxdiff(p, pd) < 1e-5 && maxdiff(v, vd) < 1e-5 && zero_ok, "%s sgd n=%zu mask=%d nesterov=%d: p err %.3g v err %.3g zeros %d",
+            tag, n, withmask, nesterov, maxdiff(p, pd), maxdiff(v, vd), zero_ok);
+    }
+  for (int withmask = 0; withmask < 2; withmask++) {
+    std::vector<float> p(n), g(n), m(n, 0.f), v(n, 0.f);
+    fill(p);
+    std::vector<double> pd(p.begin(), p.end()), gd(n), md(n, 0.0), vd(n, 0.0);
+    bool zero_ok = true;
+    for (int t = 1; t <= 5; t++) {
+      fill(g);
+      for (size_t i = 0; i < n; i++) gd[i] = g[i];
+      adam_step(p.data(), g.data(), m.data(), v.data(), withmask ? mask.data() : nullptr, n, 1e-2f, 0.9f, 0.999f, 1e-8f, 1e-4f, t);
+      ref_adam(pd, gd, md, vd, withmask ? &mask : nullptr, 1e-2, 0.9, 0.999, 1e-8, 1e-4, t);
+      if (withmask)
+        for (size_t i = 0; i < n; i++)
+          if (!mask[i] && (p[i] != 0.f || g[i] != 0.f || m[i] != 0.f || v[i] != 0.f)) zero_ok = false;
+    }
+    CHECK(maxdiff(p, pd) < 1e-5 && maxdiff(m, md) < 1e-5 && zero_ok, "%s adam n=%zu mask=%d: p err %.3g m err %.3g zeros %d",
+          tag, n, withmask, maxdiff(p, pd), maxdiff(m, md), zero_ok);
+  }
+  {
+    std::vector<float> x(n);
+    fill(x);
+    double ref = 0;
+    for (float f : x) ref += (double)f * f;
+    double s = sum_squares(x.data(), n);
+    CHECK(std::fabs(s - ref) <= 1e-12 * (ref + 1), "%s sum_squares n=%zu: %.17g vs %.17g", tag, n, s, ref);
+    std::vector<float> y = x;
+    scale(y.data(), n, -2.5f);
+    bool ok = true;
+    for (size_t i = 0; i < n; i++) ok = ok && y[i] == x[i] * -2.5f;
+    CHECK(ok, "%s scale n=%zu", tag, n);
+    y = x;
+    apply_mask(y.data(), mask.data(), n);
+    ok = true;
+    for (size_t i = 0; i < n; i++) ok = ok && y[i] == (mask[i] ? x[i] : 0.f);
+    CHECK(ok, "%s apply_mask n=%zu", tag, n);
+  }
+}
+
+// ---------------------------------------------------------------- thread pool
+static void test_pool() {
+  for (int t : {1, 2, 3, 8, 64, 2}) {
+    set_threads(t);
+    CHECK(threads() == t, "set_threads(%d) -> %d", t, threads());
+    for (int n : {0, 1, 2, 5, 100, 1000}) {
+      std::vector<std::atomic<int>> hits(n);
+      std::atomic<int> calls{0};
+      parallel_for(n, [&](int b, int e) {
+        calls++;
+        for (int i = b; i < e; i++) hits[i]++;
+      });
+      bool ok = calls <= std::max(1, std::min(t, n)) && (n == 0 || calls >= 1);
+      for (int i = 0; i < n; i++) ok = ok && hits[i] == 1;
+      CHECK(ok, "parallel_for threads=%d n=%d covers [0,n) once in <= threads chunks (calls %d)", t, n, calls.load());
+    }
+    // nested calls run inline; exceptions reach the caller
+    std::atomic<int> inner{0};
+    parallel_for(4, [&](int b, int e) {
+      parallel_for(10, [&](int b2, int e2) { inner += e2 - b2; });
+      (void)b, (void)e;
+    });
+    CHECK(inner == 10 * std::min(t, 4), "nested parallel_for threads=%d: %d", t, inner.load());
+    bool caught = false;
+    try {
+      parallel_for(8, [&](int b, int) { if (b > 0 || threads() == 1) throw 42; });
+    } catch (int) {
+      caught = true;
+    }
+    CHECK(caught, "exception from a chunk reaches the caller (threads=%d)", t);
+    // many back-to-back jobs (the RNN pattern)
+    std::atomic<long> sum{0};
+    for (int r = 0; r < 2000; r++) parallel_for(2, [&](int b, int e) { sum += e - b; });
+    CHECK(sum == 4000, "2000 back-to-back jobs: %ld", sum.load());
+  }
+  set_threads(0);
+  CHECK(threads() == 1, "set_threads(0) clamps to 1");
+  set_threads(1000);
+  CHECK(threads() == 64, "set_threads(1000) clamps to 64");
+  set_threads(1);
+}
+
+int main() {
+  std::printf("detected SIMD: %s\n", simd_name(simd_detected()));
+  test_pool();
+  for (int lvl = (int)simd_detected(); lvl >= 0; lvl--) {
+    CHECK(set_simd_level((SimdLevel)lvl), "set_simd_level(%d)", lvl);
+    for (int t : {1, 2}) {
+      set_threads(t);
+      char tag[64];
+      std::snprintf(tag, sizeof tag, "[%s, %d thread%s]", simd_name((SimdLevel)lvl), t, t > 1 ? "s" : "");
+      int before = g_failures;
+      test_gemm(tag);
+      test_activations(tag);
+      for (size_t n : {0, 1, 15, 17, 33, 1000, 70001, 300007}) test_optim(tag, n);
+      std::printf("%s %s\n", tag, g_failures == before ? "ok" : "FAILED");
+    }
+  }
+  CHECK(!set_simd_level((SimdLevel)3), "set_simd_level beyond AVX512 must fail");
+  set_simd_level(simd_detected());
+  set_threads(1);
+  std::printf("%d checks, %d failures\n", g_checks, g_failures);
+  return g_failures == 0 ? 0 : 1;
+}
