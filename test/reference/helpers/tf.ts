@@ -213,8 +213,9 @@ export async function saveToDir(model: tf.LayersModel, dir: string): Promise<voi
   fs.mkdirSync(dir, { recursive: true });
   await model.save({
     save: async (a: tf.io.ModelArtifacts) => {
-      const data = a.weightData as ArrayBuffer;
-      fs.writeFileSync(path.join(dir, 'weights.bin'), Buffer.from(data));
+      const data = a.weightData!;
+      const bytes = Array.isArray(data) ? Buffer.concat(data.map((d) => Buffer.from(d))) : Buffer.from(data);
+      fs.writeFileSync(path.join(dir, 'weights.bin'), bytes);
       fs.writeFileSync(path.join(dir, 'model.json'), JSON.stringify({
         modelTopology: a.modelTopology,
         format: a.format,
