@@ -42,7 +42,12 @@ bool get_csr(Napi::Env env, Napi::Value v, Csr& m, const char* what) {
   m.rows = o.Get("rows").As<Napi::Number>().Int32Value();
   m.cols = o.Get("cols").As<Napi::Number>().Int32Value();
   if (!copy_array<uint32_t, napi_uint32_array>(env, o.Get("rowPtr"), m.rowPtr, "rowPtr")) return false;
-  if (!copy_array<float, napi_float32_array>(env, o.Get("values"), m.val, "values")) return false;
+  auto half = o.Get("valuesHalf");
+  if (!half.IsUndefined() && !half.IsNull()) {
+    if (!copy_array<uint16_t, napi_uint16_array>(env, half, m.valh, "valuesHalf")) return false;
+  } else if (!copy_array<float, napi_float32_array>(env, o.Get("values"), m.val, "values")) {
+    return false;
+  }
   auto idx = o.Get("colIdx");
   if (idx.IsTypedArray() && idx.As<Napi::TypedArray>().TypedArrayType() == napi_uint16_array) {
     if (!copy_array<uint16_t, napi_uint16_array>(env, idx, m.idx16, "colIdx")) return false;

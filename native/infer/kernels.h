@@ -23,10 +23,10 @@ bool isa_set(Isa level);  // false if the CPU lacks it
 const char* isa_name(Isa level);
 
 // Sparse: rows [r0, r1) of a CSR product.   y (R)  z (C)  bias (R) or null
-void gather_u16(float* y, const uint32_t* rowPtr, const uint16_t* idx, const float* val,
-                const float* z, const float* bias, int r0, int r1);
-void gather_u32(float* y, const uint32_t* rowPtr, const uint32_t* idx, const float* val,
-                const float* z, const float* bias, int r0, int r1);
+// I: uint16_t or uint32_t column indices; V: float values or uint16_t IEEE half bits.
+template <typename I, typename V>
+void gather(float* y, const uint32_t* rowPtr, const I* idx, const V* val,
+            const float* z, const float* bias, int r0, int r1);
 
 // Dense: y (N) += x (K) · W (K, ldw)[:, 0:N].
 void dense_xw(float* y, const float* x, const float* W, int K, int N, int ldw);

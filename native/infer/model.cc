@@ -12,12 +12,16 @@ namespace sinfer {
 static constexpr int kBlock = 64;  // hidden units per fused block
 
 void Csr::run(float* y, const float* z, const float* bias, int r0, int r1) const {
-  if (!idx32.empty()) gather_u32(y, rowPtr.data(), idx32.data(), val.data(), z, bias, r0, r1);
-  else gather_u16(y, rowPtr.data(), idx16.data(), val.data(), z, bias, r0, r1);
+  const bool wide = !idx32.empty(), half = !valh.empty();
+  if (wide && half) gather(y, rowPtr.data(), idx32.data(), valh.data(), z, bias, r0, r1);
+  else if (wide) gather(y, rowPtr.data(), idx32.data(), val.data(), z, bias, r0, r1);
+  else if (half) gather(y, rowPtr.data(), idx16.data(), valh.data(), z, bias, r0, r1);
+  else gather(y, rowPtr.data(), idx16.data(), val.data(), z, bias, r0, r1);
 }
 
 std::string Csr::check() const {
-  const size_t nnz = val.size();
+  const size_t nnz = val.size() + valh.size();
+  if (!val.empty() && !valh.empty()) return "both fp32 and half values";
   if (rows < 0 || cols < 0) return "negative shape";
   if (rowPtr.size() != (size_t)rows + 1) return "rowPtr length is not rows + 1";
   if (idx16.size() + idx32.size() != nnz) return "colIdx length is not nnz";

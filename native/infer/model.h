@@ -24,7 +24,8 @@ struct Csr {
   std::vector<uint32_t> rowPtr;  // (rows + 1)
   std::vector<uint16_t> idx16;   // (nnz) when cols <= 65536
   std::vector<uint32_t> idx32;   // (nnz) otherwise
-  std::vector<float> val;        // (nnz)
+  std::vector<float> val;        // (nnz) fp32 values, or
+  std::vector<uint16_t> valh;    // (nnz) IEEE half bits (when every value is exactly a half)
   // y[r] = bias[r] + row r · z for r in [r0, r1).
   void run(float* y, const float* z, const float* bias, int r0, int r1) const;
   // Checks the structure; returns "" or what is wrong.

@@ -15,6 +15,7 @@ import { fail } from '../errors.js';
 import type { SparseModel, WeightGroup } from './format.js';
 import { RuntimeBase, type InferenceRuntime } from './runtime.js';
 import { buildPlan, type GatherCsr } from './plan.js';
+import { fromHalf, toHalf } from './codec.js';
 
 export type InferIsa = 'avx512' | 'avx2' | 'scalar';
 export type NativeMode = 'sparse' | 'dense' | 'naive';
@@ -90,11 +91,28 @@ function transpose(a: Float32Array, rows: number, cols: number): Float32Array {
   return t;
 }
 
+/**
+ * A CSR for the addon: values as IEEE half bits when every value is exactly a half
+ * (fp16 exports; lossless) and `half` is allowed, else fp32.
+ */
+function packCsr(m: GatherCsr, half: boolean): GatherCsr & { valuesHalf?: Uint16Array } {
+  if (!half) return m;
+  const h = new Uint16Array(m.values.length);
+  for (let k = 0; k < h.length; k++) {
+    h[k] = toHalf(m.values[k]);
+    if (fromHalf(h[k]) !== m.values[k]) return m;
+  }
+  return { ...m, values: new Float32Array(0), valuesHalf: h };
+}
+
 class NativeRuntime extends RuntimeBase {
   readonly engine: string;
   private readonly m: NativeModel;
 
-  constructor(model: SparseModel, mode: NativeMode) {
+  /** True when the sparse products run on half-precision values. */
+  readonly halfValues: boolean;
+
+  constructor(model: SparseModel, mode: NativeMode, allowHalf: boolean) {
     const plan = buildPlan(model);
     super(model, plan);
     const addon = inferAddon();
@@ -103,14 +121,15 @@ class NativeRuntime extends RuntimeBase {
       cell: ['rnn', 'lstm', 'gru'].indexOf(spec.cell), relu: spec.activation === 'relu',
       hidden: spec.hidden, outputSize: spec.outputSize, mode, headBias: plan.headBias,
       layers: plan.layers.map((lp, l) => mode === 'sparse'
-        ? { inDim: lp.inDim, bias: lp.bias, main: lp.main, rec: lp.rec }
+        ? { inDim: lp.inDim, bias: lp.bias, main: packCsr(lp.main, allowHalf), rec: lp.rec && packCsr(lp.rec, allowHalf) }
         : { inDim: lp.inDim, bias: lp.bias, ih: densify(groups.get(`rnn.${l}.ih`)!), hh: densify(groups.get(`rnn.${l}.hh`)!) }),
     };
-    if (mode === 'sparse') cfg.head = plan.head;
+    if (mode === 'sparse') cfg.head = packCsr(plan.head, allowHalf);
     else if (spec.tied) cfg.headW = transpose(densify(groups.get('embedding')!), spec.outputSize, spec.hidden);
     else cfg.headW = densify(groups.get('head')!);
     this.m = new addon.Model(cfg);
-    this.engine = mode === 'naive' ? 'native-naive' : `native-${mode}-${addon.isaActive()}`;
+    this.halfValues = mode === 'sparse' && cfg.layers.every((l) => l.main && 'valuesHalf' in l.main);
+    this.engine = mode === 'naive' ? 'native-naive' : `native-${mode}-${addon.isaActive()}${this.halfValues ? '-f16' : ''}`;
   }
 
   protected advanceVec(x: Float32Array, state: Float32Array): void {
@@ -122,9 +141,19 @@ class NativeRuntime extends RuntimeBase {
   }
 }
 
-/** The native runtime; mode 'sparse' (default), 'dense' or 'naive'. */
-export function createNativeRuntime(model: SparseModel, opts: { mode?: NativeMode } = {}): InferenceRuntime {
+export interface NativeRuntimeOptions {
+  /** 'sparse' (default), 'dense' or 'naive'. */
+  mode?: NativeMode;
+  /**
+   * Keep sparse values as half floats in memory when that is lossless (every value
+   * exactly a half, as in an fp16 export). Default true; false forces fp32.
+   */
+  halfValues?: boolean;
+}
+
+/** The native runtime (Node only). */
+export function createNativeRuntime(model: SparseModel, opts: NativeRuntimeOptions = {}): InferenceRuntime {
   const mode = opts.mode ?? 'sparse';
   if (!['sparse', 'dense', 'naive'].includes(mode)) fail('BAD_FLAG', `native mode must be sparse, dense or naive (got ${JSON.stringify(mode)})`);
-  return new NativeRuntime(model, mode);
+  return new NativeRuntime(model, mode, opts.halfValues ?? true);
 }
