@@ -1,0 +1,294 @@
+// One Net::run: forward over the whole batch, then (when asked) backward, with the
+// data flow of net.h and docs/engine.md. Internally everything is time-major,
+// row r = t·B + b, so a layer's input projection for all steps is one big gemm and
+// every weight gradient is one big gemm after the time loop.
+#include "net.h"
+
+#include <algorithm>
+#include <cstring>
+#include <string>
+#include <utility>
+
+#include "cells/cell.h"
+#include "embedding.h"
+#include "gemm.h"
+#include "loss.h"
+#include "rng.h"
+
+namespace srnn {
+
+namespace {
+
+// out[r] = v for r in [0, R)                                   out (R, W)
+void fill_rows(float* out, const float* v, int R, int W) {
+  for (int r = 0; r < R; r++) std::memcpy(out + (size_t)r * W, v, (size_t)W * sizeof(float));
+}
+
+// dv += Σ_r x[r]                                               x (R, W) row stride ld
+void add_colsum(float* dv, const float* x, int R, int W, int ld) {
+  for (int r = 0; r < R; r++) {
+    const float* xr = x + (size_t)r * ld;
+    for (int j = 0; j < W; j++) dv[j] += xr[j];
+  }
+}
+
+std::string segment_error(const char* name, int64_t off, size_t size, size_t total) {
+  if (off < 0) return std::string("cfg.") + name + " is missing (offset -1) but the model needs it";
+  return std::string("cfg.") + name + " = " + std::to_string(off) + " plus its " + std::to_string(size) +
+         " floats runs past cfg.total = " + std::to_string(total);
+}
+
+bool segment_ok(int64_t off, size_t size, size_t total) {
+  return off >= 0 && (uint64_t)off <= total && size <= total - (uint64_t)off;
+}
+
+}  // namespace
+
+std::string NetConfig::check() const {
+  if (inputSize < 1) return "cfg.inputSize must be an integer >= 1";
+  if (tokens && embedDim < 1) return "cfg.embedDim must be an integer >= 1 for token input";
+  if (hidden < 1 || hidden > 16384) return "cfg.hidden must be an integer from 1 to 16384";
+  if (layers < 1 || layers > 16) return "cfg.layers must be an integer from 1 to 16";
+  if (outputSize < 1) return "cfg.outputSize must be an integer >= 1";
+  if (!(dropout >= 0.f && dropout < 1.f)) return "cfg.dropout must be in [0, 1)";
+  if ((int)ih.size() != layers) return "cfg.ih must have cfg.layers entries";
+  if ((int)hh.size() != layers) return "cfg.hh must have cfg.layers entries";
+  if ((int)bias.size() != layers) return "cfg.bias must have cfg.layers entries";
+  if (tied) {
+    if (!tokens) return "cfg.tied needs token input";
+    if (embedDim != hidden) return "cfg.tied needs embedDim == hidden";
+    if (outputSize != inputSize) return "cfg.tied needs outputSize == inputSize";
+  }
+  const size_t V = inputSize, E = embedDim, H = hidden, GH = (size_t)gates() * H, O = outputSize;
+  if (tokens && !segment_ok(embedding, V * E, total)) return segment_error("embedding", embedding, V * E, total);
+  for (int l = 0; l < layers; l++) {
+    const std::string i = "[" + std::to_string(l) + "]";
+    if (!segment_ok(ih[l], (size_t)layerIn(l) * GH, total)) return segment_error(("ih" + i).c_str(), ih[l], layerIn(l) * GH, total);
+    if (!segment_ok(hh[l], H * GH, total)) return segment_error(("hh" + i).c_str(), hh[l], H * GH, total);
+    if (!segment_ok(bias[l], GH, total)) return segment_error(("bias" + i).c_str(), bias[l], GH, total);
+  }
+  if (!tied && !segment_ok(head, H * O, total)) return segment_error("head", head, H * O, total);
+  if (!segment_ok(headBias, O, total)) return segment_error("headBias", headBias, O, total);
+  return "";
+}
+
+bool Net::fusedInput(int B, int T, bool dropping) const {
+  // x_t · Wih with x_t = emb[id] equals row id of emb · Wih: computing that (V, GH)
+  // table costs V/R of the (R, GH) product, and its backward likewise. Input
+  // dropout breaks the identity (each row has its own mask).
+  return cfg_.tokens && !dropping && (int64_t)cfg_.inputSize <= (int64_t)B * T;
+}
+
+void Net::plan(int B, int T) {
+  Workspace& w = ws_;
+  if (w.B == B && w.T == T && !w.mem.empty()) return;
+  const NetConfig& c = cfg_;
+  const size_t R = (size_t)B * T, H = c.hidden, GH = (size_t)c.gates() * H, L = c.layers;
+  const size_t in0 = c.in0(), O = c.outputSize, Rh = c.classify ? B : R;
+  const bool lstm = c.cell == CellType::LSTM, gru = c.cell == CellType::GRU;
+  const bool proj = c.tokens && (size_t)c.inputSize <= R;
+  // Size table: (pointer, floats). Offsets are rounded up to 16 floats (64 bytes).
+  std::vector<std::pair<float**, size_t>> table;
+  w.gates.assign(L, nullptr); w.hs.assign(L, nullptr); w.cs.assign(L, nullptr);
+  w.tcs.assign(L, nullptr); w.rh.assign(L, nullptr); w.xd.assign(L, nullptr);
+  for (size_t l = 0; l < L; l++) {
+    table.push_back({&w.gates[l], R * GH});
+    table.push_back({&w.hs[l], (T + 1) * (size_t)B * H});
+    if (lstm) table.push_back({&w.cs[l], (T + 1) * (size_t)B * H});
+    if (lstm) table.push_back({&w.tcs[l], R * H});
+    if (gru) table.push_back({&w.rh[l], R * H});
+    if (c.dropout > 0) table.push_back({&w.xd[l], R * H});
+  }
+  table.push_back({&w.x0, R * in0});
+  table.push_back({&w.logits, Rh * O});
+  table.push_back({&w.dA, R * std::max(H, in0)});
+  table.push_back({&w.dB, R * std::max(H, in0)});
+  table.push_back({&w.scratch, 4 * (size_t)B * H});
+  w.proj = w.dproj = nullptr;
+  if (proj) {
+    table.push_back({&w.proj, (size_t)c.inputSize * GH});
+    table.push_back({&w.dproj, (size_t)c.inputSize * GH});
+  }
+  size_t total = 0;
+  for (auto& e : table) total += (e.second + 15) / 16 * 16;
+  w.mem.clear();
+  w.mem.shrink_to_fit();
+  w.mem.resize(total + 16);
+  float* base = w.mem.data();
+  base += (16 - ((uintptr_t)base / sizeof(float)) % 16) % 16;
+  for (auto& e : table) {
+    *e.first = base;
+    base += (e.second + 15) / 16 * 16;
+  }
+  w.tok.resize(R);
+  w.tgt.resize(Rh);
+  w.rowLoss.resize(Rh);
+  w.rowHit.resize(Rh);
+  w.B = B;
+  w.T = T;
+}
+
+RunStats Net::run(const float* P, float* Gr, const RunIO& io) {
+  const NetConfig& c = cfg_;
+  const int B = io.B, T = io.T, R = B * T, H = c.hidden, G = c.gates(), GH = G * H;
+  const int L = c.layers, O = c.outputSize, in0 = c.in0(), V = c.inputSize, E = c.embedDim;
+  const int S = c.states(), Rh = c.classify ? B : R;
+  const size_t BH = (size_t)B * H;
+  plan(B, T);
+  Workspace& w = ws_;
+  const bool dropping = io.backward && c.dropout > 0.f;
+  const bool fused = fusedInput(B, T, dropping);
+  const float p = c.dropout;
+  const float* emb = c.tokens ? P + c.embedding : nullptr;  // (V, E)
+
+  auto layer = [&](int l) {
+    LayerBuf lb;
+    lb.gates = w.gates[l]; lb.hs = w.hs[l]; lb.cs = w.cs[l]; lb.tcs = w.tcs[l]; lb.rh = w.rh[l];
+    return lb;
+  };
+  // The input of layer l as the forward pass saw it (T, B, in_l).
+  auto layer_input = [&](int l) -> const float* {
+    if (l == 0) return w.x0;
+    return dropping ? w.xd[l - 1] : w.hs[l - 1] + BH;
+  };
+
+  // ---- input: X0 (T, B, in0), or gates of layer 0 straight from the projection
+  if (c.tokens)
+    for (int b = 0; b < B; b++)
+      for (int t = 0; t < T; t++) w.tok[(size_t)t * B + b] = io.tokens[(size_t)b * T + t];
+  if (fused) {
+    // proj = emb · Wih0 + b0                                    (V, GH)
+    fill_rows(w.proj, P + c.bias[0], V, GH);
+    sgemm(false, false, V, GH, E, emb, E, P + c.ih[0], GH, 1.f, w.proj, GH);
+    embedding_forward(w.gates[0], w.proj, w.tok.data(), R, GH);
+  } else {
+    if (c.tokens) {
+      embedding_forward(w.x0, emb, w.tok.data(), R, E);
+    } else {
+      for (int b = 0; b < B; b++)
+        for (int t = 0; t < T; t++)
+          std::memcpy(w.x0 + ((size_t)t * B + b) * in0, io.vectors + ((size_t)b * T + t) * in0,
+                      (size_t)in0 * sizeof(float));
+    }
+    if (dropping) dropout_apply(w.x0, w.x0, (size_t)R * in0, 0, p, dropout_key(io.seed, 0));
+  }
+
+  // ---- recurrent layers
+  for (int l = 0; l < L; l++) {
+    const int in = c.layerIn(l);
+    LayerBuf lb = layer(l);
+    if (!(l == 0 && fused)) {
+      // gates = X · Wih + b                                      (R, GH)
+      fill_rows(lb.gates, P + c.bias[l], R, GH);
+      sgemm(false, false, R, GH, in, layer_input(l), in, P + c.ih[l], GH, 1.f, lb.gates, GH);
+    }
+    for (int s = 0; s < S; s++) {
+      float* dst = s == 0 ? lb.hs : lb.cs;  // slot 0: initial state (B, H)
+      if (io.state) std::memcpy(dst, io.state + ((size_t)l * S + s) * BH, BH * sizeof(float));
+      else std::memset(dst, 0, BH * sizeof(float));
+    }
+    const float* Whh = P + c.hh[l];
+    switch (c.cell) {
+      case CellType::RNN: rnn_forward(lb, Whh, T, B, H, c.relu); break;
+      case CellType::LSTM: lstm_forward(lb, Whh, T, B, H); break;
+      case CellType::GRU: gru_forward(lb, Whh, T, B, H); break;
+    }
+    if (dropping) dropout_apply(w.xd[l], lb.hs + BH, (size_t)R * H, 0, p, dropout_key(io.seed, l + 1));
+  }
+  if (io.state)
+    for (int l = 0; l < L; l++) {
+      std::memcpy(io.state + ((size_t)l * S) * BH, w.hs[l] + (size_t)T * BH, BH * sizeof(float));
+      if (S == 2) std::memcpy(io.state + ((size_t)l * S + 1) * BH, w.cs[l] + (size_t)T * BH, BH * sizeof(float));
+    }
+
+  // ---- head: logits = top · head + bias (tied: top · emb^T + bias)   (Rh, O)
+  const float* top = dropping ? w.xd[L - 1] : w.hs[L - 1] + BH;      // (T, B, H)
+  const float* hin = c.classify ? top + (size_t)(T - 1) * BH : top;  // (Rh, H)
+  fill_rows(w.logits, P + c.headBias, Rh, O);
+  if (c.tied) sgemm(false, true, Rh, O, H, hin, H, emb, E, 1.f, w.logits, O);
+  else sgemm(false, false, Rh, O, H, hin, H, P + c.head, O, 1.f, w.logits, O);
+  if (io.logits) {
+    if (c.classify) {
+      std::memcpy(io.logits, w.logits, (size_t)B * O * sizeof(float));
+    } else {
+      for (int t = 0; t < T; t++)
+        for (int b = 0; b < B; b++)
+          std::memcpy(io.logits + ((size_t)b * T + t) * O, w.logits + ((size_t)t * B + b) * O,
+                      (size_t)O * sizeof(float));
+    }
+  }
+
+  // ---- loss
+  if (c.classify) {
+    for (int b = 0; b < B; b++) w.tgt[b] = io.y[b];
+  } else {
+    for (int b = 0; b < B; b++)
+      for (int t = 0; t < T; t++) w.tgt[(size_t)t * B + b] = io.y[(size_t)b * T + t];
+  }
+  xent_forward(w.rowLoss.data(), w.rowHit.data(), io.backward ? w.logits : nullptr, w.logits,
+               w.tgt.data(), Rh, O);
+  RunStats st;
+  for (int r = 0; r < Rh; r++) {
+    if (w.tgt[r] < 0) continue;
+    st.count++;
+    st.loss += w.rowLoss[r];
+    st.correct += w.rowHit[r];
+  }
+  if (!io.backward) return st;
+
+  // ======== backward: grads = d(loss / count)/dθ
+  std::memset(Gr, 0, c.total * sizeof(float));
+  if (st.count == 0) return st;
+  float* dEmb = c.tokens ? Gr + c.embedding : nullptr;  // (V, E)
+  float* dlog = w.logits;                               // (Rh, O)
+  xent_backward(dlog, w.tgt.data(), Rh, O, (float)(1.0 / (double)st.count));
+  add_colsum(Gr + c.headBias, dlog, Rh, O, O);
+  // dtop (T, B, H) in dA; classify: only the last step is non-zero.
+  float* dtop = w.dA;
+  float* dhin = c.classify ? dtop + (size_t)(T - 1) * BH : dtop;  // (Rh, H)
+  if (c.classify) std::memset(dtop, 0, (size_t)R * H * sizeof(float));
+  if (c.tied) {
+    sgemm(true, false, V, E, Rh, dlog, O, hin, H, 1.f, dEmb, E);        // dEmb += dlog^T · hin
+    sgemm(false, false, Rh, H, V, dlog, O, emb, E, 0.f, dhin, H);       // dhin = dlog · emb
+  } else {
+    sgemm(true, false, H, O, Rh, hin, H, dlog, O, 1.f, Gr + c.head, O);  // dHead += hin^T · dlog
+    sgemm(false, true, Rh, H, O, dlog, O, P + c.head, O, 0.f, dhin, H);  // dhin = dlog · head^T
+  }
+  if (dropping) dropout_apply(dtop, dtop, (size_t)R * H, 0, p, dropout_key(io.seed, L));
+
+  float* dcur = w.dA;  // (T, B, H) dL/dh of the current layer's outputs
+  float* dnext = w.dB; // (T, B, in_l) dL/dX of its input
+  for (int l = L - 1; l >= 0; l--) {
+    const int in = c.layerIn(l);
+    LayerBuf lb = layer(l);
+    const float* Whh = P + c.hh[l];
+    float* dWhh = Gr + c.hh[l];
+    switch (c.cell) {
+      case CellType::RNN: rnn_backward(dWhh, dcur, lb, Whh, T, B, H, c.relu, w.scratch); break;
+      case CellType::LSTM: lstm_backward(dWhh, dcur, lb, Whh, T, B, H, w.scratch); break;
+      case CellType::GRU: gru_backward(dWhh, dcur, lb, Whh, T, B, H, w.scratch); break;
+    }
+    const float* dG = lb.gates;  // (R, GH)
+    const float* Wih = P + c.ih[l];
+    float* dWih = Gr + c.ih[l];
+    if (l == 0 && fused) {
+      // dproj[id] += dG[r]; dWih += emb^T · dproj; db += Σ dproj; dEmb += dproj · Wih^T
+      std::memset(w.dproj, 0, (size_t)V * GH * sizeof(float));
+      embedding_backward(w.dproj, dG, w.tok.data(), R, GH);
+      sgemm(true, false, E, GH, V, emb, E, w.dproj, GH, 1.f, dWih, GH);
+      add_colsum(Gr + c.bias[0], w.dproj, V, GH, GH);
+      sgemm(false, true, V, E, GH, w.dproj, GH, Wih, GH, 1.f, dEmb, E);
+      break;
+    }
+    sgemm(true, false, in, GH, R, layer_input(l), in, dG, GH, 1.f, dWih, GH);  // dWih += X^T · dG
+    add_colsum(Gr + c.bias[l], dG, R, GH, GH);
+    if (l == 0 && !c.tokens) break;  // no gradient for raw input vectors
+    sgemm(false, true, R, in, GH, dG, GH, Wih, GH, 0.f, dnext, in);  // dX = dG · Wih^T
+    if (dropping) dropout_apply(dnext, dnext, (size_t)R * in, 0, p, dropout_key(io.seed, l));
+    if (l == 0) embedding_backward(dEmb, dnext, w.tok.data(), R, E);
+    std::swap(dcur, dnext);
+  }
+  return st;
+}
+
+}  // namespace srnn

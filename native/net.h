@@ -1,0 +1,110 @@
+// The whole model behind one `Net.run` call (see src/engine/native.ts, docs/engine.md):
+//
+//   tokens (B,T) → embedding gather ─┐
+//   vectors (B,T,D) → transpose ─────┴→ X0 (T,B,in0) → [dropout] → layer 0 → [dropout]
+//     → … → layer L-1 → [dropout] → head (logits) → softmax cross-entropy
+//
+// Shape legend: B batch, T steps, R = T·B rows (time-major: row = t·B + b), D vector
+// width, V vocabulary, E embedding width, in0 = E or D, H hidden, G gates
+// (1 rnn, 4 lstm, 3 gru), GH = G·H, L layers, S state vectors (2 lstm, else 1),
+// O head width, Rh head rows (R for lm, B for classify: only t = T-1).
+//
+// Net knows nothing about JavaScript: binding.cc validates the arguments and hands
+// over raw pointers. The parameter and gradient buffers share one flat layout
+// (src/model/layout.ts); NetConfig holds the offsets of every segment.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace srnn {
+
+enum class CellType { RNN = 0, LSTM = 1, GRU = 2 };
+
+struct NetConfig {
+  CellType cell = CellType::LSTM;
+  bool tokens = true;
+  int inputSize = 0;   // V (tokens) or D (vectors)
+  int embedDim = 0;    // E (tokens); unused for vectors
+  int hidden = 0;      // H
+  int layers = 0;      // L
+  int outputSize = 0;  // O
+  bool classify = false;
+  bool relu = false;
+  bool tied = false;
+  float dropout = 0.f;
+  size_t total = 0;    // floats in the params / grads buffers
+  // Offsets in floats into the flat buffer; -1 = absent.
+  int64_t embedding = -1;            // (V, E)
+  std::vector<int64_t> ih, hh, bias; // per layer: (in_l, GH), (H, GH), (GH)
+  int64_t head = -1;                 // (H, O), absent when tied
+  int64_t headBias = -1;             // (O)
+
+  int gates() const { return cell == CellType::LSTM ? 4 : cell == CellType::GRU ? 3 : 1; }
+  int states() const { return cell == CellType::LSTM ? 2 : 1; }
+  int in0() const { return tokens ? embedDim : inputSize; }
+  int layerIn(int l) const { return l == 0 ? in0() : hidden; }
+  // "" when consistent; otherwise one line naming the field and the rule.
+  std::string check() const;
+};
+
+struct RunIO {
+  int B = 0, T = 0;
+  const int32_t* tokens = nullptr;  // (B, T) ids in [0, V)        when cfg.tokens
+  const float* vectors = nullptr;   // (B, T, D)                    otherwise
+  const int32_t* y = nullptr;       // lm (B, T), classify (B); -1 = ignored
+  float* state = nullptr;           // (L, S, B, H) in: initial, out: final; or null
+  bool backward = false;
+  uint64_t seed = 0;                // dropout key (backward only)
+  float* logits = nullptr;          // lm (B, T, O), classify (B, O); or null
+};
+
+struct RunStats {
+  double loss = 0;      // sum of cross-entropy (nats) over counted targets
+  int64_t count = 0;    // targets != -1
+  int64_t correct = 0;  // argmax hits among them
+};
+
+// Scratch memory for one (B, T): allocated on the first call and whenever B or T
+// changes, reused otherwise. Floats; see Net::plan for the size table.
+struct Workspace {
+  int B = -1, T = -1;
+  std::vector<float> mem;
+  // per layer
+  std::vector<float*> gates;  // (T, B, GH)  pre-activations → activations → dGates
+  std::vector<float*> hs;     // (T+1, B, H) hs[0] initial h, hs[t+1] = h_t
+  std::vector<float*> cs;     // (T+1, B, H) lstm cell state
+  std::vector<float*> tcs;    // (T, B, H)   lstm tanh(c_t)
+  std::vector<float*> rh;     // (T, B, H)   gru r ⊙ h_{t-1}
+  std::vector<float*> xd;     // (T, B, H)   dropped output of layer l (dropout > 0)
+  float* x0 = nullptr;        // (T, B, in0) layer-0 input (gathered / transposed, dropped)
+  float* logits = nullptr;    // (Rh, O)     logits → probabilities → dlogits
+  float* dA = nullptr;        // (R, max(H, in0)) gradient ping-pong buffers
+  float* dB = nullptr;
+  float* scratch = nullptr;   // (4, B, H)   per-step temporaries of the cells
+  float* proj = nullptr;      // (V, GH)     embedding · Wih + bias (fused input path)
+  float* dproj = nullptr;     // (V, GH)     dGates summed per token
+  std::vector<int32_t> tok;   // (R)         token ids, time-major
+  std::vector<int32_t> tgt;   // (Rh)        targets, time-major
+  std::vector<double> rowLoss;   // (Rh)
+  std::vector<uint8_t> rowHit;   // (Rh)
+};
+
+class Net {
+ public:
+  explicit Net(const NetConfig& cfg) : cfg_(cfg) {}
+  const NetConfig& config() const { return cfg_; }
+  // params, grads: (total) flat buffers. grads is written only when io.backward.
+  RunStats run(const float* params, float* grads, const RunIO& io);
+  // Whether layer 0 reads its input through the precomputed (V, GH) projection
+  // (exact algebra, cheaper when V <= R); exposed for tests and docs.
+  bool fusedInput(int B, int T, bool dropping) const;
+
+ private:
+  void plan(int B, int T);
+  NetConfig cfg_;
+  Workspace ws_;
+};
+
+}  // namespace srnn
