@@ -24,7 +24,7 @@ import { Rng, mixSeed } from '../data/rng.js';
 import { Optimizer, validateOptim, DEFAULT_OPTIM, type OptimConfig } from './optim.js';
 import { initialLrState, nextLr, validateLr, type LrConfig, type LrState } from './lr.js';
 import { mainMetric, summarize, HIGHER_IS_BETTER, formatMetric, type EvalSums, type MetricName, type Metrics } from './metrics.js';
-import { batchesPerEpoch, makeBatch, type BatchBuffers } from './batches.js';
+import { batches } from './batches.js';
 import { Progress } from '../util/progress.js';
 import { writeFileAtomic, appendLine } from '../util/fs.js';
 import { createPruner, loadRecipe, type Pruner, type PruneEvent } from '../prune/index.js';
@@ -160,12 +160,11 @@ export function createSession(spec: ModelSpec, params?: Float32Array): Session {
 /** Loss sums over a split (no dropout, no gradients); LM state carried across batches. */
 export function evaluate(s: Session, ds: Dataset, split: 'train' | 'valid' | 'test', batch: number, bptt: number, maxBatches = 0): EvalSums {
   const sums: EvalSums = { loss: 0, count: 0, correct: 0 };
-  const n = batchesPerEpoch(ds, split, batch, bptt, false);
-  const total = maxBatches > 0 ? Math.min(n, maxBatches) : n;
+  const src = batches(ds, split, batch, bptt, false, 0);
+  const total = maxBatches > 0 ? Math.min(src.count, maxBatches) : src.count;
   const state = ds.kind === 'lm' ? new Float32Array(s.spec.layers * STATE_VECTORS[s.spec.cell] * batch * s.spec.hidden) : null;
-  const buf: BatchBuffers = {};
   for (let i = 0; i < total; i++) {
-    const b = makeBatch(ds, split, batch, bptt, i, null, buf);
+    const b = src.at(0, i);
     const r = s.net.run({ x: b.x, y: b.y, batch: b.batch, steps: b.steps, state, backward: false, dropoutSeed: 0 });
     sums.loss += r.loss;
     sums.count += r.count;
@@ -249,8 +248,8 @@ export async function train(cfgIn: TrainConfig, o: TrainOptions): Promise<TrainR
   }
 
   const { layout, params, grads, net } = session;
-  const nb = batchesPerEpoch(ds, 'train', cfg.batch, cfg.bptt, true);
-  if (nb < 1) fail('BAD_DATA', `the training split of ${ds.name} is too small for one batch of ${cfg.batch}×${cfg.bptt}`, 'lower --batch or --bptt, or raise --limit');
+  const trainBatches = batches(ds, 'train', cfg.batch, cfg.bptt, true, cfg.seed);
+  const nb = trainBatches.count;
   let pruner: Pruner | null = null;
   if (cfg.recipe) {
     pruner = createPruner(loadRecipe(cfg.recipe), spec, layout, { stepsPerEpoch: nb });
@@ -275,7 +274,6 @@ export async function train(cfgIn: TrainConfig, o: TrainOptions): Promise<TrainR
   const progress = new Progress({ total: totalSteps, rateUnit: ds.kind === 'lm' ? 'tok/s' : 'seq/s', enabled: o.progress ?? false });
   const t0 = performance.now();
   let step = start.step;
-  const buf: BatchBuffers = {};
   let stop = step >= totalSteps;
   for (let epoch = start.epoch; epoch <= cfg.epochs && !stop; epoch++) {
     const e0 = performance.now();
@@ -283,9 +281,8 @@ export async function train(cfgIn: TrainConfig, o: TrainOptions): Promise<TrainR
     let units = 0;
     const first = epoch === start.epoch ? start.batchInEpoch : 0;
     if (first === 0 && state) state.fill(0);
-    const order = ds.kind === 'classify' ? new Rng(mixSeed(cfg.seed, epoch)).permutation(ds.train.count) : null;
     for (let i = first; i < nb; i++) {
-      const b = makeBatch(ds, 'train', cfg.batch, cfg.bptt, i, order, buf);
+      const b = trainBatches.at(epoch, i);
       const r = net.run({ x: b.x, y: b.y, batch: b.batch, steps: b.steps, state, backward: true, dropoutSeed: mixSeed(cfg.seed, 0xd0, step) });
       if (!Number.isFinite(r.loss)) {
         progress.done();
