@@ -1,0 +1,80 @@
+/**
+ * `sparse-rnn export RUN --format sparse|tfjs`: a thin shell over src/deploy (sparse
+ * model file) and src/model/tfjs.ts (TF.js Layers model).
+ */
+import path from 'node:path';
+import { fail } from '../errors.js';
+import { parseFlags, oneOf } from './args.js';
+import { readCheckpoint, resolveCheckpoint, type Checkpoint } from '../model/checkpoint.js';
+import { SPARSE_EXT, VALUE_TYPES, type ValueType } from '../deploy/format.js';
+import { writeSparseModelFile } from '../deploy/file.js';
+import { sizeReport, pct } from '../deploy/size.js';
+
+export const EXPORT_HELP = `usage: sparse-rnn export RUN [flags]
+
+RUN is a run folder (its ckpt/last.srnn) or a checkpoint file.
+  --format sparse|tfjs      sparse: one .srnz file (CSR weights, docs/deploy.md) (sparse)
+                            tfjs: model.json + weights.bin for tf.loadLayersModel
+  --values fp32|fp16|int8   sparse: value type of the weights (fp16)
+  --out FILE|DIR            (RUN/model.srnz, or RUN/tfjs/)
+  --json                    one JSON line: file, bytes, dense bytes, ratio
+
+examples:
+  sparse-rnn export runs/lstm-agp --format sparse --values fp16
+  sparse-rnn generate runs/lstm-agp/model.srnz --prime "The " --length 200 --seed 1
+`;
+
+/** JSON-safe extras for the model file: the vocabulary of a token LM, when the data set can be reloaded. */
+async function extrasOf(ck: Checkpoint): Promise<{ extra: Record<string, unknown>; note?: string }> {
+  const cfg = (ck.train as { config?: { data?: { name?: string; level?: 'word' | 'char'; limit?: number } } } | undefined)?.config;
+  if (ck.spec.inputKind !== 'tokens' || !cfg?.data?.name) return { extra: {} };
+  try {
+    const { loadDataset } = await import('../data/index.js');
+    const ds = loadDataset(cfg.data.name, { level: cfg.data.level, limit: cfg.data.limit }) as { vocab?: { tokens: readonly string[] } };
+    const tokens = ds.vocab?.tokens;
+    if (tokens && tokens.length === ck.spec.inputSize) return { extra: { vocab: [...tokens], data: cfg.data.name } };
+    return { extra: {}, note: 'vocabulary size differs from the model; exported without one' };
+  } catch (e) {
+    return { extra: {}, note: `data set ${cfg.data.name} not loadable (${(e as Error).message.split('\n')[0]}); exported without a vocabulary` };
+  }
+}
+
+export async function exportCommand(argv: string[]): Promise<number> {
+  const { values: flags, positionals } = parseFlags('export', argv, {
+    format: { type: 'string' }, values: { type: 'string' }, out: { type: 'string' }, json: { type: 'boolean' },
+  });
+  const v = flags as Record<string, string | undefined> & { help?: boolean; json?: boolean };
+  if (v.help) {
+    process.stdout.write(EXPORT_HELP);
+    return 0;
+  }
+  if (positionals.length !== 1) fail('BAD_FLAG', 'export: expected one run folder or checkpoint', 'sparse-rnn export runs/NAME --format sparse');
+  const format = oneOf('format', v.format, ['sparse', 'tfjs'] as const) ?? 'sparse';
+  const values = oneOf('values', v.values, VALUE_TYPES) ?? 'fp16';
+  const run = positionals[0];
+  const file = resolveCheckpoint(run);
+  const ck = readCheckpoint(file);
+  const runDir = file === run ? path.dirname(file) : run;
+  if (format === 'tfjs') {
+    if (v.values !== undefined) fail('BAD_FLAG', 'export: --values applies to --format sparse only', 'TF.js weights are fp32');
+    const { exportTfjs } = await import('../model/tfjs.js');
+    const out = exportTfjs(ck.spec, ck.layout, ck.params, v.out ?? path.join(runDir, 'tfjs'));
+    process.stdout.write(v.json ? JSON.stringify({ format, ...out }) + '\n' : `wrote ${out.modelJson} and ${out.weightsBin} (${out.bytes} bytes)\n`);
+    return 0;
+  }
+  const out = v.out ?? path.join(runDir, `model${SPARSE_EXT}`);
+  const { extra, note } = await extrasOf(ck);
+  const bytes = writeSparseModelFile(out, ck.spec, ck.layout, ck.params, ck.mask, { values: values as ValueType, extra: { ...extra, step: ck.step } });
+  const dense = sizeReport(ck.spec, ck.layout, ck.params, ck.mask).total;
+  const summary = {
+    format, file: out, values, bytes: bytes.length, dense_fp32_bytes: dense.denseFp32, dense_gzip_bytes: dense.denseGzip,
+    ratio: Math.round((bytes.length / dense.denseFp32) * 10000) / 10000, density: Math.round((dense.nnz / dense.size) * 10000) / 10000,
+    ...(note ? { note } : {}),
+  };
+  if (v.json) process.stdout.write(JSON.stringify(summary) + '\n');
+  else {
+    process.stdout.write(`wrote ${out}: ${bytes.length} bytes, ${pct(bytes.length, dense.denseFp32)} of dense fp32 (${dense.denseFp32} bytes; gzip ${pct(dense.denseGzip, dense.denseFp32)}), ${values} values\n`);
+    if (note) process.stdout.write(`note: ${note}\n`);
+  }
+  return 0;
+}

@@ -1,0 +1,172 @@
+/**
+ * Batch-1 inference latency: one recurrent step (cell only, no head — the
+ * configuration of shared/anchors/torch_bench.py --mode infer: input width = hidden,
+ * random weights, ih and hh pruned by magnitude to the sparsity) for our engines, and
+ * PyTorch's figure from the anchor script in the same run when torch is importable.
+ *
+ * Rows use the anchor's field names (engine, mode, cell, hidden, threads, sparsity,
+ * step_us) plus, for our rows, the ratios to PyTorch and to our dense engine.
+ *
+ * step_us is the median over 9 timed batches of the mean step time in a batch (each
+ * batch ~30 ms after 20 warm-up steps): medians resist the other processes on a shared
+ * 2-core machine. The anchor reports a plain mean over 1000 steps.
+ */
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { defaultSpec, type CellType } from '../model/spec.js';
+import { randomPrunedModel } from './random.js';
+import { readSparseModel, writeSparseModel, type ValueType } from './format.js';
+import { createRuntime, type InferenceRuntime } from './runtime.js';
+import { createNativeRuntime, hasInferAddon } from './native-runtime.js';
+
+export type BenchEngine = 'native-dense' | 'native-sparse' | 'native-sparse-f16' | 'ts-sparse' | 'pytorch';
+export const BENCH_ENGINES: readonly BenchEngine[] = ['native-dense', 'native-sparse', 'native-sparse-f16', 'ts-sparse', 'pytorch'];
+
+export interface BenchInferOptions {
+  cell: CellType;
+  hidden: number;
+  sparsity: number;
+  /** Passed to PyTorch; our runtimes are single-threaded (rows say threads: 1). */
+  threads?: number;
+  engines?: readonly BenchEngine[];
+  seed?: number;
+  /** Target milliseconds per timed batch (default 30). */
+  batchMs?: number;
+}
+
+export interface BenchInferRow {
+  engine: string;
+  mode: 'infer';
+  cell: CellType;
+  hidden: number;
+  threads: number;
+  sparsity: number;
+  /** Batch-1 step latency in microseconds; null when the engine is unavailable. */
+  step_us: number | null;
+  /** Bytes of the weights the step reads (ours: indices + values + row pointers). */
+  weight_bytes?: number;
+  /** PyTorch dense step_us ÷ ours (same run). */
+  vs_pytorch?: number;
+  /** Our dense native step_us ÷ ours (same run). */
+  vs_our_dense?: number;
+  note?: string;
+}
+
+/** Times fn (one step) and returns the median batch mean in µs. */
+export function timeStepUs(fn: () => void, batchMs = 30, batches = 9): number {
+  for (let i = 0; i < 20; i++) fn();
+  let n = 1;
+  for (;;) {
+    const t0 = performance.now();
+    for (let i = 0; i < n; i++) fn();
+    const dt = performance.now() - t0;
+    if (dt >= batchMs / 4 || n >= 1 << 20) {
+      n = Math.max(1, Math.round((n * batchMs) / Math.max(dt, 1e-3)));
+      break;
+    }
+    n *= 4;
+  }
+  const means: number[] = [];
+  for (let b = 0; b < batches; b++) {
+    const t0 = performance.now();
+    for (let i = 0; i < n; i++) fn();
+    means.push(((performance.now() - t0) * 1000) / n);
+  }
+  means.sort((a, b) => a - b);
+  return means[Math.floor(batches / 2)];
+}
+
+/** The anchors folder: $SPARSE_RNN_ANCHORS, else ../shared/anchors beside the repository root. */
+export function anchorsDir(): string {
+  if (process.env.SPARSE_RNN_ANCHORS) return process.env.SPARSE_RNN_ANCHORS;
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  while (!fs.existsSync(path.join(dir, 'package.json')) && path.dirname(dir) !== dir) dir = path.dirname(dir);
+  return path.resolve(dir, '../shared/anchors');
+}
+
+let torchCheck: { ok: boolean; why: string } | undefined;
+
+/** Whether the PyTorch anchor can run here, and why not. */
+export function pytorchAvailable(): { ok: boolean; why: string } {
+  if (torchCheck) return torchCheck;
+  const script = path.join(anchorsDir(), 'torch_bench.py');
+  if (!fs.existsSync('/usr/bin/python3')) torchCheck = { ok: false, why: '/usr/bin/python3 is missing' };
+  else if (!fs.existsSync(script)) torchCheck = { ok: false, why: `${script} is missing (set SPARSE_RNN_ANCHORS)` };
+  else {
+    const r = spawnSync('/usr/bin/python3', ['-c', 'import torch'], { encoding: 'utf8' });
+    torchCheck = r.status === 0 ? { ok: true, why: '' }
+      : { ok: false, why: 'torch is not importable (apt-get install -y python3-torch libopenblas0-pthread)' };
+  }
+  return torchCheck;
+}
+
+function runPytorch(o: Required<Pick<BenchInferOptions, 'cell' | 'hidden' | 'sparsity' | 'threads'>>): BenchInferRow {
+  const base = { mode: 'infer' as const, cell: o.cell, hidden: o.hidden, threads: o.threads, sparsity: o.sparsity };
+  const avail = pytorchAvailable();
+  if (!avail.ok) return { engine: 'pytorch', ...base, step_us: null, note: `PyTorch not available: ${avail.why}` };
+  const script = path.join(anchorsDir(), 'torch_bench.py');
+  const r = spawnSync('/usr/bin/python3', [script, '--mode', 'infer', '--cell', o.cell, '--hidden', String(o.hidden),
+    '--sparsity', String(o.sparsity), '--threads', String(o.threads)], {
+    encoding: 'utf8', env: { ...process.env, OPENBLAS_NUM_THREADS: String(o.threads), OMP_NUM_THREADS: String(o.threads) },
+    timeout: 600_000,
+  });
+  const line = (r.stdout ?? '').trim().split('\n').pop() ?? '';
+  try {
+    const row = JSON.parse(line) as BenchInferRow;
+    return { ...row, mode: 'infer' };
+  } catch {
+    return { engine: 'pytorch', ...base, step_us: null, note: `PyTorch anchor failed: ${(r.stderr ?? '').trim().split('\n').pop()}` };
+  }
+}
+
+function weightBytes(rt: InferenceRuntime, model: ReturnType<typeof readSparseModel>, engine: BenchEngine): number {
+  const ih = model.groups.get('rnn.0.ih')!, hh = model.groups.get('rnn.0.hh')!;
+  if (engine === 'native-dense') return 4 * (ih.rows * ih.cols + hh.rows * hh.cols);
+  const nnz = (g: typeof ih) => (g.kind === 'csr' ? g.values.length : g.rows * g.cols);
+  const n = nnz(ih) + nnz(hh);
+  const rows = ih.cols + 1; // one gather row per gate unit
+  const vb = engine === 'native-sparse-f16' && rt.engine.endsWith('-f16') ? 2 : 4;
+  return n * (2 + vb) + rows * 4;
+}
+
+/** Runs the engines for one configuration; one row each. */
+export async function benchInfer(opts: BenchInferOptions): Promise<BenchInferRow[]> {
+  const threads = opts.threads ?? 1;
+  const engines = opts.engines ?? BENCH_ENGINES;
+  const { cell, hidden: H, sparsity } = opts;
+  const spec = defaultSpec({ cell, inputKind: 'vectors', inputSize: H, outputSize: 2, hidden: H });
+  const rm = randomPrunedModel(spec, sparsity, opts.seed ?? 1, (n) => /^rnn\.\d+\.(ih|hh)$/.test(n));
+  const files: Partial<Record<ValueType, ReturnType<typeof readSparseModel>>> = {};
+  const load = (v: ValueType) => (files[v] ??= readSparseModel(writeSparseModel(spec, rm.layout, rm.params, rm.mask, { values: v, storage: 'csr' })));
+  const x = new Float32Array(H);
+  for (let i = 0; i < H; i++) x[i] = Math.sin(0.37 * i);
+  const rows: BenchInferRow[] = [];
+  const base = { mode: 'infer' as const, cell, hidden: H, sparsity };
+  for (const engine of engines) {
+    if (engine === 'pytorch') {
+      rows.push(runPytorch({ cell, hidden: H, sparsity, threads }));
+      continue;
+    }
+    if (engine.startsWith('native') && !hasInferAddon()) {
+      rows.push({ engine: `sparse-rnn-${engine}`, ...base, threads: 1, step_us: null, note: 'native addon not built (npx node-gyp rebuild)' });
+      continue;
+    }
+    const model = load(engine === 'native-sparse-f16' ? 'fp16' : 'fp32');
+    const rt = engine === 'ts-sparse' ? createRuntime(model)
+      : createNativeRuntime(model, { mode: engine === 'native-dense' ? 'dense' : 'sparse', halfValues: engine === 'native-sparse-f16' });
+    const state = rt.initialState();
+    const us = timeStepUs(() => rt.advance(x, state), opts.batchMs ?? 30);
+    if (!Number.isFinite(state[0])) throw new Error(`bench: ${rt.engine} produced a non-finite state`);
+    rows.push({ engine: `sparse-rnn-${rt.engine}`, ...base, threads: 1, step_us: Math.round(us * 10) / 10, weight_bytes: weightBytes(rt, model, engine) });
+  }
+  const torch = rows.find((r) => r.engine.startsWith('pytorch') && r.step_us !== null)?.step_us;
+  const dense = rows.find((r) => r.engine.includes('native-dense'))?.step_us;
+  for (const r of rows) {
+    if (r.engine.startsWith('pytorch') || r.step_us === null) continue;
+    if (torch) r.vs_pytorch = Math.round((torch / r.step_us) * 100) / 100;
+    if (dense) r.vs_our_dense = Math.round((dense / r.step_us) * 100) / 100;
+  }
+  return rows;
+}
