@@ -14,12 +14,14 @@ import type { CellType } from '../src/model/spec.js';
 const { values } = parseArgs({ options: { repeats: { type: 'string' }, only: { type: 'string' }, threads: { type: 'string' }, json: { type: 'boolean' } } });
 const repeats = Number(values.repeats ?? 5);
 const threadList = (values.threads ?? '1,2').split(',').map(Number);
-const configs: { name: string; cell: CellType; hidden: number; vocab: number; layers: number; batch: number; steps: number }[] = [
+type Config = { name: string; cell: CellType; hidden: number; vocab: number; layers: number; batch: number; steps: number };
+const all: Config[] = [
   { name: 'char rnn', cell: 'rnn', hidden: 256, vocab: 100, layers: 1, batch: 32, steps: 100 },
   { name: 'char lstm', cell: 'lstm', hidden: 256, vocab: 100, layers: 1, batch: 32, steps: 100 },
   { name: 'char gru', cell: 'gru', hidden: 256, vocab: 100, layers: 1, batch: 32, steps: 100 },
   { name: 'word lstm×2', cell: 'lstm', hidden: 256, vocab: 10000, layers: 2, batch: 20, steps: 35 },
-].filter((c) => !values.only || c.name.includes(values.only));
+];
+const configs = all.filter((c) => !values.only || c.name.includes(values.only));
 
 const why = torchUnavailable();
 if (why) process.stderr.write(`PyTorch figures skipped: ${why}\n`);

@@ -9,9 +9,12 @@ import { fail } from '../errors.js';
 
 export type Options = NonNullable<ParseArgsConfig['options']>;
 
-export function parseFlags(cmd: string, argv: string[], options: Options, allowPositionals = true) {
+export type FlagValues = Record<string, string | boolean | undefined>;
+
+export function parseFlags(cmd: string, argv: string[], options: Options, allowPositionals = true): { values: FlagValues; positionals: string[] } {
   try {
-    return parseArgs({ args: argv, options: { help: { type: 'boolean', short: 'h' }, ...options }, strict: true, allowPositionals });
+    const r = parseArgs({ args: argv, options: { help: { type: 'boolean', short: 'h' }, ...options }, strict: true, allowPositionals });
+    return { values: r.values as FlagValues, positionals: r.positionals };
   } catch (e) {
     const msg = (e as Error).message.split('\n')[0].replace(/\. To specify a positional argument.*$/, '');
     return fail('BAD_FLAG', `${cmd}: ${msg}`, `see \`sparse-rnn ${cmd} --help\``);

@@ -18,3 +18,12 @@ export function batches(ds: Dataset, split: SplitName, B: number, T: number, tra
   const b = classifyBatcher({ split: ds[split], steps: ds.steps, inputDim: ds.inputDim, batch: B, shuffle: training, dropLast: training, seed });
   return { count: b.batchesPerEpoch, at: (e, i) => b.at(e, i) };
 }
+
+/** Batches in one epoch of a split (0 when the split is too small for one). */
+export function batchesPerEpoch(ds: Dataset, split: SplitName, B: number, T: number, training: boolean): number {
+  try {
+    return batches(ds, split, B, T, training, 0).count;
+  } catch {
+    return 0;
+  }
+}

@@ -27,7 +27,7 @@ import { mainMetric, summarize, HIGHER_IS_BETTER, formatMetric, type EvalSums, t
 import { batches } from './batches.js';
 import { Progress } from '../util/progress.js';
 import { writeFileAtomic, appendLine } from '../util/fs.js';
-import { createPruner, loadRecipe, type Pruner, type PruneEvent } from '../prune/index.js';
+import { createPruner, loadRecipe, type Pruner, type PruneEvent } from '../prune/pruner.js';
 
 export interface DataConfig {
   /** Built-in name (brown, moby-dick, mnist, synthetic-…) or a folder with train/valid/test.txt. */
