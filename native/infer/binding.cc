@@ -55,7 +55,9 @@ bool get_csr(Napi::Env env, Napi::Value v, Csr& m, const char* what) {
     return false;
   }
   const std::string err = m.check();
-  return !throw_if(env, !err.empty(), std::string(what) + ": " + err);
+  if (throw_if(env, !err.empty(), std::string(what) + ": " + err)) return false;
+  m.build_ell();
+  return true;
 }
 
 Napi::Value IsaName(const Napi::CallbackInfo& info, Isa l) { return Napi::String::New(info.Env(), isa_name(l)); }

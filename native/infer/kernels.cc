@@ -156,6 +156,51 @@ template void gather<uint32_t, float>(float*, const uint32_t*, const uint32_t*, 
 template void gather<uint16_t, uint16_t>(float*, const uint32_t*, const uint16_t*, const uint16_t*, const float*, const float*, int, int);
 template void gather<uint32_t, uint16_t>(float*, const uint32_t*, const uint32_t*, const uint16_t*, const float*, const float*, int, int);
 
+// ---------------------------------------------------------------- window ELL (AVX-512)
+
+T_AVX512 static inline __m512 load_lvl(const float* p) { return _mm512_loadu_ps(p); }
+T_AVX512 static inline __m512 load_lvl(const uint16_t* p) { return _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i*)p)); }
+
+template <typename V>
+T_AVX512 static void ell_avx512(float* y, const uint8_t* depth, const uint32_t* start, const uint8_t* idx,
+                                const V* val, int W, const float* z, const float* bias, int s0, int s1) {
+  for (int s = s0; s < s1; s++) {
+    __m512 a0 = bias ? _mm512_loadu_ps(bias + 16 * s) : _mm512_setzero_ps();
+    __m512 a1 = _mm512_setzero_ps();
+    size_t lv = start[s];
+    const uint8_t* dp = depth + (size_t)s * W;
+    for (int w = 0; w < W; w++) {
+      const int d = dp[w];
+      if (!d) continue;
+      const __m512 zlo = _mm512_loadu_ps(z + 32 * w), zhi = _mm512_loadu_ps(z + 32 * w + 16);
+      int t = 0;
+      for (; t + 2 <= d; t += 2, lv += 2) {
+        const __m512i i0 = _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i*)(idx + 16 * lv)));
+        const __m512i i1 = _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i*)(idx + 16 * lv + 16)));
+        a0 = _mm512_fmadd_ps(load_lvl(val + 16 * lv), _mm512_permutex2var_ps(zlo, i0, zhi), a0);
+        a1 = _mm512_fmadd_ps(load_lvl(val + 16 * lv + 16), _mm512_permutex2var_ps(zlo, i1, zhi), a1);
+      }
+      if (t < d) {
+        const __m512i i0 = _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i*)(idx + 16 * lv)));
+        a0 = _mm512_fmadd_ps(load_lvl(val + 16 * lv), _mm512_permutex2var_ps(zlo, i0, zhi), a0);
+        lv++;
+      }
+    }
+    _mm512_storeu_ps(y + 16 * s, _mm512_add_ps(a0, a1));
+  }
+}
+
+template <typename V>
+bool ell_run(float* y, const uint8_t* depth, const uint32_t* start, const uint8_t* idx, const V* val,
+             int W, const float* z, const float* bias, int s0, int s1) {
+  if (g_isa != Isa::AVX512) return false;
+  ell_avx512(y, depth, start, idx, val, W, z, bias, s0, s1);
+  return true;
+}
+
+template bool ell_run<float>(float*, const uint8_t*, const uint32_t*, const uint8_t*, const float*, int, const float*, const float*, int, int);
+template bool ell_run<uint16_t>(float*, const uint8_t*, const uint32_t*, const uint8_t*, const uint16_t*, int, const float*, const float*, int, int);
+
 // ---------------------------------------------------------------- dense y += x·W
 
 void dense_xw_naive(float* y, const float* x, const float* W, int K, int N, int ldw) {

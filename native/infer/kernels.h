@@ -28,6 +28,19 @@ template <typename I, typename V>
 void gather(float* y, const uint32_t* rowPtr, const I* idx, const V* val,
             const float* z, const float* bias, int r0, int r1);
 
+// Sparse, AVX-512 only: "window ELL". Rows in slices of 16 (one SIMD lane each),
+// columns in windows of 32; the entries of a (slice, window) pair are padded to the
+// depth of its longest row and stored level by level: 16 u8 offsets into the window
+// and 16 values. A level is one vpermt2ps lookup into the two registers that hold
+// z[32w, 32w+32) — no gathers, no horizontal sums. Padding entries have value 0.
+//   depth  (S, W)   levels per (slice, window)
+//   start  (S + 1)  first level of each slice
+//   idx    (levels, 16) u8      val (levels, 16) V
+// y rows [16·s0, 16·s1); z must be readable up to 32·W floats.
+template <typename V>
+bool ell_run(float* y, const uint8_t* depth, const uint32_t* start, const uint8_t* idx, const V* val,
+             int W, const float* z, const float* bias, int s0, int s1);
+
 // Dense: y (N) += x (K) · W (K, ldw)[:, 0:N].
 void dense_xw(float* y, const float* x, const float* W, int K, int N, int ldw);
 // The reference triple loop, scalar, no blocking.

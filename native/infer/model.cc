@@ -11,7 +11,68 @@ namespace sinfer {
 
 static constexpr int kBlock = 64;  // hidden units per fused block
 
+void Csr::build_ell() {
+  if (rows % 16 != 0 || rows == 0 || isa_detected() != Isa::AVX512) return;
+  const int S = rows / 16;
+  W = (cols + 31) / 32;
+  depth.assign((size_t)S * W, 0);
+  start.assign((size_t)S + 1, 0);
+  // Pass 1: depth of every (slice, window) = the most entries one of its rows has there.
+  std::vector<uint32_t> pos(16);
+  for (int s = 0; s < S; s++) {
+    for (int l = 0; l < 16; l++) {
+      const int r = 16 * s + l;
+      int w = -1, count = 0;
+      for (uint32_t k = rowPtr[r]; k <= rowPtr[r + 1]; k++) {
+        const int c = k < rowPtr[r + 1] ? (int)(idx32.empty() ? idx16[k] : idx32[k]) : -1;
+        const int cw = c < 0 ? -1 : c / 32;
+        if (cw != w) {
+          if (w >= 0 && count > 255) { W = 0; return; }  // depth must fit a byte
+          if (w >= 0) depth[(size_t)s * W + w] = std::max<int>(depth[(size_t)s * W + w], count);
+          w = cw;
+          count = 0;
+        }
+        count++;
+      }
+    }
+    uint32_t levels = 0;
+    for (int w = 0; w < W; w++) levels += depth[(size_t)s * W + w];
+    start[s + 1] = start[s] + levels;
+  }
+  const size_t L = start[S];
+  eidx.assign(L * 16, 0);
+  const bool half = !valh.empty();
+  if (half) evalh.assign(L * 16, 0); else eval.assign(L * 16, 0.f);
+  // Pass 2: level t of (s, w) holds, in lane l, the t-th entry of row 16s+l in window w.
+  for (int s = 0; s < S; s++) {
+    for (int l = 0; l < 16; l++) {
+      const int r = 16 * s + l;
+      size_t lv = start[s];
+      uint32_t k = rowPtr[r];
+      for (int w = 0; w < W; w++) {
+        const int d = depth[(size_t)s * W + w];
+        int t = 0;
+        while (k < rowPtr[r + 1]) {
+          const uint32_t c = idx32.empty() ? idx16[k] : idx32[k];
+          if ((int)(c / 32) != w) break;
+          eidx[(lv + t) * 16 + l] = (uint8_t)(c % 32);
+          if (half) evalh[(lv + t) * 16 + l] = valh[k]; else eval[(lv + t) * 16 + l] = val[k];
+          k++;
+          t++;
+        }
+        lv += d;
+      }
+    }
+  }
+}
+
 void Csr::run(float* y, const float* z, const float* bias, int r0, int r1) const {
+  if (W > 0 && r0 % 16 == 0 && r1 % 16 == 0) {
+    const bool done = !evalh.empty()
+      ? ell_run(y, depth.data(), start.data(), eidx.data(), evalh.data(), W, z, bias, r0 / 16, r1 / 16)
+      : ell_run(y, depth.data(), start.data(), eidx.data(), eval.data(), W, z, bias, r0 / 16, r1 / 16);
+    if (done) return;
+  }
   const bool wide = !idx32.empty(), half = !valh.empty();
   if (wide && half) gather(y, rowPtr.data(), idx32.data(), valh.data(), z, bias, r0, r1);
   else if (wide) gather(y, rowPtr.data(), idx32.data(), val.data(), z, bias, r0, r1);
@@ -37,9 +98,10 @@ std::string Csr::check() const {
 void Model::init_scratch() {
   int maxD = 0;
   for (auto& l : layers) maxD = std::max(maxD, l.D);
-  z.assign((size_t)maxD + H, 0.f);
+  // +32: the window-ELL kernel loads whole 32-float windows past the last column.
+  z.assign((size_t)maxD + H + 32, 0.f);
   pre.assign((size_t)G * H, 0.f);
-  rh.assign(H, 0.f);
+  rh.assign((size_t)H + 32, 0.f);
   tmp.assign(H, 0.f);
 }
 
@@ -129,7 +191,9 @@ void Model::layer_dense(const Layer& ly, const float* x, float* h, float* c) {
 void Model::logits(const float* state, float* out) {
   const float* h = state + (size_t)(L - 1) * S * H;
   if (mode == Mode::Sparse) {
-    head.run(out, h, headBias.data(), 0, O);
+    std::memcpy(z.data(), h, sizeof(float) * H);  // padded copy: kernels may load past H
+    std::fill(z.begin() + H, z.end(), 0.f);
+    head.run(out, z.data(), headBias.data(), 0, O);
     return;
   }
   std::memcpy(out, headBias.data(), sizeof(float) * O);

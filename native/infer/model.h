@@ -26,7 +26,15 @@ struct Csr {
   std::vector<uint32_t> idx32;   // (nnz) otherwise
   std::vector<float> val;        // (nnz) fp32 values, or
   std::vector<uint16_t> valh;    // (nnz) IEEE half bits (when every value is exactly a half)
-  // y[r] = bias[r] + row r · z for r in [r0, r1).
+  // Window-ELL copy for the AVX-512 path (kernels.h), built when rows % 16 == 0.
+  int W = 0;                      // column windows of 32
+  std::vector<uint8_t> depth;     // (rows/16, W)
+  std::vector<uint32_t> start;    // (rows/16 + 1)
+  std::vector<uint8_t> eidx;      // (levels, 16)
+  std::vector<float> eval;        // (levels, 16)  or
+  std::vector<uint16_t> evalh;    // (levels, 16)  half bits
+  void build_ell();
+  // y[r] = bias[r] + row r · z for r in [r0, r1). z readable up to max(cols, 32·W) floats.
   void run(float* y, const float* z, const float* bias, int r0, int r1) const;
   // Checks the structure; returns "" or what is wrong.
   std::string check() const;
