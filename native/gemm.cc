@@ -153,7 +153,7 @@ void gemm_serial(const Kernel& kr, bool transA, bool transB, int M, int N, int K
   const int kcmax = ((K + kblocks - 1) / kblocks + 7) & ~7;
   const int mcmax = std::min(((M + MR - 1) / MR) * MR, (kMC / MR) * MR);
   const int ncmax = std::min(((N + NR - 1) / NR) * NR, kNC);
-  float* Ap = sa.get((size_t)mcmax * kcmax);
+  float* Ap = sa.get((size_t)mcmax * kcmax + 16);  // slack: packers store whole vectors
   float* Bp = sb.get((size_t)ncmax * kcmax);
 
   // beta not in {0, 1}: scale C once, then accumulate.

@@ -5,6 +5,7 @@
 #pragma once
 #include <immintrin.h>
 
+#include <cstddef>
 #include <cstdint>
 #include <utility>
 
@@ -81,10 +82,112 @@ inline void tile(int kc, const float* a, const float* b, float* c, long ldc, int
   Table::fns[m - 1](kc, a, b, c, ldc, n, acc);
 }
 
+
+// In-register 16x16 transpose: r[i] lane j  ->  r[j] lane i.
+SRNN_AVX512 inline void transpose16(__m512 r[16]) {
+  __m512 t[16];
+#pragma GCC unroll 8
+  for (int i = 0; i < 8; i++) {
+    t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+    t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+  }
+  // r[4g + c], 128-bit lane L: rows 4g..4g+3 of column 4L + c
+#pragma GCC unroll 4
+  for (int g = 0; g < 4; g++) {
+    __m512d a = _mm512_castps_pd(t[4 * g]), b = _mm512_castps_pd(t[4 * g + 1]);
+    __m512d c = _mm512_castps_pd(t[4 * g + 2]), d = _mm512_castps_pd(t[4 * g + 3]);
+    r[4 * g + 0] = _mm512_castpd_ps(_mm512_unpacklo_pd(a, c));
+    r[4 * g + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(a, c));
+    r[4 * g + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(b, d));
+    r[4 * g + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(b, d));
+  }
+#pragma GCC unroll 4
+  for (int c = 0; c < 4; c++) {
+    __m512 u0 = _mm512_shuffle_f32x4(r[c], r[4 + c], 0x88), u1 = _mm512_shuffle_f32x4(r[c], r[4 + c], 0xdd);
+    __m512 u2 = _mm512_shuffle_f32x4(r[8 + c], r[12 + c], 0x88), u3 = _mm512_shuffle_f32x4(r[8 + c], r[12 + c], 0xdd);
+    t[c] = _mm512_shuffle_f32x4(u0, u2, 0x88);       // column c
+    t[4 + c] = _mm512_shuffle_f32x4(u1, u3, 0x88);   // column 4 + c
+    t[8 + c] = _mm512_shuffle_f32x4(u0, u2, 0xdd);   // column 8 + c
+    t[12 + c] = _mm512_shuffle_f32x4(u1, u3, 0xdd);  // column 12 + c
+  }
+#pragma GCC unroll 16
+  for (int i = 0; i < 16; i++) r[i] = t[i];
+}
+
+inline __mmask16 lanes(int n) { return n >= 16 ? (__mmask16)0xffff : n <= 0 ? (__mmask16)0 : (__mmask16)((1u << n) - 1); }
+
+// Rows of B (non-transposed) are 4 KB apart for N = 1024, so each row sits on its
+// own page and the hardware prefetcher does not follow; prefetch kPf rows ahead,
+// running on into the next sliver's first rows.
+constexpr int kPf = 12;
+
+SRNN_AVX512 inline bool pack_b(bool transB, const float* B, int ldb, int j0, int nr, int kc, float* dst) {
+  if (!transB) {
+    const __mmask16 m0 = lanes(nr), m1 = lanes(nr - 16);
+    const float* src = B + j0;
+    for (int k = 0; k < kc; k++, src += ldb, dst += NR) {
+      const float* pf = src + (ptrdiff_t)kPf * ldb + (k + kPf < kc ? 0 : NR - (ptrdiff_t)kc * ldb);
+      _mm_prefetch((const char*)pf, _MM_HINT_T0);
+      _mm_prefetch((const char*)(pf + 16), _MM_HINT_T0);
+      _mm512_store_ps(dst, _mm512_maskz_loadu_ps(m0, src));
+      _mm512_store_ps(dst + 16, _mm512_maskz_loadu_ps(m1, src + 16));
+    }
+    return true;
+  }
+  // op(B) = B^T: columns of the sliver are rows of B, contiguous in k.
+  for (int k0 = 0; k0 < kc; k0 += 16) {
+    const int kk = kc - k0 < 16 ? kc - k0 : 16;
+    const __mmask16 km = lanes(kk);
+    for (int h = 0; h < 2; h++) {
+      __m512 r[16];
+#pragma GCC unroll 16
+      for (int i = 0; i < 16; i++) {
+        const int j = 16 * h + i;
+        const float* src = B + (size_t)(j0 + j) * ldb + k0;
+        if (j < nr) {
+          _mm_prefetch((const char*)(src + 32), _MM_HINT_T0);
+          r[i] = _mm512_maskz_loadu_ps(km, src);
+        } else {
+          r[i] = _mm512_setzero_ps();
+        }
+      }
+      transpose16(r);
+      for (int c = 0; c < kk; c++) _mm512_store_ps(dst + (size_t)(k0 + c) * NR + 16 * h, r[c]);
+    }
+  }
+  return true;
+}
+
+// A micro-panel rows are stored k-major with stride MR (< 16): each k row is
+// written as a full 16-lane vector, in increasing k, so the 16 - MR lanes that
+// spill over are overwritten by the next row (the buffer has 16 floats of slack).
+SRNN_AVX512 inline bool pack_a(bool transA, const float* A, int lda, int r0, int mr, int kc, float* dst) {
+  static_assert(MR <= 16, "pack_a assumes one vector per k row");
+  if (transA) {
+    const __mmask16 m = lanes(mr);
+    const float* src = A + r0;
+    for (int k = 0; k < kc; k++, src += lda) {
+      _mm_prefetch((const char*)(src + (size_t)kPf * lda), _MM_HINT_T0);
+      _mm512_storeu_ps(dst + (size_t)k * MR, _mm512_maskz_loadu_ps(m, src));
+    }
+    return true;
+  }
+  for (int k0 = 0; k0 < kc; k0 += 16) {
+    const int kk = kc - k0 < 16 ? kc - k0 : 16;
+    const __mmask16 km = lanes(kk);
+    __m512 r[16];
+#pragma GCC unroll 16
+    for (int i = 0; i < 16; i++) r[i] = i < mr ? _mm512_maskz_loadu_ps(km, A + (size_t)(r0 + i) * lda + k0) : _mm512_setzero_ps();
+    transpose16(r);
+    for (int c = 0; c < kk; c++) _mm512_storeu_ps(dst + (size_t)(k0 + c) * MR, r[c]);
+  }
+  return true;
+}
+
 }  // namespace k512
 
 inline const Kernel& avx512() {
-  static const Kernel k{k512::MR, k512::NR, &k512::tile, nullptr, nullptr};
+  static const Kernel k{k512::MR, k512::NR, &k512::tile, &k512::pack_a, &k512::pack_b};
   return k;
 }
 

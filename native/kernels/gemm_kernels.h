@@ -3,6 +3,13 @@
 #pragma once
 #include <cstddef>
 
+// GCC 12's AVX-512 intrinsics start from `_mm512_undefined_ps()` (`__Y = __Y`),
+// which -Wall reports as (maybe-)uninitialized at inlined uses: silence both.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#endif
+
 namespace srnn {
 namespace gemm_kernels {
 
