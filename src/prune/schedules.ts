@@ -17,8 +17,8 @@
  *            θ = 2·q·freq / (2·(ramp − start) + 3·(end − ramp)),  φ = θ·rampSlopeMult
  *            ε = θ·(step − start + 1)/freq                                   step <  ramp
  *            ε = (θ·(ramp − start + 1) + φ·(step − ramp + 1))/freq          step ≥ ramp
- *          `threshold` is ε on start < step < end (pruning step or not), 0 up to start,
- *          and the ε of the last pruning step from end on. With q = 'auto' (measured
+ *          `threshold` is ε on start < step ≤ last pruning step (pruning step or not),
+ *          0 up to start, and the ε of the last pruning step after it. With q = 'auto' (measured
  *          by the pruner) `threshold` is absent; factor(step) = ε/q is always known.
  */
 import { fail } from '../errors.js';
@@ -227,11 +227,11 @@ export class Narang implements PruningSchedule {
     return t <= this.lastStep ? t : null;
   }
 
-  /** ε for a given q at `step` (the formulas of REFERENCE.md §5, evaluated as written). */
+  /** ε for a given q at `step` (the formulas of REFERENCE.md §5, evaluated as written; held after lastStep). */
   thresholdFor(q: number, step: number): number {
     const { startStep: s, rampStep: r, endStep: e, frequency: f } = this;
     if (step <= s) return 0;
-    const itr = step >= e ? this.lastStep : step;
+    const itr = Math.min(step, this.lastStep);
     const theta = (2 * q * f) / (2 * (r - s) + 3 * (e - r));
     const phi = theta * this.rampSlopeMult;
     return itr < r ? (theta * (itr - s + 1)) / f : (theta * (r - s + 1) + phi * (itr - r + 1)) / f;
