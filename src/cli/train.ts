@@ -165,9 +165,13 @@ async function runTraining(cfg: TrainConfig, v: Flags, from?: string): Promise<n
   process.on('SIGTERM', onSig);
   let first = true;
   try {
-    if (!v.quiet && !v.json) process.stderr.write(`run folder: ${out}\n`);
     const r = await train(cfg, {
       out, resume: !!v.resume, from, progress: !v.quiet && !v.json, signal: ac.signal,
+      onStart: (i) => {
+        if (v.quiet || v.json) return;
+        const m = i.spec;
+        process.stderr.write(`run folder ${i.runDir} | ${m.cell} ${m.layers}×${m.hidden} on ${cfg.data.name} | ${i.parameters.toLocaleString('en-US')} parameters | ${i.totalSteps} steps (${i.stepsPerEpoch}/epoch)${i.resumedAt ? `, resuming at step ${i.resumedAt}` : ''}\n`);
+      },
       onEpoch: (row, metric) => { if (!v.json) { printRow(row, metric, first); first = false; } },
     });
     if (v.json) process.stdout.write(JSON.stringify({ runDir: r.runDir, metric: r.metric, valid: r.valid, test: r.test, steps: r.steps, seconds: r.seconds }) + '\n');

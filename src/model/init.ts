@@ -37,7 +37,8 @@ export function orthogonal(out: Float32Array, rows: number, cols: number, u: Uni
     let n = 0;
     for (let k = 0; k < cols; k++) n += m[ri + k] * m[ri + k];
     n = Math.sqrt(n) || 1;
-    for (let k = 0; k < cols; k++) out[ri + k] = m[ri + k] / n;
+    // Normalise in place too: later rows are projected against these unit rows.
+    for (let k = 0; k < cols; k++) out[ri + k] = m[ri + k] /= n;
   }
 }
 

@@ -109,6 +109,8 @@ export interface TrainOptions {
   /** Called with each finished epoch's row (the CLI prints the table from it). */
   onEpoch?: (row: EpochRow, metric: MetricName) => void;
   onPrune?: (e: PruneEvent) => void;
+  /** Called once the data, model and run folder are ready, before the first step. */
+  onStart?: (info: { runDir: string; spec: ModelSpec; parameters: number; totalSteps: number; stepsPerEpoch: number; resumedAt: number }) => void;
   /** A dataset already loaded (tests, studies); otherwise loaded from cfg.data. */
   dataset?: Dataset;
 }
@@ -271,6 +273,7 @@ export async function train(cfgIn: TrainConfig, o: TrainOptions): Promise<TrainR
     });
   };
 
+  o.onStart?.({ runDir, spec, parameters: layout.segments.reduce((a, g) => a + g.size, 0), totalSteps, stepsPerEpoch: nb, resumedAt: start.step });
   const progress = new Progress({ total: totalSteps, rateUnit: ds.kind === 'lm' ? 'tok/s' : 'seq/s', enabled: o.progress ?? false });
   const t0 = performance.now();
   let step = start.step;
@@ -315,6 +318,9 @@ export async function train(cfgIn: TrainConfig, o: TrainOptions): Promise<TrainR
     progress.done();
     const seconds = (performance.now() - e0) / 1000;
     const valid = summarize(evaluate(session, ds, 'valid', cfg.batch, cfg.bptt, cfg.evalBatches), metric);
+    if (!Number.isFinite(valid.loss)) {
+      fail('DIVERGED', `the validation loss became ${valid.loss} after epoch ${epoch}`, `lower the learning rate (now ${lrState.lr}) or clip gradients (--clip); the last good checkpoint is ${last}`);
+    }
     const row: EpochRow = {
       epoch, step, lr: lrState.lr, train: summarize(sums, metric), valid, seconds,
       tokensPerSec: units / Math.max(seconds, 1e-9),

@@ -68,7 +68,7 @@ test('train: bad input gives one clear line, a non-zero exit and no files', () =
 
 test('train: a diverging run (NaN loss) stops with DIVERGED and keeps the last good checkpoint', () => {
   const out = path.join(tmpDir(), 'nan');
-  const r = cli(['train', ...TINY, '--epochs', '3', '--optimizer', 'sgd', '--lr', '1e30', '--clip', '0', '--out', out]);
+  const r = cli(['train', ...TINY, '--epochs', '3', '--optimizer', 'sgd', '--lr', '1e38', '--clip', '0', '--out', out]);
   oneErrorLine(r, 'DIVERGED', /loss became (NaN|Infinity)/);
   for (const f of listFiles(out)) assert.doesNotMatch(f, /tmp/);
 });

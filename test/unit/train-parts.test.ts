@@ -1,0 +1,73 @@
+// Initialisers, LR schedules, metrics and checkpoints: the small parts of training, each against its formula.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import fs from 'node:fs';
+import os from 'node:os';
+import { defaultSpec, buildLayout, initParams, orthogonal, Rng, nextLr, initialLrState, summarize, readCheckpoint, writeCheckpoint } from '../../src/index.js';
+
+test('orthogonal: rows are orthonormal (rows < cols, as for [H, G·H])', () => {
+  const r = new Rng(3);
+  const rows = 12, cols = 48;
+  const w = new Float32Array(rows * cols);
+  orthogonal(w, rows, cols, () => r.float());
+  for (let i = 0; i < rows; i++) for (let j = 0; j < rows; j++) {
+    let d = 0;
+    for (let k = 0; k < cols; k++) d += w[i * cols + k] * w[j * cols + k];
+    assert.ok(Math.abs(d - (i === j ? 1 : 0)) < 1e-5, `row ${i}·row ${j} = ${d}`);
+  }
+});
+
+test('initParams: finite, deterministic by seed, Keras limits, LSTM forget bias on the f block only', () => {
+  const spec = defaultSpec({ cell: 'lstm', hidden: 8, inputSize: 11, outputSize: 11, forgetBias: 1 });
+  const layout = buildLayout(spec);
+  const a = new Float32Array(layout.total), b = new Float32Array(layout.total);
+  const ra = new Rng(5), rb = new Rng(5);
+  initParams(spec, layout, a, () => ra.float());
+  initParams(spec, layout, b, () => rb.float());
+  assert.deepEqual(a, b);
+  assert.ok(a.every(Number.isFinite));
+  const ih = layout.byName.get('rnn.0.ih')!;
+  const limit = Math.sqrt(6 / (ih.shape[0] + ih.shape[1]));
+  for (let i = ih.offset; i < ih.offset + ih.size; i++) assert.ok(Math.abs(a[i]) <= limit);
+  const bias = layout.byName.get('rnn.0.bias')!;
+  const bv = a.subarray(bias.offset, bias.offset + bias.size);
+  assert.deepEqual([...bv.subarray(0, 8)], new Array(8).fill(0));
+  assert.deepEqual([...bv.subarray(8, 16)], new Array(8).fill(1));
+  assert.deepEqual([...bv.subarray(16, 32)], new Array(16).fill(0));
+});
+
+test('lr schedules: step decay and reduce-on-plateau follow their rules', () => {
+  let s = initialLrState(1);
+  const step = { kind: 'step' as const, every: 2, gamma: 0.5 };
+  const lrs = [1, 2, 3, 4].map((e) => (s = nextLr(step, s, e, 1)).lr);
+  assert.deepEqual(lrs, [1, 0.5, 0.5, 0.25]);
+  const pl = { kind: 'plateau' as const, factor: 0.1, patience: 1, threshold: 0, minLr: 0.001 };
+  s = initialLrState(1);
+  const seq = [5, 4, 4, 4, 3, 3, 3].map((v, i) => (s = nextLr(pl, s, i + 1, v)).lr);
+  // improve, improve, bad 1 (≤ patience), bad 2 → ×0.1, improve, bad 1, bad 2 → ×0.1 (floored at minLr)
+  assert.deepEqual(seq.map((x) => +x.toPrecision(6)), [1, 1, 1, 0.1, 0.1, 0.1, 0.01]);
+});
+
+test('metrics: perplexity = e^loss, bpc = loss / ln 2, accuracy = correct / count', () => {
+  const s = { loss: 20, count: 10, correct: 7 };
+  assert.equal(summarize(s, 'perplexity').perplexity, Math.exp(2));
+  assert.equal(summarize(s, 'bpc').bpc, 2 / Math.LN2);
+  assert.equal(summarize(s, 'accuracy').accuracy, 0.7);
+});
+
+test('checkpoint: round trip of params, mask, extras and training state', () => {
+  const spec = defaultSpec({ cell: 'gru', hidden: 4, inputSize: 5, outputSize: 5 });
+  const layout = buildLayout(spec);
+  const params = new Float32Array(layout.total).map((_, i) => i / 7);
+  const mask = new Uint8Array(layout.total).map((_, i) => i % 3 ? 1 : 0);
+  const f = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'ck-')), 'a.srnn');
+  writeCheckpoint(f, { spec, params, mask, extra: { 'opt.m': params.map((x) => -x) }, step: 12, epoch: 2, batchInEpoch: 3, train: { lr: { lr: 0.5 } } });
+  const ck = readCheckpoint(f);
+  assert.deepEqual(ck.params, params);
+  assert.deepEqual(ck.mask, mask);
+  assert.deepEqual(ck.extra['opt.m'], params.map((x) => -x));
+  assert.equal(ck.step, 12);
+  assert.deepEqual(ck.train, { lr: { lr: 0.5 } });
+  assert.deepEqual(fs.readdirSync(path.dirname(f)), ['a.srnn'], 'no temp files left');
+});
