@@ -15,6 +15,10 @@ const COMMANDS: Record<string, { about: string; load: () => Promise<Command> }> 
   data: { about: 'list the data sets and their splits', load: async () => (await import('./data.js')).dataCommand },
   bench: { about: 'measure training (and inference) speed', load: async () => (await import('./bench.js')).benchCommand },
   export: { about: 'export a run as a sparse model file or a TF.js model', load: async () => (await import('./export.js')).exportCommand },
+  generate: { about: 'generate text from an exported language model', load: async () => (await import('./infer.js')).generateCommand },
+  classify: { about: 'classify a sequence with an exported model', load: async () => (await import('./infer.js')).classifyCommand },
+  study: { about: 'run a comparative pruning study (grid, resumable)', load: async () => (await import('./study.js')).studyCommand },
+  report: { about: 'write the HTML/Markdown report of a study', load: async () => (await import('./report.js')).reportCommand },
 };
 
 export const USAGE = `sparse-rnn — train, prune and compare recurrent networks
