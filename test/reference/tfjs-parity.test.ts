@@ -19,6 +19,7 @@ import { forward64, gradFD64 } from './helpers/ref64.js';
 import { initTf, tfLossAndGrads } from './helpers/tf.js';
 import { compare, type Tolerance } from './helpers/compare.js';
 import { engineMissing, runEngine } from './helpers/engine.js';
+import { native, type SimdName } from '../../src/engine/native.js';
 import { Rng } from '../../src/data/rng.js';
 
 /** Both sides are float32; the float64 FD reference is good to ~1e-9. */
@@ -40,14 +41,17 @@ for (const cell of ['rnn', 'lstm', 'gru'] as const) {
 }
 CASES.push({ name: 'rnn relu ×2 tokens/lm', cell: 'rnn', activation: 'relu', layers: 2, inputKind: 'tokens', seed: seed++ });
 CASES.push({ name: 'lstm ×2 tokens/lm tied', cell: 'lstm', layers: 2, inputKind: 'tokens', tied: true, ignore: true, seed: seed++ });
-CASES.push({
-  name: 'lstm ×2 tokens/lm medium (H 64, V 50, B 4, T 12)',
-  cell: 'lstm', layers: 2, inputKind: 'tokens', hidden: 64, inputSize: 50, batch: 4, steps: 12, seed: seed++,
-});
-CASES.push({
-  name: 'gru ×1 vectors/classify medium (H 64, D 20, B 4, T 12)',
-  cell: 'gru', layers: 1, inputKind: 'vectors', hidden: 64, inputSize: 20, outputSize: 7, batch: 4, steps: 12, seed: seed++,
-});
+const MEDIUM: CaseArgs[] = [
+  {
+    name: 'lstm ×2 tokens/lm medium (H 64, V 50, B 4, T 12)',
+    cell: 'lstm', layers: 2, inputKind: 'tokens', hidden: 64, inputSize: 50, batch: 4, steps: 12, seed: seed++,
+  },
+  {
+    name: 'gru ×1 vectors/classify medium (H 64, D 20, B 4, T 12)',
+    cell: 'gru', layers: 1, inputKind: 'vectors', hidden: 64, inputSize: 20, outputSize: 7, batch: 4, steps: 12, seed: seed++,
+  },
+];
+CASES.push(...MEDIUM);
 
 /** Finite differences on every weight of small models, on a fixed sample of medium ones. */
 function fdIndices(c: Case): number[] | undefined {
@@ -103,5 +107,40 @@ for (const args of CASES) {
     assert.equal(eng.count, counted, `engine counted ${eng.count} targets, ${counted} are != -1`);
     assert.equal(eng.correct, correct, `engine says ${eng.correct} argmax hits, TF.js logits give ${correct}`);
     assert.ok(checks.every((ch) => ch.ok), `engine disagrees with TF.js (${args.name}):\n${report}`);
+  });
+}
+
+// The same contract on every kernel path this CPU has (scalar, AVX2, AVX-512) and with
+// the thread pool on: the default run above uses one path and one thread.
+for (const args of MEDIUM) {
+  test(`tfjs parity on every SIMD path, 1 and 2 threads: ${args.name}`, (t) => {
+    assert.equal(missing, null, `native engine unavailable: ${missing}`);
+    const c = makeCase(args);
+    const ref = tfLossAndGrads(c.spec, c.layout, c.params, c.batch);
+    const addon = native();
+    const order: SimdName[] = ['scalar', 'avx2', 'avx512'];
+    const levels = order.slice(0, order.indexOf(addon.simdDetected()) + 1);
+    const threads = addon.getThreads();
+    const bad: string[] = [];
+    try {
+      for (const level of levels) {
+        for (const n of [1, 2]) {
+          addon.setSimd(level);
+          addon.setThreads(n);
+          const eng = runEngine(c);
+          for (const ch of [
+            compare(eng.logits, ref.logits, TOL, { label: `${level}/${n}t engine-vs-tfjs logits` }),
+            compare(eng.grads, ref.grads, TOL, { label: `${level}/${n}t engine-vs-tfjs grads`, layout: c.layout }),
+          ]) {
+            t.diagnostic(ch.line);
+            if (!ch.ok) bad.push(ch.line);
+          }
+        }
+      }
+    } finally {
+      addon.setSimd('auto');
+      addon.setThreads(threads);
+    }
+    assert.deepEqual(bad, [], `engine disagrees with TF.js on some paths (${args.name}):\n${bad.join('\n')}`);
   });
 }
