@@ -1,0 +1,113 @@
+/**
+ * `sparse-rnn study`: a study spec (or preset) → the grid of runs → worker
+ * processes → results store → report. A thin shell over src/study/.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fail } from '../errors.js';
+import { parseFlags, num, table, type Options } from './args.js';
+import { presetSpec, readStudySpec, type StudySpec } from '../study/spec.js';
+import { PRESET_NAMES } from '../study/presets.js';
+import { describePlan, expandStudy, type RunPlan } from '../study/plan.js';
+import { DatasetCache } from '../study/execute.js';
+import { estimateStudy, type StudyEstimate } from '../study/estimate.js';
+import { runStudy } from '../study/runner.js';
+import { Store, STORE_FILE } from '../study/store.js';
+import { formatDuration } from '../util/progress.js';
+
+const FLAGS: Options = {
+  preset: { type: 'string', short: 'p' },
+  out: { type: 'string', short: 'o' },
+  workers: { type: 'string', short: 'w' },
+  'dry-run': { type: 'boolean', short: 'n' },
+  'no-report': { type: 'boolean' },
+  quiet: { type: 'boolean', short: 'q' },
+};
+
+export const STUDY_HELP = `usage: sparse-rnn study [--preset quick|paper | SPEC.yaml] [--out DIR] [--workers N] [--dry-run]
+
+Runs a comparative pruning study: tasks × cells (rnn, lstm, gru) × methods (dense,
+oneShot, agp, narang) × targets (ih, hh, both) × sparsities × seeds, plus small dense
+baselines at equal non-zeros. Each run trains on the native engine with one thread,
+in N worker processes; finished runs are rows of DIR/study.db (SQLite). Running the
+same study again skips finished runs and continues interrupted ones from their last
+checkpoint; Ctrl-C stops cleanly (workers checkpoint and exit). When the study ends,
+its report is written to DIR/report/ (see sparse-rnn report).
+
+  --preset NAME   ${PRESET_NAMES.join(' | ')} (default quick when no SPEC is given)
+  SPEC.yaml       a study spec (docs/study.md); \`extends: quick\` starts from a preset
+  --out DIR       study folder (default studies/<spec name>)
+  --workers N     worker processes (default: one per core, ${os.availableParallelism()} here)
+  --dry-run       print the runs and the estimated time, run nothing
+  --no-report     do not write the report at the end
+  --quiet         no progress
+
+examples:
+  sparse-rnn study --preset quick
+  sparse-rnn study --preset paper --dry-run
+  sparse-rnn study my-study.yaml --out studies/mine --workers 2
+`;
+
+function summarizeGrid(plans: readonly RunPlan[]): string {
+  const rows = new Map<string, number>();
+  for (const p of plans) {
+    const k = p.method === 'dense' ? 'dense' : p.method === 'smallDense' ? 'small-dense' : `${p.method} (${p.target})`;
+    rows.set(k, (rows.get(k) ?? 0) + 1);
+  }
+  return table(['runs', 'count'], [...rows.entries()].map(([k, n]) => [k, n]));
+}
+
+function estimateLine(e: StudyEstimate, workers: number): string {
+  const src = [...new Set(e.rates.map((r) => r.source))].join(' and ');
+  return `estimated time: ${formatDuration(e.seconds)} on ${workers} worker${workers > 1 ? 's' : ''} (${formatDuration(e.serialSeconds)} of runs; throughput from ${src || 'finished runs'})`;
+}
+
+export async function studyCommand(argv: string[]): Promise<number> {
+  const { values, positionals } = parseFlags('study', argv, FLAGS, true);
+  if (values.help) { process.stdout.write(STUDY_HELP); return 0; }
+  if (positionals.length > 1) fail('BAD_FLAG', `study takes one SPEC file (got ${positionals.length}: ${positionals.join(', ')})`, 'see sparse-rnn study --help');
+  if (positionals.length && typeof values.preset === 'string') fail('BAD_FLAG', 'give either --preset or a SPEC file, not both', 'a spec can start from a preset with `extends: quick`');
+  const spec: StudySpec = positionals.length ? readStudySpec(positionals[0]) : presetSpec(typeof values.preset === 'string' ? values.preset : 'quick');
+  const workers = num('workers', values.workers as string | undefined, { int: true, min: 1, max: 64 }) ?? os.availableParallelism();
+  const out = typeof values.out === 'string' ? values.out : path.join('studies', spec.name);
+  const log = (s: string) => { if (!values.quiet) process.stderr.write(s + '\n'); };
+
+  const datasets = new DatasetCache();
+  const plans = expandStudy(spec, (t) => datasets.get(t.data));
+  let finished = new Set<string>();
+  let observed: { plan: RunPlan; seconds: number }[] = [];
+  if (fs.existsSync(path.join(out, STORE_FILE))) {
+    const store = Store.openReadOnly(out);
+    try {
+      finished = store.finishedIds();
+      const wall = store.wallSeconds();
+      observed = plans.filter((p) => wall.has(p.id)).map((p) => ({ plan: p, seconds: wall.get(p.id)! }));
+    } finally {
+      store.close();
+    }
+  }
+  const est = estimateStudy(plans, (p) => datasets.get(p.train.data), workers, finished, observed);
+
+  if (values['dry-run']) {
+    process.stdout.write(plans.map((p) => `${finished.has(p.id) ? 'done ' : '     '}${describePlan(p)}`).join('\n') + '\n\n');
+    process.stdout.write(summarizeGrid(plans) + '\n\n');
+    process.stdout.write(`${plans.length} runs (${finished.size ? `${plans.filter((p) => finished.has(p.id)).length} finished, ` : ''}${plans.length - plans.filter((p) => finished.has(p.id)).length} to run) → ${out}\n`);
+    process.stdout.write(estimateLine(est, workers) + '\n');
+    return 0;
+  }
+
+  log(estimateLine(est, workers));
+  const r = await runStudy(spec, plans, { out, workers, expected: est.perRun, handleSignals: true, progress: !values.quiet });
+  log(`${r.finished}/${r.total} runs finished (${r.ranNow} now, ${r.skipped} before) in ${formatDuration(r.seconds)}${r.failed.length ? `; ${r.failed.length} failed (see ${path.join(out, 'errors.log')})` : ''}`);
+  if (r.interrupted) {
+    log(`stopped. Continue with the same command: sparse-rnn study ${argv.join(' ')}`);
+    return 130;
+  }
+  if (!values['no-report'] && r.finished > 0) {
+    const { writeReport } = await import('../report/index.js');
+    const files = await writeReport(out);
+    log(`report: ${files.html}\n        ${files.markdown}`);
+  }
+  return r.failed.length ? 1 : 0;
+}
