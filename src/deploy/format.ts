@@ -375,7 +375,9 @@ const hex = (v: number) => '0x' + v.toString(16).padStart(8, '0');
 
 /**
  * The flat dense params and mask of a loaded model (layout order, padding zero):
- * what "the dense model on the same params" means in tests and references.
+ * what "the dense model on the same params" means in tests and references. The mask is
+ * the stored structure of CSR groups, the non-zeros of matrices the writer stored dense
+ * (because that was smaller), and all ones for vectors.
  */
 export function toDenseParams(model: SparseModel): { params: Float32Array; mask: Uint8Array } {
   const params = new Float32Array(model.layout.total);
@@ -384,7 +386,9 @@ export function toDenseParams(model: SparseModel): { params: Float32Array; mask:
     const g = model.groups.get(seg.name)!;
     if (g.kind === 'dense') {
       params.set(g.values, seg.offset);
-      mask.fill(1, seg.offset, seg.offset + seg.size);
+      // Vectors are never pruned; a matrix stored dense has its non-zeros as structure.
+      if (seg.shape.length === 1) mask.fill(1, seg.offset, seg.offset + seg.size);
+      else for (let i = 0; i < seg.size; i++) mask[seg.offset + i] = g.values[i] !== 0 ? 1 : 0;
     } else {
       for (let r = 0; r < g.rows; r++) {
         for (let k = g.rowPtr[r]; k < g.rowPtr[r + 1]; k++) {
