@@ -93,10 +93,10 @@ export function scheduleFromFlags(argv: string[]): { schedule: PruningSchedule; 
     return { schedule, json: Boolean(v.json), help: false };
   } catch (err) {
     if (!(err instanceof SparseRnnError)) throw err;
-    // Schedule messages start with the field name: say the flag instead.
-    const [field, ...rest] = err.message.split(' ');
-    const flag = Object.entries(flags).find(([, f]) => f === field)?.[0];
-    throw new SparseRnnError('BAD_FLAG', `${flag ? `--${flag}` : field} ${rest.join(' ')}`, 'see `sparse-rnn schedule --help`');
+    // Schedule messages name fields (finalSparsity, beginStep): say the flags instead.
+    let msg = err.message;
+    for (const [flag, field] of Object.entries(flags)) msg = msg.replace(new RegExp(`\\b${field}\\b`, 'g'), `--${flag}`);
+    throw new SparseRnnError('BAD_FLAG', msg, 'see `sparse-rnn schedule --help`');
   }
 }
 

@@ -10,7 +10,7 @@
  *
  * Narang's q per pool: the recipe's number; or 'auto' = the 90th percentile of the
  * pool's scores (|w|, pruned weights as 0) at the first pruning step; or, with
- * targetSparsity, calibrated (see calibrate() below and docs/pruning.md).
+ * targetSparsity, calibrated (see narangThreshold() below and docs/pruning.md).
  * Measured values live in state() so a resumed run prunes exactly as an
  * uninterrupted one.
  */
@@ -166,11 +166,14 @@ class RecipePruner implements Pruner {
    * the ramp ends): at the first pruning step t1, q = Q_s*(t1) / factor(T), where
    * Q_s* is the score at the target sparsity rank (the value below which a
    * fraction s* of the pool lies, pruned weights counted as 0) and T the last
-   * pruning step. With calibrate: ramp (default) q is chosen again at the first
-   * pruning step t_r ≥ rampStep: q = g · Q_s*(t_r) / factor(T), where
-   * g = 1 + (P(t_r)/P(t1) − 1)·(T − t_r)/(t_r − t1) extrapolates the weights'
-   * growth linearly to T, P being the score at the (1 + s*)/2 quantile — a level
-   * above the pruned fraction, so pruning does not move it. g is clamped to [0.5, 2].
+   * pruning step. Later re-estimates (calibrate: every, the default, at every
+   * pruning step from the first one at or after rampStep; calibrate: ramp, only
+   * at that one; calibrate: start, never) set q = g · Q_s*(t) / factor(T), where
+   * g = 1 + (P(t)/P(t1) − 1)·(T − t)/(t − t1) extrapolates the weights' growth
+   * linearly to T, P being the score at the (1 + s*)/2 quantile — a level above
+   * the pruned fraction, so pruning does not move it. g is clamped to [0.5, 2];
+   * at T itself g = 1, so with `every` the last step lands on the target unless
+   * earlier steps already went past it (masks only grow).
    */
   private narangThreshold(sch: Narang, st: PoolState, pool: Pool, rt: EntryRuntime, step: number, params: Float32Array, mask: Uint8Array): number {
     if (sch.q !== 'auto') return sch.thresholdFor(sch.q, step);
@@ -190,8 +193,8 @@ class RecipePruner implements Pruner {
       st.q = this.scoreAt(rt, pool, params, mask, atTarget) / fT;
       st.t1 = step;
       st.p1 = this.scoreAt(rt, pool, params, mask, scale);
-    } else if (rt.entry.params.calibrate === 'ramp' && st.tr === undefined && sch.rampPruneStep !== null
-      && step >= sch.rampPruneStep && step > st.t1! && step < T) {
+    } else if (sch.rampPruneStep !== null && step >= sch.rampPruneStep && step > st.t1! && step <= T
+      && ((rt.entry.params.calibrate === 'ramp' && st.tr === undefined && step < T) || rt.entry.params.calibrate === 'every')) {
       const p = this.scoreAt(rt, pool, params, mask, scale);
       let g = st.p1! > 0 ? 1 + (p / st.p1! - 1) * ((T - step) / (step - st.t1!)) : 1;
       g = Math.min(GROWTH_CLAMP[1], Math.max(GROWTH_CLAMP[0], g));

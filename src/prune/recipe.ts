@@ -27,7 +27,7 @@ import type { BlockScore, Granularity } from './mask.js';
 import { Agp, METHODS, Narang, OneShot, type Method, type PruningSchedule } from './schedules.js';
 
 export type Scope = 'local' | 'global';
-export type Calibration = 'start' | 'ramp';
+export type Calibration = 'start' | 'ramp' | 'every';
 
 export interface RecipeEntry {
   /** Position in the recipe's pruning list (for messages). */
@@ -206,8 +206,8 @@ function parseEntry(raw: unknown, index: number): RecipeEntry {
       if (!(isNum(t) && t > 0 && t < 1)) bad('targetSparsity', 'must be in (0, 1)', t);
       if (e.q !== undefined && e.q !== 'auto') bad('q', 'must be left out (or auto) with targetSparsity: calibration chooses q', e.q);
       params.targetSparsity = t as number;
-      const cal = e.calibrate ?? 'ramp';
-      if (cal !== 'start' && cal !== 'ramp') bad('calibrate', 'must be start or ramp', cal);
+      const cal = e.calibrate ?? 'every';
+      if (cal !== 'start' && cal !== 'ramp' && cal !== 'every') bad('calibrate', 'must be start, ramp or every', cal);
       params.calibrate = cal as string;
     } else if (e.calibrate !== undefined) bad('calibrate', 'needs targetSparsity');
     const q = e.q ?? 'auto';
