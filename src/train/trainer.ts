@@ -274,7 +274,7 @@ export async function train(cfgIn: TrainConfig, o: TrainOptions): Promise<TrainR
   };
 
   o.onStart?.({ runDir, spec, parameters: layout.segments.reduce((a, g) => a + g.size, 0), totalSteps, stepsPerEpoch: nb, resumedAt: start.step });
-  const progress = new Progress({ total: totalSteps, rateUnit: ds.kind === 'lm' ? 'tok/s' : 'seq/s', enabled: o.progress ?? false });
+  const progress = new Progress({ total: totalSteps, rateUnit: 'tok/s', enabled: o.progress ?? false });
   const t0 = performance.now();
   let step = start.step;
   let stop = step >= totalSteps;
@@ -303,7 +303,7 @@ export async function train(cfgIn: TrainConfig, o: TrainOptions): Promise<TrainR
       sums.loss += r.loss;
       sums.count += r.count;
       sums.correct += r.correct;
-      const u = ds.kind === 'lm' ? b.batch * b.steps : b.batch;
+      const u = b.batch * b.steps; // time steps (tokens or vector rows)
       units += u;
       progress.update(step, u, `epoch ${epoch}/${cfg.epochs} | loss ${(r.loss / Math.max(r.count, 1)).toFixed(3)} | lr ${lrState.lr.toPrecision(3)}`);
       const atEnd = step >= totalSteps;
