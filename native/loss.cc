@@ -1,56 +1,63 @@
 // Softmax cross-entropy (see loss.h). The exponentials are the only costly part
-// (R·O of them: 7M per batch for a 10k-word vocabulary), so exp is a branch-free
-// polynomial the compiler vectorizes, rows are split across the thread pool, and
-// forward keeps the probabilities so backward needs no second exp pass.
+// (R·O of them: 7M per batch for a 10k-word vocabulary), so each row runs through
+// a SIMD kernel (loss.inc, per ISA, chosen by simd_level()), rows are split across
+// the thread pool, and forward writes the scaled probabilities so that backward
+// only subtracts the one-hot: no second exp pass, no second sweep over the logits.
 #include "loss.h"
 
 #include <cmath>
 #include <cstring>
 #include <vector>
 
+#include "simd.h"
 #include "threadpool.h"
+
+#define SRNN_ISA SRNN_ISA_AVX512
+#include "kernels/isa.h"
+namespace srnn { namespace xent_avx512 {
+#include "loss.inc"
+} }  // namespace srnn::xent_avx512
+#include "kernels/isa_end.h"
+
+#define SRNN_ISA SRNN_ISA_AVX2
+#include "kernels/isa.h"
+namespace srnn { namespace xent_avx2 {
+#include "loss.inc"
+} }  // namespace srnn::xent_avx2
+#include "kernels/isa_end.h"
 
 namespace srnn {
 
+namespace xent_scalar {
+static float row_max(const float* z, int n) {
+  float m = z[0];
+  for (int j = 1; j < n; j++) m = z[j] > m ? z[j] : m;
+  return m;
+}
+static float row_exp(float* e, const float* z, float m, int n) {
+  float s = 0;
+  for (int j = 0; j < n; j++) s += (e[j] = std::exp(z[j] - m));
+  return s;
+}
+static void row_scale(float* e, float s, int n) {
+  for (int j = 0; j < n; j++) e[j] *= s;
+}
+}  // namespace xent_scalar
+
 namespace {
 
-// exp(x) for x <= 0 (Cephes expf: range reduction by ln 2, degree-6 polynomial),
-// relative error ~2e-7; inputs below -87 give ~1e-38 instead of underflowing.
-inline float exp_nonpos(float x) {
-  x = x < -87.f ? -87.f : x;
-  const float magic = 12582912.f;  // 1.5 * 2^23: adding it rounds to an integer
-  float t = x * 1.44269504088896341f + magic;
-  float n = t - magic;
-  float r = x - n * 0.693359375f;
-  r = r - n * -2.12194440e-4f;
-  float p = 1.9875691500e-4f;
-  p = p * r + 1.3981999507e-3f;
-  p = p * r + 8.3334519073e-3f;
-  p = p * r + 4.1665795894e-2f;
-  p = p * r + 1.6666665459e-1f;
-  p = p * r + 5.0000001201e-1f;
-  p = p * r * r + r + 1.f;
-  int32_t ti;
-  std::memcpy(&ti, &t, 4);
-  int32_t mi;
-  std::memcpy(&mi, &magic, 4);
-  int32_t bits = (ti - mi + 127) << 23;  // 2^n
-  float s;
-  std::memcpy(&s, &bits, 4);
-  return p * s;
-}
+struct RowKernels {
+  float (*max)(const float*, int);
+  float (*exp)(float*, const float*, float, int);
+  void (*scale)(float*, float, int);
+};
 
-// e[j] = exp(z[j] - m); returns the sum (8 partial sums, vectorizable).
-float exp_shift_sum(float* e, const float* z, float m, int n) {
-  for (int j = 0; j < n; j++) e[j] = exp_nonpos(z[j] - m);
-  float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-  int j = 0;
-  for (; j + 8 <= n; j += 8)
-    for (int k = 0; k < 8; k++) acc[k] += e[j + k];
-  float s = 0;
-  for (; j < n; j++) s += e[j];
-  for (int k = 0; k < 8; k++) s += acc[k];
-  return s;
+RowKernels row_kernels() {
+  switch (simd_level()) {
+    case SimdLevel::AVX512: return {xent_avx512::row_max, xent_avx512::row_exp, xent_avx512::row_scale};
+    case SimdLevel::AVX2: return {xent_avx2::row_max, xent_avx2::row_exp, xent_avx2::row_scale};
+    default: return {xent_scalar::row_max, xent_scalar::row_exp, xent_scalar::row_scale};
+  }
 }
 
 template <class F>
@@ -61,41 +68,36 @@ void for_row_chunks(int R, int O, F&& fn) {
 
 }  // namespace
 
-void xent_forward(double* loss, uint8_t* hit, float* probs, const float* logits,
+void xent_forward(double* loss, uint8_t* hit, float* probs, float pscale, const float* logits,
                   const int32_t* y, int R, int O) {
+  const RowKernels k = row_kernels();
   for_row_chunks(R, O, [&](int r0, int r1) {
     std::vector<float> tmp(probs ? 0 : O);
     for (int r = r0; r < r1; r++) {
       const float* z = logits + (size_t)r * O;
-      const int yr = y[r];
-      if (yr < 0) { loss[r] = 0; hit[r] = 0; continue; }
-      int arg = 0;
-      float m = z[0];
-      for (int j = 1; j < O; j++)
-        if (z[j] > m) { m = z[j]; arg = j; }
-      const float zy = z[yr];
       float* e = probs ? probs + (size_t)r * O : tmp.data();
-      const float s = exp_shift_sum(e, z, m, O);
+      const int yr = y[r];
+      if (yr < 0) {
+        loss[r] = 0;
+        hit[r] = 0;
+        if (probs) std::memset(e, 0, (size_t)O * sizeof(float));
+        continue;
+      }
+      const float m = k.max(z, O);
+      int arg = 0;  // the first index holding the max (ties: lowest index)
+      while (arg < O - 1 && !(z[arg] == m)) arg++;
+      const float zy = z[yr];
+      const float s = k.exp(e, z, m, O);
       loss[r] = (double)m + std::log((double)s) - (double)zy;
       hit[r] = arg == yr;
-      if (probs) {
-        const float inv = 1.f / s;
-        for (int j = 0; j < O; j++) e[j] *= inv;
-      }
+      if (probs) k.scale(e, pscale / s, O);
     }
   });
 }
 
 void xent_backward(float* dlogits, const int32_t* y, int R, int O, float scale) {
-  for_row_chunks(R, O, [&](int r0, int r1) {
-    for (int r = r0; r < r1; r++) {
-      float* d = dlogits + (size_t)r * O;
-      const int yr = y[r];
-      if (yr < 0) { std::memset(d, 0, (size_t)O * sizeof(float)); continue; }
-      for (int j = 0; j < O; j++) d[j] *= scale;
-      d[yr] -= scale;
-    }
-  });
+  for (int r = 0; r < R; r++)
+    if (y[r] >= 0) dlogits[(size_t)r * O + y[r]] -= scale;
 }
 
 }  // namespace srnn

@@ -24,6 +24,17 @@ void fill_rows(float* out, const float* v, int R, int W) {
   for (int r = 0; r < R; r++) std::memcpy(out + (size_t)r * W, v, (size_t)W * sizeof(float));
 }
 
+// dst = src^T                                                 src (R, C), dst (C, R)
+void transpose(float* dst, const float* src, int R, int C) {
+  constexpr int kB = 32;
+  for (int r0 = 0; r0 < R; r0 += kB)
+    for (int c0 = 0; c0 < C; c0 += kB) {
+      const int r1 = std::min(R, r0 + kB), c1 = std::min(C, c0 + kB);
+      for (int r = r0; r < r1; r++)
+        for (int cc = c0; cc < c1; cc++) dst[(size_t)cc * R + r] = src[(size_t)r * C + cc];
+    }
+}
+
 // dv += Σ_r x[r]                                               x (R, W) row stride ld
 void add_colsum(float* dv, const float* x, int R, int W, int ld) {
   for (int r = 0; r < R; r++) {
@@ -104,6 +115,7 @@ void Net::plan(int B, int T) {
   table.push_back({&w.dA, R * std::max(H, in0)});
   table.push_back({&w.dB, R * std::max(H, in0)});
   table.push_back({&w.scratch, 4 * (size_t)B * H});
+  table.push_back({&w.whhT, GH * H});
   w.proj = w.dproj = nullptr;
   if (proj) {
     table.push_back({&w.proj, (size_t)c.inputSize * GH});
@@ -225,33 +237,55 @@ RunStats Net::run(const float* P, float* Gr, const RunIO& io) {
     for (int b = 0; b < B; b++)
       for (int t = 0; t < T; t++) w.tgt[(size_t)t * B + b] = io.y[(size_t)b * T + t];
   }
-  xent_forward(w.rowLoss.data(), w.rowHit.data(), io.backward ? w.logits : nullptr, w.logits,
-               w.tgt.data(), Rh, O);
   RunStats st;
+  for (int r = 0; r < Rh; r++) st.count += w.tgt[r] >= 0;
+  // backward: the logits buffer becomes probs / count, then dlogits in place
+  const float inv = st.count ? (float)(1.0 / (double)st.count) : 0.f;
+  xent_forward(w.rowLoss.data(), w.rowHit.data(), io.backward ? w.logits : nullptr, inv, w.logits,
+               w.tgt.data(), Rh, O);
   for (int r = 0; r < Rh; r++) {
-    if (w.tgt[r] < 0) continue;
-    st.count++;
     st.loss += w.rowLoss[r];
     st.correct += w.rowHit[r];
   }
   if (!io.backward) return st;
 
-  // ======== backward: grads = d(loss / count)/dθ
-  std::memset(Gr, 0, c.total * sizeof(float));
-  if (st.count == 0) return st;
+  // ======== backward: grads = d(loss / count)/dθ, every entry written exactly once:
+  // the weight matrices by gemms with beta = 0, the rest (biases, a scatter-added
+  // embedding, padding) zeroed here first.
+  if (st.count == 0) {
+    std::memset(Gr, 0, c.total * sizeof(float));
+    return st;
+  }
+  const bool embOverwritten = c.tokens && (c.tied || fused);
+  {
+    std::vector<std::pair<int64_t, int64_t>> written;  // [begin, end) offsets
+    for (int l = 0; l < L; l++) {
+      written.push_back({c.ih[l], c.ih[l] + (int64_t)c.layerIn(l) * GH});
+      written.push_back({c.hh[l], c.hh[l] + (int64_t)H * GH});
+    }
+    if (!c.tied) written.push_back({c.head, c.head + (int64_t)H * O});
+    if (embOverwritten) written.push_back({c.embedding, c.embedding + (int64_t)V * E});
+    std::sort(written.begin(), written.end());
+    int64_t at = 0;
+    for (auto& iv : written) {
+      if (iv.first > at) std::memset(Gr + at, 0, (size_t)(iv.first - at) * sizeof(float));
+      at = std::max(at, iv.second);
+    }
+    if ((int64_t)c.total > at) std::memset(Gr + at, 0, (size_t)((int64_t)c.total - at) * sizeof(float));
+  }
   float* dEmb = c.tokens ? Gr + c.embedding : nullptr;  // (V, E)
   float* dlog = w.logits;                               // (Rh, O)
-  xent_backward(dlog, w.tgt.data(), Rh, O, (float)(1.0 / (double)st.count));
+  xent_backward(dlog, w.tgt.data(), Rh, O, inv);
   add_colsum(Gr + c.headBias, dlog, Rh, O, O);
   // dtop (T, B, H) in dA; classify: only the last step is non-zero.
   float* dtop = w.dA;
   float* dhin = c.classify ? dtop + (size_t)(T - 1) * BH : dtop;  // (Rh, H)
   if (c.classify) std::memset(dtop, 0, (size_t)R * H * sizeof(float));
   if (c.tied) {
-    sgemm(true, false, V, E, Rh, dlog, O, hin, H, 1.f, dEmb, E);        // dEmb += dlog^T · hin
+    sgemm(true, false, V, E, Rh, dlog, O, hin, H, 0.f, dEmb, E);        // dEmb = dlog^T · hin
     sgemm(false, false, Rh, H, V, dlog, O, emb, E, 0.f, dhin, H);       // dhin = dlog · emb
   } else {
-    sgemm(true, false, H, O, Rh, hin, H, dlog, O, 1.f, Gr + c.head, O);  // dHead += hin^T · dlog
+    sgemm(true, false, H, O, Rh, hin, H, dlog, O, 0.f, Gr + c.head, O);  // dHead = hin^T · dlog
     sgemm(false, true, Rh, H, O, dlog, O, P + c.head, O, 0.f, dhin, H);  // dhin = dlog · head^T
   }
   if (dropping) dropout_apply(dtop, dtop, (size_t)R * H, 0, p, dropout_key(io.seed, L));
@@ -261,26 +295,28 @@ RunStats Net::run(const float* P, float* Gr, const RunIO& io) {
   for (int l = L - 1; l >= 0; l--) {
     const int in = c.layerIn(l);
     LayerBuf lb = layer(l);
-    const float* Whh = P + c.hh[l];
+    // Whh^T (GH, H): the per-step dh_{t-1} += dG_t · Whh^T then reads contiguous rows
+    // (a gemm packs a transposed operand far slower than a plain one).
+    transpose(w.whhT, P + c.hh[l], H, GH);
     float* dWhh = Gr + c.hh[l];
     switch (c.cell) {
-      case CellType::RNN: rnn_backward(dWhh, dcur, lb, Whh, T, B, H, c.relu, w.scratch); break;
-      case CellType::LSTM: lstm_backward(dWhh, dcur, lb, Whh, T, B, H, w.scratch); break;
-      case CellType::GRU: gru_backward(dWhh, dcur, lb, Whh, T, B, H, w.scratch); break;
+      case CellType::RNN: rnn_backward(dWhh, dcur, lb, w.whhT, T, B, H, c.relu, w.scratch); break;
+      case CellType::LSTM: lstm_backward(dWhh, dcur, lb, w.whhT, T, B, H, w.scratch); break;
+      case CellType::GRU: gru_backward(dWhh, dcur, lb, w.whhT, T, B, H, w.scratch); break;
     }
     const float* dG = lb.gates;  // (R, GH)
     const float* Wih = P + c.ih[l];
     float* dWih = Gr + c.ih[l];
     if (l == 0 && fused) {
-      // dproj[id] += dG[r]; dWih += emb^T · dproj; db += Σ dproj; dEmb += dproj · Wih^T
+      // dproj[id] += dG[r]; dWih = emb^T · dproj; db = Σ dproj; dEmb (+)= dproj · Wih^T
       std::memset(w.dproj, 0, (size_t)V * GH * sizeof(float));
       embedding_backward(w.dproj, dG, w.tok.data(), R, GH);
-      sgemm(true, false, E, GH, V, emb, E, w.dproj, GH, 1.f, dWih, GH);
+      sgemm(true, false, E, GH, V, emb, E, w.dproj, GH, 0.f, dWih, GH);
       add_colsum(Gr + c.bias[0], w.dproj, V, GH, GH);
-      sgemm(false, true, V, E, GH, w.dproj, GH, Wih, GH, 1.f, dEmb, E);
+      sgemm(false, true, V, E, GH, w.dproj, GH, Wih, GH, c.tied ? 1.f : 0.f, dEmb, E);
       break;
     }
-    sgemm(true, false, in, GH, R, layer_input(l), in, dG, GH, 1.f, dWih, GH);  // dWih += X^T · dG
+    sgemm(true, false, in, GH, R, layer_input(l), in, dG, GH, 0.f, dWih, GH);  // dWih = X^T · dG
     add_colsum(Gr + c.bias[l], dG, R, GH, GH);
     if (l == 0 && !c.tokens) break;  // no gradient for raw input vectors
     sgemm(false, true, R, in, GH, dG, GH, Wih, GH, 0.f, dnext, in);  // dX = dG · Wih^T

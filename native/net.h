@@ -83,6 +83,7 @@ struct Workspace {
   float* dA = nullptr;        // (R, max(H, in0)) gradient ping-pong buffers
   float* dB = nullptr;
   float* scratch = nullptr;   // (4, B, H)   per-step temporaries of the cells
+  float* whhT = nullptr;      // (GH, H)     the current layer's Whh^T (backward)
   float* proj = nullptr;      // (V, GH)     embedding · Wih + bias (fused input path)
   float* dproj = nullptr;     // (V, GH)     dGates summed per token
   std::vector<int32_t> tok;   // (R)         token ids, time-major

@@ -8,8 +8,9 @@
 // gemm before calling *_forward, and the input-side gradients (dWih, dbias, dX)
 // from the dGates the *_backward leaves behind. A cell only does the recurrence:
 // per step one small gemm h_{t-1} · Whh (two for GRU) and fused gate math forward;
-// per step dGates and dh_{t-1} += dGates · Whh^T backward; then dWhh as one big
-// gemm over all steps after the loop.
+// per step dGates and dh_{t-1} += dGates · Whh^T backward (Whh^T passed in as a
+// contiguous (GH, H) copy: a gemm streams it without transposing); then dWhh as one
+// big gemm over all steps after the loop.
 //
 // Buffers (the Workspace of net.h, one set per layer):
 //   gates (T, B, GH)  forward in:  x_t · Wih + b            (pre-activation, input part)
@@ -22,7 +23,7 @@
 //   dhs   (T, B, H)   backward in: dL/dh_t from above (next layer or head); used as the
 //                     accumulator for the recurrent gradient, so it is clobbered
 //   scratch (4, B, H) per-step temporaries
-// dWhh (H, GH) is accumulated (+=): the caller zeroes the gradient buffer first.
+// dWhh (H, GH) is overwritten (gemm with beta = 0), every entry.
 // No gradient flows into the initial state (truncated BPTT).
 #pragma once
 #include <cstddef>
@@ -40,15 +41,15 @@ struct LayerBuf {
 };
 
 void rnn_forward(const LayerBuf& L, const float* Whh, int T, int B, int H, bool relu);
-void rnn_backward(float* dWhh, float* dhs, const LayerBuf& L, const float* Whh,
+void rnn_backward(float* dWhh, float* dhs, const LayerBuf& L, const float* WhhT,
                   int T, int B, int H, bool relu, float* scratch);
 
 void lstm_forward(const LayerBuf& L, const float* Whh, int T, int B, int H);
-void lstm_backward(float* dWhh, float* dhs, const LayerBuf& L, const float* Whh,
+void lstm_backward(float* dWhh, float* dhs, const LayerBuf& L, const float* WhhT,
                    int T, int B, int H, float* scratch);
 
 void gru_forward(const LayerBuf& L, const float* Whh, int T, int B, int H);
-void gru_backward(float* dWhh, float* dhs, const LayerBuf& L, const float* Whh,
+void gru_backward(float* dWhh, float* dhs, const LayerBuf& L, const float* WhhT,
                   int T, int B, int H, float* scratch);
 
 // Runs fn(b0, b1) over the B rows of one step: split across the thread pool when

@@ -42,7 +42,7 @@ void gru_forward(const LayerBuf& L, const float* Whh, int T, int B, int H) {
   }
 }
 
-void gru_backward(float* dWhh, float* dhs, const LayerBuf& L, const float* Whh,
+void gru_backward(float* dWhh, float* dhs, const LayerBuf& L, const float* WhhT,
                   int T, int B, int H, float* scratch) {
   const size_t BH = (size_t)B * H, GH = 3 * (size_t)H;
   float* drh = scratch;  // (B, H) dL/d(r ⊙ h_{t-1})
@@ -67,8 +67,8 @@ void gru_backward(float* dWhh, float* dhs, const LayerBuf& L, const float* Whh,
         }
       }
     });
-    // 2. drh = da_n · Uh^T                                       (B, H)
-    sgemm(false, true, B, H, H, a + 2 * H, (int)GH, Whh + 2 * H, (int)GH, 0.f, drh, H);
+    // 2. drh = da_n · Uh^T (rows 2H..3H of Whh^T)                                      (B, H)
+    sgemm(false, false, B, H, H, a + 2 * H, (int)GH, WhhT + (size_t)2 * H * H, H, 0.f, drh, H);
     // 3. through rh = r ⊙ h_{t-1}: da_r; dh_{t-1} += drh ⊙ r
     for_rows(B, 2 * (size_t)H, [&](int b0, int b1) {
       for (int b = b0; b < b1; b++) {
@@ -84,12 +84,12 @@ void gru_backward(float* dWhh, float* dhs, const LayerBuf& L, const float* Whh,
       }
     });
     // 4. dh_{t-1} += [da_z da_r] · [Uz Ur]^T                      (B, H)
-    if (dhp) sgemm(false, true, B, H, 2 * H, a, (int)GH, Whh, (int)GH, 1.f, dhp, H);
+    if (dhp) sgemm(false, false, B, H, 2 * H, a, (int)GH, WhhT, H, 1.f, dhp, H);
   }
-  // dWhh[:, z r] += [h_{-1} … h_{T-2}]^T · dA[:, z r]             (H, 2H) over R rows
-  sgemm(true, false, H, 2 * H, T * B, L.hs, H, L.gates, (int)GH, 1.f, dWhh, (int)GH);
-  // dWhh[:, n] += (r ⊙ h_prev)^T · dA[:, n]                       (H, H) over R rows
-  sgemm(true, false, H, H, T * B, L.rh, H, L.gates + 2 * H, (int)GH, 1.f, dWhh + 2 * H, (int)GH);
+  // dWhh[:, z r] = [h_{-1} … h_{T-2}]^T · dA[:, z r]             (H, 2H) over R rows
+  sgemm(true, false, H, 2 * H, T * B, L.hs, H, L.gates, (int)GH, 0.f, dWhh, (int)GH);
+  // dWhh[:, n] = (r ⊙ h_prev)^T · dA[:, n]                       (H, H) over R rows
+  sgemm(true, false, H, H, T * B, L.rh, H, L.gates + 2 * H, (int)GH, 0.f, dWhh + 2 * H, (int)GH);
 }
 
 }  // namespace srnn

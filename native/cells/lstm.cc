@@ -34,7 +34,7 @@ void lstm_forward(const LayerBuf& L, const float* Whh, int T, int B, int H) {
   }
 }
 
-void lstm_backward(float* dWhh, float* dhs, const LayerBuf& L, const float* Whh,
+void lstm_backward(float* dWhh, float* dhs, const LayerBuf& L, const float* WhhT,
                    int T, int B, int H, float* scratch) {
   const size_t BH = (size_t)B * H, GH = 4 * (size_t)H;
   float* dc = scratch;  // (B, H) dL/dc_t carried backwards through f
@@ -61,10 +61,10 @@ void lstm_backward(float* dWhh, float* dhs, const LayerBuf& L, const float* Whh,
       }
     });
     // dh_{t-1} += dA_t · Whh^T                                  (B, H)
-    if (t > 0) sgemm(false, true, B, H, (int)GH, a, (int)GH, Whh, (int)GH, 1.f, dhs + (t - 1) * BH, H);
+    if (t > 0) sgemm(false, false, B, H, (int)GH, a, (int)GH, WhhT, H, 1.f, dhs + (t - 1) * BH, H);
   }
-  // dWhh += [h_{-1} … h_{T-2}]^T · dA                            (H, 4H) over R rows
-  sgemm(true, false, H, (int)GH, T * B, L.hs, H, L.gates, (int)GH, 1.f, dWhh, (int)GH);
+  // dWhh = [h_{-1} … h_{T-2}]^T · dA                            (H, 4H) over R rows
+  sgemm(true, false, H, (int)GH, T * B, L.hs, H, L.gates, (int)GH, 0.f, dWhh, (int)GH);
 }
 
 }  // namespace srnn

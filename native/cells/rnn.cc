@@ -24,7 +24,7 @@ void rnn_forward(const LayerBuf& L, const float* Whh, int T, int B, int H, bool 
   }
 }
 
-void rnn_backward(float* dWhh, float* dhs, const LayerBuf& L, const float* Whh,
+void rnn_backward(float* dWhh, float* dhs, const LayerBuf& L, const float* WhhT,
                   int T, int B, int H, bool relu, float* /*scratch*/) {
   const size_t BH = (size_t)B * H;
   for (int t = T - 1; t >= 0; t--) {
@@ -40,10 +40,10 @@ void rnn_backward(float* dWhh, float* dhs, const LayerBuf& L, const float* Whh,
       }
     });
     // dh_{t-1} += da_t · Whh^T                                  (B, H)
-    if (t > 0) sgemm(false, true, B, H, H, da, H, Whh, H, 1.f, dhs + (t - 1) * BH, H);
+    if (t > 0) sgemm(false, false, B, H, H, da, H, WhhT, H, 1.f, dhs + (t - 1) * BH, H);
   }
-  // dWhh += [h_{-1} … h_{T-2}]^T · dA                            (H, H) over R rows
-  sgemm(true, false, H, H, T * B, L.hs, H, L.gates, H, 1.f, dWhh, H);
+  // dWhh = [h_{-1} … h_{T-2}]^T · dA                            (H, H) over R rows
+  sgemm(true, false, H, H, T * B, L.hs, H, L.gates, H, 0.f, dWhh, H);
 }
 
 }  // namespace srnn
