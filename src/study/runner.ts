@@ -22,7 +22,7 @@ import { createInterface } from 'node:readline';
 import { canonicalJson, type RunPlan } from './plan.js';
 import { Store } from './store.js';
 import { runDirOf } from './execute.js';
-import { STOP_FILE, WORKER_ENV, type FromWorker, type ToWorker } from './worker.js';
+import { STOP_FILE, WORKER_ENV, type FromWorker, type ToWorker } from './protocol.js';
 import { StudyDisplay, type Status, type WorkerStatus } from './display.js';
 import type { StudySpec } from './spec.js';
 

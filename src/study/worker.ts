@@ -19,48 +19,11 @@
  * handled. train() then finishes the step, checkpoints and throws INTERRUPTED, and
  * the worker exits. The study folder comes from SPARSE_RNN_STUDY_DIR.
  */
-import fs from 'node:fs';
 import path from 'node:path';
 import { SparseRnnError } from '../errors.js';
 import { DatasetCache, executeRun, RunBusyError } from './execute.js';
 import { Store } from './store.js';
-import type { RunPlan } from './plan.js';
-
-export type ToWorker = { type: 'run'; plan: RunPlan } | { type: 'stop' };
-export type FromWorker =
-  | { type: 'ready' }
-  | { type: 'start'; id: string; resumedFrom: number; recovered: boolean }
-  | { type: 'epoch'; id: string; epoch: number; step: number; valid: number | null }
-  | { type: 'prune'; id: string; step: number }
-  | { type: 'done'; id: string; inserted: boolean; valid: number; test: number; seconds: number }
-  | { type: 'interrupted'; id: string }
-  | { type: 'busy'; id: string; pid: number }
-  | { type: 'failed'; id: string; code: string; message: string };
-
-export const WORKER_ENV = 'SPARSE_RNN_STUDY_DIR';
-export const STOP_FILE = '.stop';
-
-/** An AbortSignal look-alike that train() can poll while it blocks the event loop. */
-export class StopFlag {
-  private stopped = false;
-  private checkedAt = 0;
-  private readonly ppid = process.ppid;
-  constructor(private readonly stopFile: string) {}
-  stop(): void {
-    this.stopped = true;
-  }
-  get aborted(): boolean {
-    if (this.stopped) return true;
-    const now = Date.now();
-    if (now - this.checkedAt < 100) return false;
-    this.checkedAt = now;
-    if (process.ppid !== this.ppid || fs.existsSync(this.stopFile)) this.stopped = true;
-    return this.stopped;
-  }
-  asSignal(): AbortSignal {
-    return this as unknown as AbortSignal;
-  }
-}
+import { STOP_FILE, StopFlag, WORKER_ENV, type FromWorker, type ToWorker } from './protocol.js';
 
 async function main(): Promise<void> {
   const studyDir = process.env[WORKER_ENV];

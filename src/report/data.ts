@@ -1,0 +1,120 @@
+/**
+ * A study's results as the report reads them: every row of the store, read-only.
+ */
+import { Store } from '../study/store.js';
+import type { EpochRecord, GateRecord, PruneStepRecord } from '../study/store.js';
+import type { MetricName } from '../train/metrics.js';
+
+export interface RunRow {
+  id: string;
+  task: string;
+  cell: string;
+  method: string;
+  target: string | null;
+  sparsity: number;
+  seed: number;
+  hidden: number;
+  metric: MetricName;
+  valid: number;
+  test: number;
+  recurrentSparsity: number;
+  recParams: number;
+  recNonzeros: number;
+  recFlops: number;
+  recFlopsDense: number;
+  recBytes: number;
+  recBytesDense: number;
+  params: number;
+  nonzeros: number;
+  flops: number;
+  flopsDense: number;
+  bytes: number;
+  bytesDense: number;
+  steps: number;
+  wallSeconds: number;
+  tokensPerSec: number;
+  resumedFrom: number;
+  config: Record<string, unknown>;
+}
+
+export interface PlanRow { id: string; task: string; cell: string; method: string; target: string | null; sparsity: number; seed: number; hidden: number; totalSteps: number }
+
+export interface StudyData {
+  name: string;
+  created?: string;
+  spec: Record<string, unknown> | null;
+  planned: PlanRow[];
+  runs: RunRow[];
+  epochs: Map<string, EpochRecord[]>;
+  gates: Map<string, GateRecord[]>;
+  pruneSteps: Map<string, PruneStepRecord[]>;
+}
+
+const num = (v: unknown) => (v === null || v === undefined ? NaN : Number(v));
+
+function groupBy<T>(rows: T[], key: (r: T) => string): Map<string, T[]> {
+  const m = new Map<string, T[]>();
+  for (const r of rows) {
+    const k = key(r);
+    const a = m.get(k);
+    if (a) a.push(r);
+    else m.set(k, [r]);
+  }
+  return m;
+}
+
+export function loadStudy(studyDir: string): StudyData {
+  const store = Store.openReadOnly(studyDir);
+  try {
+    const db = store.db;
+    const runs = (db.prepare('SELECT * FROM runs ORDER BY task, cell, method, target, sparsity, seed, hidden').all() as Record<string, unknown>[]).map((r): RunRow => ({
+      id: r.id as string, task: r.task as string, cell: r.cell as string, method: r.method as string, target: (r.target as string | null) ?? null,
+      sparsity: num(r.sparsity), seed: num(r.seed), hidden: num(r.hidden), metric: r.metric as MetricName,
+      valid: num(r.valid), test: num(r.test), recurrentSparsity: num(r.recurrent_sparsity),
+      recParams: num(r.rec_params), recNonzeros: num(r.rec_nonzeros), recFlops: num(r.rec_flops), recFlopsDense: num(r.rec_flops_dense),
+      recBytes: num(r.rec_bytes), recBytesDense: num(r.rec_bytes_dense),
+      params: num(r.params), nonzeros: num(r.nonzeros), flops: num(r.flops), flopsDense: num(r.flops_dense),
+      bytes: num(r.bytes), bytesDense: num(r.bytes_dense),
+      steps: num(r.steps), wallSeconds: num(r.wall_seconds), tokensPerSec: num(r.tokens_per_sec), resumedFrom: num(r.resumed_from),
+      config: JSON.parse(r.config as string),
+    }));
+    const planned = (db.prepare('SELECT * FROM plan ORDER BY ord').all() as Record<string, unknown>[]).map((r): PlanRow => ({
+      id: r.id as string, task: r.task as string, cell: r.cell as string, method: r.method as string, target: (r.target as string | null) ?? null,
+      sparsity: num(r.sparsity), seed: num(r.seed), hidden: num(r.hidden), totalSteps: num(r.total_steps),
+    }));
+    const epochs = groupBy((db.prepare('SELECT * FROM epochs ORDER BY run_id, epoch').all() as Record<string, unknown>[]).map((r) => ({
+      run: r.run_id as string,
+      e: {
+        epoch: num(r.epoch), step: num(r.step), lr: num(r.lr), trainLoss: num(r.train_loss), trainMetric: r.train_metric === null ? null : num(r.train_metric),
+        validLoss: num(r.valid_loss), validMetric: r.valid_metric === null ? null : num(r.valid_metric), seconds: num(r.seconds),
+        tokensPerSec: num(r.tokens_per_sec), sparsity: r.sparsity === null ? null : num(r.sparsity),
+      } as EpochRecord,
+    })), (x) => x.run);
+    const gates = groupBy((db.prepare('SELECT * FROM gates ORDER BY run_id, grp, rowid').all() as Record<string, unknown>[]).map((r) => ({
+      run: r.run_id as string,
+      g: { group: r.grp as string, gate: r.gate as string, params: num(r.params), nonZeros: num(r.nonzeros), sparsity: num(r.sparsity) } as GateRecord,
+    })), (x) => x.run);
+    const prune = groupBy((db.prepare('SELECT * FROM prune_steps ORDER BY run_id, step, grp').all() as Record<string, unknown>[]).map((r) => ({
+      run: r.run_id as string,
+      p: { step: num(r.step), group: r.grp as string, sparsity: num(r.sparsity), threshold: r.threshold === null ? null : num(r.threshold), target: r.target === null ? null : num(r.target) } as PruneStepRecord,
+    })), (x) => x.run);
+    let spec: Record<string, unknown> | null = null;
+    try {
+      spec = JSON.parse(store.meta('spec') ?? 'null');
+    } catch {
+      spec = null;
+    }
+    return {
+      name: store.meta('name') ?? studyDir,
+      created: store.meta('created'),
+      spec,
+      planned,
+      runs,
+      epochs: new Map([...epochs].map(([k, v]) => [k, v.map((x) => x.e)])),
+      gates: new Map([...gates].map(([k, v]) => [k, v.map((x) => x.g)])),
+      pruneSteps: new Map([...prune].map(([k, v]) => [k, v.map((x) => x.p)])),
+    };
+  } finally {
+    store.close();
+  }
+}

@@ -1,0 +1,65 @@
+/**
+ * `writeReport(studyDir)`: the study's store → STUDY_DIR/report/
+ *   report.html        self-contained (SVG figures inline)
+ *   report.md          Markdown, figures as figures/NAME.png (+ figures/NAME.svg)
+ * Also called by `sparse-rnn study` when a study ends.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { writeFileAtomic } from '../util/fs.js';
+import { loadStudy, type StudyData } from './data.js';
+import { buildReport, type Report } from './build.js';
+import { renderHtml } from './html.js';
+import { renderMarkdown } from './markdown.js';
+import { svgToPng } from './png.js';
+
+export { loadStudy, type StudyData } from './data.js';
+export { buildReport, type Report, type Section, type Figure } from './build.js';
+export { conclusions, toleranceFindings, targetFindings, methodFindings, smallDenseFindings, gateFindings } from './analysis.js';
+export { lineChart, barChart } from './svg.js';
+export { svgToPng } from './png.js';
+
+export interface ReportFiles { dir: string; html: string; markdown: string; figures: string[] }
+
+export interface ReportOptions {
+  /** Output folder (default STUDY_DIR/report). */
+  out?: string;
+  /** Skip the PNGs (faster; the Markdown then links the SVGs). */
+  png?: boolean;
+  /** Timestamp written in the footer (tests pin it). */
+  now?: string;
+}
+
+export function reportFromData(data: StudyData): Report {
+  return buildReport(data);
+}
+
+export async function writeReport(studyDir: string, o: ReportOptions = {}): Promise<ReportFiles> {
+  const data = loadStudy(studyDir);
+  const report = buildReport(data);
+  const dir = o.out ?? path.join(studyDir, 'report');
+  const figDir = path.join(dir, 'figures');
+  fs.rmSync(figDir, { recursive: true, force: true });
+  fs.mkdirSync(figDir, { recursive: true });
+  const now = o.now ?? new Date().toISOString();
+  const figures: string[] = [];
+  for (const s of report.sections) {
+    for (const f of s.figures) {
+      const svgFile = path.join(figDir, `${f.name}.svg`);
+      fs.writeFileSync(svgFile, f.svg + '\n');
+      figures.push(svgFile);
+      if (o.png !== false) {
+        const pngFile = path.join(figDir, `${f.name}.png`);
+        fs.writeFileSync(pngFile, svgToPng(f.svg));
+        figures.push(pngFile);
+      }
+    }
+  }
+  let md = renderMarkdown(report, now);
+  if (o.png === false) md = md.replace(/\(figures\/([^)]+)\.png\)/g, '(figures/$1.svg)');
+  const html = path.join(dir, 'report.html');
+  const markdown = path.join(dir, 'report.md');
+  writeFileAtomic(html, renderHtml(report, now));
+  writeFileAtomic(markdown, md);
+  return { dir, html, markdown, figures };
+}
