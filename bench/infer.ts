@@ -6,12 +6,16 @@
  *   node --import tsx bench/infer.ts                       full sweep (~6 min on 2 cores)
  *   node --import tsx bench/infer.ts --cells lstm --hidden 1024 --sparsity 0,0.9
  *   node --import tsx bench/infer.ts --json > rows.jsonl    one JSON object a row
+ *   node --import tsx bench/infer.ts --size --cells lstm --hidden 256,1024 --sparsity 0.9
+ *                                                          file sizes instead of latency
  *
  * The anchors folder is ../shared/anchors from the repository root, or $SPARSE_RNN_ANCHORS.
  */
 import { parseArgs } from 'node:util';
 import { benchInfer, pytorchAvailable, anchorsDir, BENCH_ENGINES, type BenchEngine, type BenchInferRow } from '../src/deploy/bench.js';
-import type { CellType } from '../src/model/spec.js';
+import { defaultSpec, type CellType } from '../src/model/spec.js';
+import { randomPrunedModel } from '../src/deploy/random.js';
+import { sizeReport, formatSizeReport, pct } from '../src/deploy/size.js';
 
 const { values: v } = parseArgs({
   options: {
@@ -20,6 +24,7 @@ const { values: v } = parseArgs({
     sparsity: { type: 'string', default: '0,0.5,0.8,0.9,0.95' },
     engines: { type: 'string', default: BENCH_ENGINES.join(',') },
     json: { type: 'boolean', default: false },
+    size: { type: 'boolean', default: false },
   },
 });
 const list = (s: string) => s.split(',').map((x) => x.trim()).filter(Boolean);
@@ -27,6 +32,24 @@ const cells = list(v.cells!) as CellType[];
 const hiddens = list(v.hidden!).map(Number);
 const sparsities = list(v.sparsity!).map(Number);
 const engines = list(v.engines!) as BenchEngine[];
+
+if (v.size) {
+  // Whole-model sizes: an LM-free stack (vector input = H, 10-way head), ih / hh / head pruned.
+  for (const cell of cells) for (const hidden of hiddens) for (const sparsity of sparsities) {
+    const spec = defaultSpec({ cell, inputKind: 'vectors', inputSize: hidden, outputSize: 10, hidden, task: 'classify' });
+    const m = randomPrunedModel(spec, sparsity, 1);
+    const r = sizeReport(spec, m.layout, m.params, m.mask);
+    if (v.json) {
+      process.stdout.write(JSON.stringify({ cell, hidden, sparsity, ...r.total }) + '\n');
+      continue;
+    }
+    const t = r.total;
+    process.stdout.write(`\n${cell} H${hidden} sparsity ${sparsity}: fp16 file ${pct(t.sparse.fp16, t.denseFp32)} of dense fp32` +
+      ` (int8 ${pct(t.sparse.int8, t.denseFp32)}, fp32 ${pct(t.sparse.fp32, t.denseFp32)}, dense gzip ${pct(t.denseGzip, t.denseFp32)})\n`);
+    process.stdout.write(formatSizeReport(r) + '\n');
+  }
+  process.exit(0);
+}
 
 const torch = pytorchAvailable();
 const say = (line: string) => process.stderr.write(line + '\n');
