@@ -163,7 +163,7 @@ export function buildReport(data: StudyData): Report {
       });
       figures.push({
         name: slug('gates', task, cell), title: `${head(task, cell)}: per-gate sparsity at ${pctFmt(s)}`,
-        caption: `Sparsity of each gate's block of the recurrent weights at the end of training (pruning ${TARGET_PHRASE[fs[0].target]} to ${pctFmt(s)}). AGP prunes each weight group to the target by magnitude, so its gates come out close to uniform; Narang's threshold lets the distribution emerge.`,
+        caption: `Sparsity of each gate's block of the recurrent weights at the end of training (pruning ${TARGET_PHRASE[fs[0].target]} to ${pctFmt(s)}). AGP and one-shot meet the target in each weight group (ih, hh) by magnitude over the whole group; Narang's growing threshold sets no target per group. How either splits over the gates is what the bars show.`,
         svg: barChart({
           title: `${head(task, cell)}: per-gate sparsity at ${pctFmt(s)} (${fs[0].target})`, xLabel: 'group:gate', yLabel: 'sparsity',
           groups: names, series, yFormat: pctFmt, yInclude: [0, 1],

@@ -90,7 +90,7 @@ export function loadStudy(studyDir: string): StudyData {
         tokensPerSec: num(r.tokens_per_sec), sparsity: r.sparsity === null ? null : num(r.sparsity),
       } as EpochRecord,
     })), (x) => x.run);
-    const gates = groupBy((db.prepare('SELECT * FROM gates ORDER BY run_id, grp, rowid').all() as Record<string, unknown>[]).map((r) => ({
+    const gates = groupBy((db.prepare('SELECT * FROM gates ORDER BY run_id, rowid').all() as Record<string, unknown>[]).map((r) => ({
       run: r.run_id as string,
       g: { group: r.grp as string, gate: r.gate as string, params: num(r.params), nonZeros: num(r.nonzeros), sparsity: num(r.sparsity) } as GateRecord,
     })), (x) => x.run);

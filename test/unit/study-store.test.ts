@@ -1,0 +1,111 @@
+// The results store: a finished run is one committed row set; a second insert of the
+// same id is refused; a failed insert leaves nothing; finished ids are what a rerun skips.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Store, STORE_FILE, type RunRecord } from '../../src/study/store.js';
+
+const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'srnn-store-'));
+
+function rec(id: string, over: Partial<RunRecord> = {}): RunRecord {
+  const t = { params: 100, nonZeros: 40, flopsPerToken: 80, flopsPerTokenDense: 200, bytes: 320, bytesDense: 400 };
+  return {
+    id, task: 't', cell: 'lstm', method: 'agp', target: 'both', sparsity: 0.6, seed: 1, hidden: 8, config: { a: 1 }, recipe: 'pruning: []',
+    metric: 'bpc', valid: 2.5, test: 2.4, validLoss: 1.7, testLoss: 1.66, recurrentSparsity: 0.6, recurrent: t, total: { ...t, params: 300 },
+    steps: 10, wallSeconds: 1.5, tokensPerSec: 1000, resumedFrom: 0, finishedAt: '2026-01-01T00:00:00Z',
+    epochs: [{ epoch: 1, step: 10, lr: 0.01, trainLoss: 1.8, trainMetric: 2.6, validLoss: 1.7, validMetric: 2.5, seconds: 1, tokensPerSec: 1000, sparsity: 0.6 }],
+    groups: [{ name: 'rnn.0.ih', kind: 'kernel', params: 50, nonZeros: 20, sparsity: 0.6 }],
+    gates: [{ group: 'rnn.0.ih', gate: 'i', params: 12, nonZeros: 5, sparsity: 7 / 12 }],
+    pruneSteps: [{ step: 5, group: 'rnn.0.ih', sparsity: 0.3, threshold: null, target: 0.3 }, { step: 10, group: 'rnn.0.ih', sparsity: 0.6, threshold: null, target: 0.6 }],
+    ...over,
+  };
+}
+
+const count = (s: Store, table: string) => (s.db.prepare(`SELECT COUNT(*) AS n FROM ${table}`).get() as { n: number }).n;
+
+test('insert, read back, refuse a duplicate id', () => {
+  const dir = tmp();
+  const s = Store.open(dir);
+  try {
+    assert.equal(s.db.pragma('journal_mode', { simple: true }), 'wal');
+    assert.equal(s.insertRun(rec('a')), true);
+    assert.equal(s.insertRun(rec('b', { seed: 2 })), true);
+    assert.equal(s.insertRun(rec('a', { test: 9 })), false, 'the same id again is refused');
+    assert.deepEqual([...s.finishedIds()].sort(), ['a', 'b']);
+    assert.equal(count(s, 'runs'), 2);
+    assert.equal(count(s, 'epochs'), 2);
+    assert.equal(count(s, 'prune_steps'), 4);
+    const row = s.db.prepare('SELECT * FROM runs WHERE id = ?').get('a') as Record<string, unknown>;
+    assert.equal(row.test, 2.4, 'the first row is kept untouched');
+    assert.equal(row.rec_nonzeros, 40);
+    assert.equal(row.params, 300);
+    assert.deepEqual(JSON.parse(row.config as string), { a: 1 });
+  } finally {
+    s.close();
+  }
+  // Reopening (a rerun of the study) sees the same finished runs.
+  const again = Store.open(dir);
+  try {
+    assert.deepEqual([...again.finishedIds()].sort(), ['a', 'b']);
+    assert.equal(again.has('a'), true);
+    assert.equal(again.has('c'), false);
+  } finally {
+    again.close();
+  }
+  assert.ok(fs.existsSync(path.join(dir, STORE_FILE)));
+});
+
+test('a run whose child rows fail to insert leaves no row at all', () => {
+  const dir = tmp();
+  const s = Store.open(dir);
+  try {
+    // Two epochs with the same number violate the epochs primary key mid-transaction.
+    const bad = rec('x', { epochs: [rec('x').epochs[0], rec('x').epochs[0]] });
+    assert.throws(() => s.insertRun(bad), /UNIQUE|constraint/i);
+    assert.equal(s.has('x'), false);
+    assert.equal(count(s, 'epochs'), 0);
+    assert.equal(count(s, 'groups'), 0);
+    assert.equal(s.insertRun(rec('x')), true, 'the run can be stored once it is whole');
+  } finally {
+    s.close();
+  }
+});
+
+test('two connections (two workers) insert concurrently without duplicates', () => {
+  const dir = tmp();
+  const a = Store.open(dir);
+  const b = Store.open(dir);
+  try {
+    const results = ['r1', 'r2', 'r3'].flatMap((id) => [a.insertRun(rec(id)), b.insertRun(rec(id))]);
+    assert.equal(results.filter(Boolean).length, 3);
+    assert.equal(count(a, 'runs'), 3);
+  } finally {
+    a.close();
+    b.close();
+  }
+});
+
+test('the plan table is replaced, meta is kept; read-only opening needs the file', () => {
+  const dir = tmp();
+  const s = Store.open(dir);
+  try {
+    s.setMeta('name', 'x');
+    s.setMeta('name', 'y');
+    assert.equal(s.meta('name'), 'y');
+    const plan = (id: string) => ({ id, task: 't', cell: 'rnn' as const, method: 'dense' as const, target: null, sparsity: 0, seed: 1, hidden: 4, recurrentNonZeros: 10, totalSteps: 5, train: {} as never });
+    s.setPlan([plan('p1'), plan('p2')]);
+    s.setPlan([plan('p3')]);
+    assert.deepEqual(s.plannedIds(), ['p3']);
+  } finally {
+    s.close();
+  }
+  assert.throws(() => Store.openReadOnly(tmp()), /no results store/);
+  const ro = Store.openReadOnly(dir);
+  try {
+    assert.equal(ro.meta('name'), 'y');
+  } finally {
+    ro.close();
+  }
+});
