@@ -12,7 +12,8 @@
       "native/embedding.cc",
       "native/cells/rnn.cc",
       "native/cells/lstm.cc",
-      "native/cells/gru.cc"
+      "native/cells/gru.cc",
+      "native/cells/gates.cc"
     ],
     "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")", "native"],
     "defines": ["NAPI_VERSION=8", "NAPI_DISABLE_CPP_EXCEPTIONS"],

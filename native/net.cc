@@ -156,6 +156,7 @@ RunStats Net::run(const float* P, float* Gr, const RunIO& io) {
   auto layer = [&](int l) {
     LayerBuf lb;
     lb.gates = w.gates[l]; lb.hs = w.hs[l]; lb.cs = w.cs[l]; lb.tcs = w.tcs[l]; lb.rh = w.rh[l];
+    lb.h0zero = io.state == nullptr;
     return lb;
   };
   // The input of layer l as the forward pass saw it (T, B, in_l).

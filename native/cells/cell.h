@@ -38,6 +38,7 @@ struct LayerBuf {
   float* cs = nullptr;     // (T+1, B, H) lstm
   float* tcs = nullptr;    // (T, B, H)   lstm
   float* rh = nullptr;     // (T, B, H)   gru
+  bool h0zero = false;     // hs[0] is all zeros: skip the t = 0 recurrent products
 };
 
 void rnn_forward(const LayerBuf& L, const float* Whh, int T, int B, int H, bool relu);

@@ -5,6 +5,7 @@
 // The candidate's recurrent product needs r first, so a step is two gemms.
 // Shapes and buffer contracts: cell.h.
 #include "cells/cell.h"
+#include "cells/gates.h"
 #include "gemm.h"
 #include "simd.h"
 
@@ -12,32 +13,22 @@ namespace srnn {
 
 void gru_forward(const LayerBuf& L, const float* Whh, int T, int B, int H) {
   const size_t BH = (size_t)B * H, GH = 3 * (size_t)H;
+  const GateKernels& k = gate_kernels();
   for (int t = 0; t < T; t++) {
     float* a = L.gates + t * B * GH;     // (B, 3H) in: x_t·Wih + b; out: z r n
     const float* hp = L.hs + t * BH;     // (B, H) h_{t-1}
     float* rh = L.rh + t * BH;           // (B, H) r ⊙ h_{t-1}
     float* h = L.hs + (t + 1) * BH;      // (B, H) h_t
+    const bool rec = t > 0 || !L.h0zero;
     // a[:, z r] += h_{t-1} · [Uz Ur]                             (B, 2H)
-    sgemm(false, false, B, 2 * H, H, hp, H, Whh, (int)GH, 1.f, a, (int)GH);
+    if (rec) sgemm(false, false, B, 2 * H, H, hp, H, Whh, (int)GH, 1.f, a, (int)GH);
     for_rows(B, 2 * (size_t)H, [&](int b0, int b1) {
-      for (int b = b0; b < b1; b++) {
-        float* zr = a + b * GH;
-        vec_sigmoid(zr, zr, 2 * (size_t)H);
-        const float* r = zr + H;
-        for (int j = 0; j < H; j++) rh[(size_t)b * H + j] = r[j] * hp[(size_t)b * H + j];
-      }
+      for (int b = b0; b < b1; b++) k.gru_fwd_zr(a + b * GH, hp + (size_t)b * H, rh + (size_t)b * H, H);
     });
     // a[:, n] += (r ⊙ h_{t-1}) · Uh                              (B, H)
-    sgemm(false, false, B, H, H, rh, H, Whh + 2 * H, (int)GH, 1.f, a + 2 * H, (int)GH);
+    if (rec) sgemm(false, false, B, H, H, rh, H, Whh + 2 * H, (int)GH, 1.f, a + 2 * H, (int)GH);
     for_rows(B, GH, [&](int b0, int b1) {
-      for (int b = b0; b < b1; b++) {
-        float* gz = a + b * GH;
-        float* n = gz + 2 * H;
-        vec_tanh(n, n, H);
-        const float* hpb = hp + (size_t)b * H;
-        float* hb = h + (size_t)b * H;
-        for (int j = 0; j < H; j++) hb[j] = gz[j] * hpb[j] + (1.f - gz[j]) * n[j];
-      }
+      for (int b = b0; b < b1; b++) k.gru_fwd_n(a + b * GH, hp + (size_t)b * H, h + (size_t)b * H, H);
     });
   }
 }
@@ -45,6 +36,7 @@ void gru_forward(const LayerBuf& L, const float* Whh, int T, int B, int H) {
 void gru_backward(float* dWhh, float* dhs, const LayerBuf& L, const float* WhhT,
                   int T, int B, int H, float* scratch) {
   const size_t BH = (size_t)B * H, GH = 3 * (size_t)H;
+  const GateKernels& k = gate_kernels();
   float* drh = scratch;  // (B, H) dL/d(r ⊙ h_{t-1})
   for (int t = T - 1; t >= 0; t--) {
     float* a = L.gates + t * B * GH;                 // (B, 3H) in: z r n; out: dL/da
@@ -54,17 +46,8 @@ void gru_backward(float* dWhh, float* dhs, const LayerBuf& L, const float* WhhT,
     // 1. through h_t = z h + (1-z) n: da_z, da_n; direct path dh_{t-1} += dh ⊙ z
     for_rows(B, GH, [&](int b0, int b1) {
       for (int b = b0; b < b1; b++) {
-        float* z = a + b * GH;
-        float* n = z + 2 * H;
-        const float* hpb = hp + (size_t)b * H;
-        const float* dhb = dh + (size_t)b * H;
-        float* dhpb = dhp ? dhp + (size_t)b * H : nullptr;
-        for (int j = 0; j < H; j++) {
-          const float zj = z[j], nj = n[j], d = dhb[j];
-          n[j] = d * (1.f - zj) * (1.f - nj * nj);
-          z[j] = d * (hpb[j] - nj) * zj * (1.f - zj);
-          if (dhpb) dhpb[j] += d * zj;
-        }
+        const size_t o = (size_t)b * H;
+        k.gru_bwd_zn(a + b * GH, hp + o, dh + o, dhp ? dhp + o : nullptr, H);
       }
     });
     // 2. drh = da_n · Uh^T (rows 2H..3H of Whh^T)                                      (B, H)
@@ -72,24 +55,19 @@ void gru_backward(float* dWhh, float* dhs, const LayerBuf& L, const float* WhhT,
     // 3. through rh = r ⊙ h_{t-1}: da_r; dh_{t-1} += drh ⊙ r
     for_rows(B, 2 * (size_t)H, [&](int b0, int b1) {
       for (int b = b0; b < b1; b++) {
-        float* r = a + b * GH + H;
-        const float* hpb = hp + (size_t)b * H;
-        const float* d = drh + (size_t)b * H;
-        float* dhpb = dhp ? dhp + (size_t)b * H : nullptr;
-        for (int j = 0; j < H; j++) {
-          const float rj = r[j];
-          if (dhpb) dhpb[j] += d[j] * rj;
-          r[j] = d[j] * hpb[j] * rj * (1.f - rj);
-        }
+        const size_t o = (size_t)b * H;
+        k.gru_bwd_r(a + b * GH, hp + o, drh + o, dhp ? dhp + o : nullptr, H);
       }
     });
     // 4. dh_{t-1} += [da_z da_r] · [Uz Ur]^T                      (B, H)
     if (dhp) sgemm(false, false, B, H, 2 * H, a, (int)GH, WhhT, H, 1.f, dhp, H);
   }
   // dWhh[:, z r] = [h_{-1} … h_{T-2}]^T · dA[:, z r]             (H, 2H) over R rows
-  sgemm(true, false, H, 2 * H, T * B, L.hs, H, L.gates, (int)GH, 0.f, dWhh, (int)GH);
+  const int t0 = L.h0zero ? 1 : 0;  // a zero h_{-1} adds nothing
+  const int K = (T - t0) * B;
+  sgemm(true, false, H, 2 * H, K, L.hs + t0 * BH, H, L.gates + t0 * B * GH, (int)GH, 0.f, dWhh, (int)GH);
   // dWhh[:, n] = (r ⊙ h_prev)^T · dA[:, n]                       (H, H) over R rows
-  sgemm(true, false, H, H, T * B, L.rh, H, L.gates + 2 * H, (int)GH, 0.f, dWhh + 2 * H, (int)GH);
+  sgemm(true, false, H, H, K, L.rh + t0 * BH, H, L.gates + t0 * B * GH + 2 * H, (int)GH, 0.f, dWhh + 2 * H, (int)GH);
 }
 
 }  // namespace srnn

@@ -12,7 +12,7 @@ void rnn_forward(const LayerBuf& L, const float* Whh, int T, int B, int H, bool 
     float* a = L.gates + t * BH;         // (B, H) in: x_t·Wih + b
     const float* hp = L.hs + t * BH;     // (B, H) h_{t-1}
     float* h = L.hs + (t + 1) * BH;      // (B, H) h_t
-    sgemm(false, false, B, H, H, hp, H, Whh, H, 1.f, a, H);
+    if (t > 0 || !L.h0zero) sgemm(false, false, B, H, H, hp, H, Whh, H, 1.f, a, H);
     for_rows(B, H, [&](int b0, int b1) {
       const size_t o = (size_t)b0 * H, n = (size_t)(b1 - b0) * H;
       if (relu) {
@@ -43,7 +43,8 @@ void rnn_backward(float* dWhh, float* dhs, const LayerBuf& L, const float* WhhT,
     if (t > 0) sgemm(false, false, B, H, H, da, H, WhhT, H, 1.f, dhs + (t - 1) * BH, H);
   }
   // dWhh = [h_{-1} … h_{T-2}]^T · dA                            (H, H) over R rows
-  sgemm(true, false, H, H, T * B, L.hs, H, L.gates, H, 0.f, dWhh, H);
+  const int t0 = L.h0zero ? 1 : 0;  // a zero h_{-1} adds nothing
+  sgemm(true, false, H, H, (T - t0) * B, L.hs + t0 * BH, H, L.gates + t0 * BH, H, 0.f, dWhh, H);
 }
 
 }  // namespace srnn

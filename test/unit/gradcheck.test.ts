@@ -3,6 +3,7 @@
  * TypeScript (refRun: per-sequence loops straight from the formulas of docs/engine.md).
  *
  *   (b) forward: native logits, loss, count, correct and final state equal refRun's.
+ *   Both run at every SIMD level the CPU has (scalar, avx2, avx512).
  *   (a) backward, two ways:
  *       1. tight: native analytic gradients vs central finite differences of refRun in
  *          float64 (h = 1e-6), every entry, relative error <= 1e-4 against
@@ -270,6 +271,10 @@ function cases(): Case[] {
           }, 2, T, seed++, { ignore: seed % 3 === 0 }));
         }
   for (const cell of ['rnn', 'lstm', 'gru'] as const) {
+    // H = 21: full SIMD chunks (16 / 8 lanes) plus a tail in every gate kernel
+    out.push(makeCase(`${cell} H21 vectors lm`, {
+      cell, inputKind: 'vectors', inputSize: 3, embedDim: 0, hidden: 21, outputSize: 4,
+    }, 2, 3, seed++));
     out.push(makeCase(`${cell} tied lm, ignored targets`, {
       cell, inputSize: 6, embedDim: 4, hidden: 4, outputSize: 6, tied: true, layers: 2,
     }, 2, 4, seed++, { ignore: true }));
@@ -289,23 +294,41 @@ function cases(): Case[] {
 
 const ALL = cases();
 
-test('(b) forward: logits, loss, count, correct and final state equal the float64 reference', () => {
-  for (const c of ALL) {
-    const drop = c.dropSeed >= 0;
-    const ref = refRun(c, c.params, drop);
-    const got = nativeRun(c, c.params, false, drop);
-    assert.equal(got.count, ref.count, `${c.name}: count`);
-    assert.equal(got.correct, ref.correct, `${c.name}: correct`);
-    assert.ok(Math.abs(got.loss - ref.loss) <= 1e-5 * Math.max(1, ref.loss), `${c.name}: loss ${got.loss} vs ${ref.loss}`);
-    assertClose(`${c.name}: logits`, got.logits, ref.logits, 1e-5, 1e-5);
-    if (c.state) assertClose(`${c.name}: state`, got.state!, ref.state, 1e-5, 1e-5);
+/** The SIMD levels this CPU runs, best last; every check below runs at each. */
+const LEVELS = (['scalar', 'avx2', 'avx512'] as const).slice(0, ['scalar', 'avx2', 'avx512'].indexOf(native().simdDetected()) + 1);
+
+function atEachLevel(fn: (level: string) => void) {
+  const addon = native();
+  try {
+    for (const level of LEVELS) {
+      addon.setSimd(level);
+      fn(level);
+    }
+  } finally {
+    addon.setSimd('auto');
   }
+}
+
+test('(b) forward: logits, loss, count, correct and final state equal the float64 reference', () => {
+  atEachLevel((level) => {
+    for (const c of ALL) {
+      const name = `${c.name} [${level}]`;
+      const drop = c.dropSeed >= 0;
+      const ref = refRun(c, c.params, drop);
+      const got = nativeRun(c, c.params, false, drop);
+      assert.equal(got.count, ref.count, `${name}: count`);
+      assert.equal(got.correct, ref.correct, `${name}: correct`);
+      assert.ok(Math.abs(got.loss - ref.loss) <= 1e-5 * Math.max(1, ref.loss), `${name}: loss ${got.loss} vs ${ref.loss}`);
+      assertClose(`${name}: logits`, got.logits, ref.logits, 1e-5, 1e-5);
+      if (c.state) assertClose(`${name}: state`, got.state!, ref.state, 1e-5, 1e-5);
+    }
+  });
 });
 
 test('(a1) native gradients equal finite differences of the float64 reference (1e-4 relative)', () => {
-  for (const c of ALL) {
+  // the reference gradients, once per case
+  const wants = ALL.map((c) => {
     const drop = c.dropSeed >= 0;
-    const got = nativeRun(c, c.params, true, drop);
     const p = Float64Array.from(c.params);
     const mean = (q: Float64Array) => { const r = refRun(c, q, drop); return r.count ? r.loss / r.count : 0; };
     const idx = segmentIndices(c.layout);
@@ -318,21 +341,29 @@ test('(a1) native gradients equal finite differences of the float64 reference (1
       p[k] = v;
       want[n] = (up - down) / (2 * h);
     });
-    const maxAbs = want.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
-    assert.ok(maxAbs > 1e-3, `${c.name}: the reference gradient is all but zero (${maxAbs}); the case tests nothing`);
-    const floor = 1e-2 * maxAbs;
-    idx.forEach((k, n) => {
-      const g = got.grads[k], r = want[n];
-      const err = Math.abs(g - r) / Math.max(Math.abs(r), floor);
-      if (!(err <= 1e-4)) {
-        const seg = c.layout.segments.find((s) => k >= s.offset && k < s.offset + s.size)!;
-        assert.fail(`${c.name}: d/d${seg.name}[${k - seg.offset}] native ${g} vs reference ${r} (relative error ${err.toExponential(2)})`);
-      }
+    return { idx, want };
+  });
+  atEachLevel((level) => {
+    ALL.forEach((c, ci) => {
+      const name = `${c.name} [${level}]`;
+      const { idx, want } = wants[ci];
+      const got = nativeRun(c, c.params, true, c.dropSeed >= 0);
+      const maxAbs = want.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+      assert.ok(maxAbs > 1e-3, `${name}: the reference gradient is all but zero (${maxAbs}); the case tests nothing`);
+      const floor = 1e-2 * maxAbs;
+      idx.forEach((k, n) => {
+        const g = got.grads[k], r = want[n];
+        const err = Math.abs(g - r) / Math.max(Math.abs(r), floor);
+        if (!(err <= 1e-4)) {
+          const seg = c.layout.segments.find((s) => k >= s.offset && k < s.offset + s.size)!;
+          assert.fail(`${name}: d/d${seg.name}[${k - seg.offset}] native ${g} vs reference ${r} (relative error ${err.toExponential(2)})`);
+        }
+      });
+      // padding between segments: exactly zero
+      const inSeg = new Set(idx);
+      for (let k = 0; k < c.layout.total; k++) if (!inSeg.has(k)) assert.equal(got.grads[k], 0, `${name}: padding grads[${k}]`);
     });
-    // padding between segments: exactly zero
-    const inSeg = new Set(idx);
-    for (let k = 0; k < c.layout.total; k++) if (!inSeg.has(k)) assert.equal(got.grads[k], 0, `${c.name}: padding grads[${k}]`);
-  }
+  });
 });
 
 test('(a2) native gradients equal finite differences of the native float32 loss (eps 1e-2, 2e-2 relative)', () => {
