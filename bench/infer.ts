@@ -9,7 +9,8 @@
  *   node --import tsx bench/infer.ts --size --cells lstm --hidden 256,1024 --sparsity 0.9
  *                                                          file sizes instead of latency
  *
- * The anchors folder is ../shared/anchors from the repository root, or $SPARSE_RNN_ANCHORS.
+ * µs columns are our medians of batch means; "vs pytorch" divides the anchor's plain
+ * mean by our plain mean (see src/deploy/bench.ts). The anchors folder is ../shared/anchors from the repository root, or $SPARSE_RNN_ANCHORS.
  */
 import { parseArgs } from 'node:util';
 import { benchInfer, pytorchAvailable, anchorsDir, BENCH_ENGINES, type BenchEngine, type BenchInferRow } from '../src/deploy/bench.js';
@@ -72,13 +73,14 @@ for (const cell of cells) {
         continue;
       }
       const us = (pred: (e: string) => boolean) => rows.find((r) => pred(r.engine))?.step_us;
+      const mean = (pred: (e: string) => boolean) => rows.find((r) => pred(r.engine))?.step_us_mean;
       const dense = us((e) => e.includes('native-dense'));
       const sparse = us((e) => e.includes('native-sparse') && !e.endsWith('-f16'));
       const f16 = us((e) => e.includes('native-sparse') && e.endsWith('-f16'));
       const ts = us((e) => e === 'sparse-rnn-ts');
       const pt = us((e) => e.startsWith('pytorch'));
       process.stdout.write([cell, hidden, sparsity, fmt(dense), fmt(sparse), fmt(f16), fmt(ts), fmt(pt),
-        ratio(pt, f16), ratio(dense, f16), ratio(dense, sparse)].join(' | ') + '\n');
+        ratio(pt, mean((e) => e.includes('native-sparse') && e.endsWith('-f16'))), ratio(dense, f16), ratio(dense, sparse)].join(' | ') + '\n');
     }
   }
 }

@@ -9,7 +9,8 @@
  *
  * step_us is the median over 9 timed batches of the mean step time in a batch (each
  * batch ~30 ms after 20 warm-up steps): medians resist the other processes on a shared
- * 2-core machine. The anchor reports a plain mean over 1000 steps.
+ * 2-core machine. The anchor reports a plain mean over 1000 steps, so vs_pytorch divides
+ * by our plain mean (step_us_mean) — the same statistic on both sides.
  */
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -43,19 +44,21 @@ export interface BenchInferRow {
   hidden: number;
   threads: number;
   sparsity: number;
-  /** Batch-1 step latency in microseconds; null when the engine is unavailable. */
+  /** Batch-1 step latency in microseconds (ours: median of batch means); null when unavailable. */
   step_us: number | null;
+  /** Ours: plain mean over all timed steps — the anchor's statistic, used for vs_pytorch. */
+  step_us_mean?: number;
   /** Bytes of the weights the step reads (ours: indices + values + row pointers). */
   weight_bytes?: number;
-  /** PyTorch dense step_us ÷ ours (same run). */
+  /** PyTorch step_us ÷ our step_us_mean (both plain means, same run). */
   vs_pytorch?: number;
   /** Our dense native step_us ÷ ours (same run). */
   vs_our_dense?: number;
   note?: string;
 }
 
-/** Times fn (one step) and returns the median batch mean in µs. */
-export function timeStepUs(fn: () => void, batchMs = 30, batches = 9): number {
+/** Times fn (one step): the median batch mean and the plain mean over all batches, in µs. */
+export function timeStepUs(fn: () => void, batchMs = 30, batches = 9): { median: number; mean: number } {
   for (let i = 0; i < 20; i++) fn();
   let n = 1;
   for (;;) {
@@ -74,8 +77,9 @@ export function timeStepUs(fn: () => void, batchMs = 30, batches = 9): number {
     for (let i = 0; i < n; i++) fn();
     means.push(((performance.now() - t0) * 1000) / n);
   }
+  const mean = means.reduce((a, b) => a + b, 0) / batches;
   means.sort((a, b) => a - b);
-  return means[Math.floor(batches / 2)];
+  return { median: means[Math.floor(batches / 2)], mean };
 }
 
 /** The anchors folder: $SPARSE_RNN_ANCHORS, else ../shared/anchors beside the repository root. */
@@ -131,6 +135,8 @@ function weightBytes(rt: InferenceRuntime, model: ReturnType<typeof readSparseMo
   return n * (2 + vb) + rows * 4;
 }
 
+const round1 = (x: number) => Math.round(x * 10) / 10;
+
 /** Runs the engines for one configuration; one row each. */
 export async function benchInfer(opts: BenchInferOptions): Promise<BenchInferRow[]> {
   const threads = opts.threads ?? 1;
@@ -159,13 +165,16 @@ export async function benchInfer(opts: BenchInferOptions): Promise<BenchInferRow
     const state = rt.initialState();
     const us = timeStepUs(() => rt.advance(x, state), opts.batchMs ?? 30);
     if (!Number.isFinite(state[0])) throw new Error(`bench: ${rt.engine} produced a non-finite state`);
-    rows.push({ engine: `sparse-rnn-${rt.engine}`, ...base, threads: 1, step_us: Math.round(us * 10) / 10, weight_bytes: weightBytes(rt, model, engine) });
+    rows.push({
+      engine: `sparse-rnn-${rt.engine}`, ...base, threads: 1, step_us: round1(us.median), step_us_mean: round1(us.mean),
+      weight_bytes: weightBytes(rt, model, engine),
+    });
   }
   const torch = rows.find((r) => r.engine.startsWith('pytorch') && r.step_us !== null)?.step_us;
   const dense = rows.find((r) => r.engine.includes('native-dense'))?.step_us;
   for (const r of rows) {
     if (r.engine.startsWith('pytorch') || r.step_us === null) continue;
-    if (torch) r.vs_pytorch = Math.round((torch / r.step_us) * 100) / 100;
+    if (torch) r.vs_pytorch = Math.round((torch / (r.step_us_mean ?? r.step_us)) * 100) / 100;
     if (dense) r.vs_our_dense = Math.round((dense / r.step_us) * 100) / 100;
   }
   return rows;
