@@ -64,6 +64,9 @@ using gemm_kernels::Kernel;
 constexpr int kKC = 256;
 constexpr int kMC = 504;   // 36 x 14 rows (a multiple of every MR is not needed)
 constexpr int kNC = 4096;
+// Fused packing (see Kernel::fuses_pack) only where packing B is a large share of
+// the work: few rows of A, so each B element feeds few micro-kernels.
+constexpr int kFuseMaxM = 64;
 
 // 64-byte aligned scratch, one per thread, grown on demand and kept.
 struct Scratch {
@@ -173,11 +176,19 @@ void gemm_serial(const Kernel& kr, bool transA, bool transB, int M, int N, int K
         for (int jr = 0; jr < nc; jr += NR) {
           const int nr = std::min(NR, nc - jr);
           float* Bs = Bp + (size_t)jr * kc;
-          if (ic == 0) pack_b(kr, transB, Bblk, ldb, jc + jr, nr, kc, Bs);
+          // First pass over this B panel: pack the sliver, or (kernels that can)
+          // let the previous sliver's first micro-kernel pack it.
+          const bool fused = ic == 0 && !transB && kr.fuses_pack && mc <= kFuseMaxM;
+          if (ic == 0 && !(fused && jr > 0)) pack_b(kr, transB, Bblk, ldb, jc + jr, nr, kc, Bs);
+          const bool pack_next = fused && jr + NR < nc;
           float* Cblk = C + (size_t)ic * ldc + jc + jr;
           for (int ir = 0; ir < mc; ir += MR) {
             const int mr = std::min(MR, mc - ir);
-            kr.tile(kc, Ap + (size_t)ir * kc, Bs, Cblk + (size_t)ir * ldc, ldc, mr, nr, acc);
+            if (ir == 0 && pack_next)
+              kr.tile(kc, Ap, Bs, Cblk, ldc, mr, nr, acc, Bblk + jc + jr + NR, ldb, Bs + (size_t)NR * kc,
+                      std::min(NR, nc - jr - NR));
+            else
+              kr.tile(kc, Ap + (size_t)ir * kc, Bs, Cblk + (size_t)ir * ldc, ldc, mr, nr, acc, nullptr, 0, nullptr, 0);
           }
         }
       }

@@ -54,7 +54,8 @@ void ukr_rows(int kc, const float* a, const float* b, float* c, long ldc, int n,
     for (int j = 0; j < n; j++) c[i * ldc + j] = (acc ? c[i * ldc + j] : 0.f) + t[i * NR + j];
 }
 
-inline void tile(int kc, const float* a, const float* b, float* c, long ldc, int m, int n, bool acc) {
+inline void tile(int kc, const float* a, const float* b, float* c, long ldc, int m, int n, bool acc,
+                 const float*, long, float*, int) {
   switch (m) {
     case 6: return ukr_rows<6>(kc, a, b, c, ldc, n, acc);
     case 5: return ukr_rows<5>(kc, a, b, c, ldc, n, acc);
@@ -140,7 +141,7 @@ SRNN_AVX2 inline bool pack_a(bool transA, const float* A, int lda, int r0, int m
 }  // namespace k256
 
 inline const Kernel& avx2() {
-  static const Kernel k{k256::MR, k256::NR, &k256::tile, &k256::pack_a, &k256::pack_b};
+  static const Kernel k{k256::MR, k256::NR, false, &k256::tile, &k256::pack_a, &k256::pack_b};
   return k;
 }
 

@@ -7,6 +7,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <array>
 #include <utility>
 
 #define SRNN_AVX512 __attribute__((target("avx512f,avx512vl,avx2,fma")))
@@ -21,31 +22,63 @@ namespace k512 {
 constexpr int MR = SRNN_GEMM512_MR;
 constexpr int NR = 32;
 
+inline __mmask16 lanes(int n) { return n >= 16 ? (__mmask16)0xffff : n <= 0 ? (__mmask16)0 : (__mmask16)((1u << n) - 1); }
+
 // ROWS <= MR rows computed, NV (1 or 2) column vectors; `last` masks the lanes of
 // the last vector that exist in C.
+//
+// Fused packing: with nx.src != null the kernel also packs the next B sliver
+// (non-transposed B: row k is nx.src + k·nx.ld, nx.nr columns) into nx.dst, one
+// row per k step. Rows of B are often 4 KB apart, each on its own page and all in
+// the same cache sets, so a separate packing pass is latency-bound (and what it
+// prefetches is evicted before use); inside the kernel the loads ride in the load
+// slots the FMAs leave idle and their latency hides behind the FMAs.
+struct NextSliver {
+  const float* src;
+  long ld;
+  float* dst;
+  int nr;
+};
+
 template <int ROWS, int NV>
 SRNN_AVX512 void ukr(int kc, const float* __restrict a, const float* __restrict b, float* c, long ldc,
-                     __mmask16 last, bool acc) {
+                     __mmask16 last, bool acc, NextSliver nx) {
   __m512 r[ROWS][NV];
 #pragma GCC unroll 16
-  for (int i = 0; i < ROWS; i++)
+  for (int i = 0; i < ROWS; i++) {
+    if (acc) _mm_prefetch((const char*)(c + i * ldc), _MM_HINT_T0);
 #pragma GCC unroll 2
     for (int v = 0; v < NV; v++) r[i][v] = _mm512_setzero_ps();
-
-#pragma GCC unroll 2
-  for (int k = 0; k < kc; k++) {
-    __m512 bv[NV];
-#pragma GCC unroll 2
-    for (int v = 0; v < NV; v++) bv[v] = _mm512_load_ps(b + 16 * v);
-#pragma GCC unroll 16
-    for (int i = 0; i < ROWS; i++) {
-      __m512 ai = _mm512_set1_ps(a[i]);
-#pragma GCC unroll 2
-      for (int v = 0; v < NV; v++) r[i][v] = _mm512_fmadd_ps(ai, bv[v], r[i][v]);
-    }
-    a += MR;
-    b += NR;
   }
+
+  // One k step: NV loads of the B row, ROWS broadcasts of A, ROWS·NV FMAs. (A
+  // macro, not a lambda: lambdas do not inherit the target attribute.)
+#define SRNN_K512_STEP(k)                                                            \
+  {                                                                                \
+    __m512 bv[NV];                                                                 \
+    _Pragma("GCC unroll 2") for (int v = 0; v < NV; v++) bv[v] =                   \
+        _mm512_load_ps(b + (size_t)(k) * NR + 16 * v);                             \
+    _Pragma("GCC unroll 16") for (int i = 0; i < ROWS; i++) {                      \
+      __m512 ai = _mm512_set1_ps(a[(size_t)(k) * MR + i]);                         \
+      _Pragma("GCC unroll 2") for (int v = 0; v < NV; v++) r[i][v] =               \
+          _mm512_fmadd_ps(ai, bv[v], r[i][v]);                                     \
+    }                                                                              \
+  }
+  if (nx.src) {
+    const __mmask16 m0 = lanes(nx.nr), m1 = lanes(nx.nr - 16);
+    const float* src = nx.src;
+    float* dst = nx.dst;
+    for (int k = 0; k < kc; k++, src += nx.ld, dst += NR) {
+      __m512 x0 = _mm512_maskz_loadu_ps(m0, src), x1 = _mm512_maskz_loadu_ps(m1, src + 16);
+      SRNN_K512_STEP(k)
+      _mm512_store_ps(dst, x0);
+      _mm512_store_ps(dst + 16, x1);
+    }
+  } else {
+#pragma GCC unroll 2
+    for (int k = 0; k < kc; k++) SRNN_K512_STEP(k)
+  }
+#undef SRNN_K512_STEP
 
 #pragma GCC unroll 16
   for (int i = 0; i < ROWS; i++) {
@@ -61,27 +94,25 @@ SRNN_AVX512 void ukr(int kc, const float* __restrict a, const float* __restrict 
 }
 
 template <int ROWS>
-SRNN_AVX512 void ukr_rows(int kc, const float* a, const float* b, float* c, long ldc, int n, bool acc) {
+SRNN_AVX512 void ukr_rows(int kc, const float* a, const float* b, float* c, long ldc, int n, bool acc, NextSliver nx) {
   int rem = n - (n > 16 ? 16 : 0);  // lanes in the last vector, 1..16
   __mmask16 last = (__mmask16)(rem >= 16 ? 0xffff : (1u << rem) - 1);
-  if (n > 16) ukr<ROWS, 2>(kc, a, b, c, ldc, last, acc);
-  else ukr<ROWS, 1>(kc, a, b, c, ldc, last, acc);
+  if (n > 16) ukr<ROWS, 2>(kc, a, b, c, ldc, last, acc, nx);
+  else ukr<ROWS, 1>(kc, a, b, c, ldc, last, acc, nx);
 }
+
+using TileFn = void (*)(int, const float*, const float*, float*, long, int, bool, NextSliver);
 
 template <int... R>
-struct RowTable {
-  using Fn = void (*)(int, const float*, const float*, float*, long, int, bool);
-  static constexpr Fn fns[sizeof...(R)] = {&ukr_rows<R + 1>...};
-};
-
-template <int... I>
-constexpr auto make_rows(std::integer_sequence<int, I...>) { return RowTable<I...>{}; }
-
-inline void tile(int kc, const float* a, const float* b, float* c, long ldc, int m, int n, bool acc) {
-  using Table = decltype(make_rows(std::make_integer_sequence<int, MR>{}));
-  Table::fns[m - 1](kc, a, b, c, ldc, n, acc);
+constexpr std::array<TileFn, sizeof...(R)> row_table(std::integer_sequence<int, R...>) {
+  return {&ukr_rows<R + 1>...};
 }
 
+inline void tile(int kc, const float* a, const float* b, float* c, long ldc, int m, int n, bool acc,
+                 const float* nsrc, long nld, float* ndst, int nnr) {
+  static constexpr auto fns = row_table(std::make_integer_sequence<int, MR>{});
+  fns[m - 1](kc, a, b, c, ldc, n, acc, NextSliver{nsrc, nld, ndst, nnr});
+}
 
 // In-register 16x16 transpose: r[i] lane j  ->  r[j] lane i.
 SRNN_AVX512 inline void transpose16(__m512 r[16]) {
@@ -114,7 +145,6 @@ SRNN_AVX512 inline void transpose16(__m512 r[16]) {
   for (int i = 0; i < 16; i++) r[i] = t[i];
 }
 
-inline __mmask16 lanes(int n) { return n >= 16 ? (__mmask16)0xffff : n <= 0 ? (__mmask16)0 : (__mmask16)((1u << n) - 1); }
 
 // Rows of B (non-transposed) are 4 KB apart for N = 1024, so each row sits on its
 // own page and the hardware prefetcher does not follow; prefetch kPf rows ahead,
@@ -187,7 +217,7 @@ SRNN_AVX512 inline bool pack_a(bool transA, const float* A, int lda, int r0, int
 }  // namespace k512
 
 inline const Kernel& avx512() {
-  static const Kernel k{k512::MR, k512::NR, &k512::tile, &k512::pack_a, &k512::pack_b};
+  static const Kernel k{k512::MR, k512::NR, true, &k512::tile, &k512::pack_a, &k512::pack_b};
   return k;
 }
 

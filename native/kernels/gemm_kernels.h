@@ -15,9 +15,14 @@ namespace gemm_kernels {
 
 struct Kernel {
   int mr, nr;  // register tile
+  bool fuses_pack;  // tile() honours nsrc (packs the next B sliver while computing)
   // C[m, n] (+)= Ap[kc, MR] · Bp[kc, NR] for m <= MR, n <= NR (acc: add to C, else
   // overwrite without reading it). Ap/Bp are packed (gemm.cc), Bp 64-byte aligned.
-  void (*tile)(int kc, const float* Ap, const float* Bp, float* C, long ldc, int m, int n, bool acc);
+  // nsrc != null asks the kernel to also pack the next sliver of non-transposed
+  // B (rows nsrc + k·nld, k < kc, nnr <= NR columns) into ndst; it returns false
+  // from `fuses_pack` if it cannot, and gemm.cc packs separately.
+  void (*tile)(int kc, const float* Ap, const float* Bp, float* C, long ldc, int m, int n, bool acc,
+               const float* nsrc, long nld, float* ndst, int nnr);
   // Optional packers; return false to fall back to the generic loops in gemm.cc.
   // pack_a: rows [r0, r0+mr) of op(A) (A already offset to the block), k < kc.
   bool (*pack_a)(bool transA, const float* A, int lda, int r0, int mr, int kc, float* dst);

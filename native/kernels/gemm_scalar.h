@@ -18,7 +18,8 @@ inline void ukr(int kc, const float* __restrict a, const float* __restrict b, fl
     for (int j = 0; j < NR; j++) t[i * NR + j] = r[i][j];
 }
 
-inline void tile(int kc, const float* a, const float* b, float* c, long ldc, int m, int n, bool acc) {
+inline void tile(int kc, const float* a, const float* b, float* c, long ldc, int m, int n, bool acc,
+                 const float*, long, float*, int) {
   float t[MR * NR];
   ukr(kc, a, b, t);
   for (int i = 0; i < m; i++)
@@ -28,7 +29,7 @@ inline void tile(int kc, const float* a, const float* b, float* c, long ldc, int
 }  // namespace k1
 
 inline const Kernel& scalar() {
-  static const Kernel k{k1::MR, k1::NR, &k1::tile, nullptr, nullptr};
+  static const Kernel k{k1::MR, k1::NR, false, &k1::tile, nullptr, nullptr};
   return k;
 }
 
