@@ -132,12 +132,15 @@ bool check_args(const Napi::CallbackInfo& info, size_t n, const char* fn) {
                                     std::to_string(info.Length()) + ")");
 }
 
-// Byte ranges of two typed arrays overlap (same memory).
-bool overlaps(const Napi::TypedArray& a, const Napi::TypedArray& b) {
-  if (a.ByteLength() == 0 || b.ByteLength() == 0) return false;
-  const uint8_t* pa = (const uint8_t*)a.ArrayBuffer().Data() + a.ByteOffset();
-  const uint8_t* pb = (const uint8_t*)b.ArrayBuffer().Data() + b.ByteOffset();
-  return pa < pb + b.ByteLength() && pb < pa + a.ByteLength();
+// Byte ranges of two typed arrays overlap (same memory). Data() already includes
+// the view's byte offset and works for SharedArrayBuffer-backed views too.
+template <class A, class B>
+bool overlaps(const A& a, const B& b) {
+  const size_t na = a.ByteLength(), nb = b.ByteLength();
+  if (na == 0 || nb == 0) return false;
+  const uint8_t* pa = (const uint8_t*)a.Data();
+  const uint8_t* pb = (const uint8_t*)b.Data();
+  return pa < pb + nb && pb < pa + na;
 }
 
 // ---- SIMD and threads -----------------------------------------------------------
@@ -414,6 +417,23 @@ class NetWrap : public Napi::ObjectWrap<NetWrap> {
     if (params.ElementLength() != c.total || grads.ElementLength() != c.total) {
       Napi::Error::New(env, "Net.run: the params or grads buffer was detached or resized").ThrowAsJavaScriptException();
       return none;
+    }
+    // outputs must not alias the parameters, the gradients or each other
+    {
+      Napi::Value outs[2] = {sv, lv};
+      const char* names[2] = {"args.state", "args.logits"};
+      for (int k = 0; k < 2; k++) {
+        if (outs[k].IsNull() || outs[k].IsUndefined()) continue;
+        Napi::Float32Array o = outs[k].As<Napi::Float32Array>();
+        if (overlaps(o, params) || overlaps(o, grads)) {
+          range_error(env, std::string("Net.run: ") + names[k] + " must not share memory with the params or grads buffer");
+          return none;
+        }
+      }
+      if (io.state && io.logits && overlaps(sv.As<Napi::Float32Array>(), lv.As<Napi::Float32Array>())) {
+        range_error(env, "Net.run: args.state and args.logits must not share memory");
+        return none;
+      }
     }
     srnn::RunStats st;
     try {

@@ -250,6 +250,8 @@ test('(e) bad arguments throw a TypeError or RangeError naming the argument', ()
     [run({ backward: 1 }), 'TypeError', /args\.backward must be a boolean/],
     [run({ dropoutSeed: NaN }), 'RangeError', /args\.dropoutSeed must be a finite number/],
     [() => m.net.run(undefined as unknown as RunArgs), 'TypeError', /Net\.run: args must be an object/],
+    [run({ logits: m.params.subarray(0, 30) }), 'RangeError', /args\.logits must not share memory with the params or grads/],
+    [run({ state: m.grads.subarray(2, 14) }), 'RangeError', /args\.state must not share memory with the params or grads/],
     [() => new addon.Net(m.cfg, new Float32Array(3), m.grads), 'RangeError', /Net: params must have cfg\.total = \d+ elements \(got 3\)/],
     [() => new addon.Net(m.cfg, m.params, m.params), 'RangeError', /params and grads must be separate/],
     [() => new addon.Net({ ...m.cfg, headBias: m.cfg.total - 2 }, m.params, m.grads), 'RangeError', /cfg\.headBias = \d+ plus its 5 floats runs past cfg\.total/],
