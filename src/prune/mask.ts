@@ -53,58 +53,82 @@ export class Scratch {
 }
 const defaultScratch = new Scratch();
 
+// A module constant: reading the global `Infinity` in a hot loop is a property lookup
+// V8 does not fold (measured 4× slower on a 262k-weight gather).
+const INF = Number.POSITIVE_INFINITY;
+/** |w|, NaN ranked as +∞ so NaN weights are kept (the trainer reports divergence). */
 const mag = (w: number) => {
   const a = Math.abs(w);
-  return a === a ? a : Infinity; // NaN weights are kept (the trainer reports divergence)
+  return a === a ? a : INF;
 };
 
 // ---------------------------------------------------------------- weights
+
+/** The bits of a Float32Array: `bits[i] &= -keep` leaves w (keep 1) or exactly +0 (keep 0), NaN-safe. */
+const bitsOf = (params: Float32Array) => new Int32Array(params.buffer, params.byteOffset, params.length);
+
+/*
+ * The weight loops below are branch-free where the branch would be unpredictable
+ * (about half the weights go either way at a large pruning step): the keep bit is
+ * computed, written to the mask and used to mask the weight's bits. That makes a
+ * pass over 262k weights ~0.3 ms instead of ~2.5 ms.
+ */
 
 /** Magnitude pruning of single weights pooled over `groups` (one group = local). */
 export function pruneWeightsToSparsity(groups: readonly WeightGroup[], params: Float32Array, mask: Uint8Array, s: number, scratch = defaultScratch): void {
   let n = 0;
   for (const g of groups) n += g.size;
   const k = keepCount(n, s);
-  // One pass gathers the kept magnitudes (and counts them).
   const a = scratch.get(n);
   let m = 0;
-  for (const g of groups) {
-    for (let r = 0; r < g.rows; r++) {
-      const base = g.segment.offset + r * g.stride + g.colStart;
-      for (let i = base, end = base + g.cols; i < end; i++) if (mask[i]) a[m++] = mag(params[i]);
-    }
-  }
+  for (const g of groups) m = gatherKept(g, params, mask, a, m);
   if (m <= k) return;
   const { value: t, greater } = selectRank(a, m, m - k);
-  let eq = k - greater;
-  for (const g of groups) {
-    for (let r = 0; r < g.rows; r++) {
-      const base = g.segment.offset + r * g.stride + g.colStart;
-      for (let i = base, end = base + g.cols; i < end; i++) {
-        if (!mask[i]) continue;
-        const v = mag(params[i]);
-        if (v > t) continue;
-        if (v === t && eq > 0) {
-          eq--;
-          continue;
-        }
-        mask[i] = 0;
-        params[i] = 0;
-      }
-    }
-  }
+  let eq = k - greater; // weights equal to t that stay: the first ones
+  const bits = bitsOf(params);
+  for (const g of groups) eq = pruneBelowRank(g, params, bits, mask, t, eq);
 }
 
-/** Narang: prune every kept weight of `groups` with |w| < eps. */
+/** Appends the kept |w| of a group to a[m..] (written always, advanced when kept); returns the new m. */
+function gatherKept(g: WeightGroup, params: Float32Array, mask: Uint8Array, a: Float32Array, m: number): number {
+  for (let r = 0; r < g.rows; r++) {
+    const base = g.segment.offset + r * g.stride + g.colStart;
+    for (let i = base, end = base + g.cols; i < end; i++) {
+      a[m] = mag(params[i]);
+      m += +(mask[i] !== 0);
+    }
+  }
+  return m;
+}
+
+/** Keeps |w| > t, and the first `eq` kept weights equal to t; prunes the rest. Returns eq left. */
+function pruneBelowRank(g: WeightGroup, params: Float32Array, bits: Int32Array, mask: Uint8Array, t: number, eq: number): number {
+  for (let r = 0; r < g.rows; r++) {
+    const base = g.segment.offset + r * g.stride + g.colStart;
+    for (let i = base, end = base + g.cols; i < end; i++) {
+      const v = mag(params[i]);
+      let keep = +(mask[i] !== 0) & +(v > t);
+      if (v === t && mask[i] !== 0 && eq > 0) {
+        eq--;
+        keep = 1;
+      }
+      mask[i] = keep;
+      bits[i] &= -keep;
+    }
+  }
+  return eq;
+}
+
+/** Narang: prune every kept weight of `groups` with |w| < eps (NaN weights are kept). */
 export function pruneWeightsBelow(groups: readonly WeightGroup[], params: Float32Array, mask: Uint8Array, eps: number): void {
+  const bits = bitsOf(params);
   for (const g of groups) {
     for (let r = 0; r < g.rows; r++) {
       const base = g.segment.offset + r * g.stride + g.colStart;
       for (let i = base, end = base + g.cols; i < end; i++) {
-        if (mask[i] && Math.abs(params[i]) < eps) {
-          mask[i] = 0;
-          params[i] = 0;
-        }
+        const keep = +(mask[i] !== 0) & +!(Math.abs(params[i]) < eps);
+        mask[i] = keep;
+        bits[i] &= -keep;
       }
     }
   }
@@ -133,20 +157,17 @@ export function weightSparsity(groups: readonly WeightGroup[], mask: Uint8Array)
 
 /** Zeroes the parameters wherever the mask is 0 inside `groups`. */
 export function applyMask(groups: readonly WeightGroup[], params: Float32Array, mask: Uint8Array): void {
+  const bits = bitsOf(params);
   for (const g of groups) {
     for (let r = 0; r < g.rows; r++) {
       const base = g.segment.offset + r * g.stride + g.colStart;
-      for (let i = base, end = base + g.cols; i < end; i++) if (!mask[i]) params[i] = 0;
+      for (let i = base, end = base + g.cols; i < end; i++) bits[i] &= -(+(mask[i] !== 0));
     }
   }
 }
 
-/**
- * |w| at ascending rank r (0-based) among all weights of `groups`, pruned ones
- * included as zeros. Used for Narang's q ('auto': the 90th percentile) and for
- * calibration.
- */
-export function magnitudeAtRank(groups: readonly WeightGroup[], params: Float32Array, r: number, scratch = defaultScratch): number {
+/** |w| of every weight of `groups` (pruned ones as 0), in pool order, in scratch. */
+export function gatherMagnitudes(groups: readonly WeightGroup[], params: Float32Array, scratch = defaultScratch): Float32Array {
   let n = 0;
   for (const g of groups) n += g.size;
   const a = scratch.get(n);
@@ -157,15 +178,17 @@ export function magnitudeAtRank(groups: readonly WeightGroup[], params: Float32A
       for (let i = base, end = base + g.cols; i < end; i++) a[p++] = mag(params[i]);
     }
   }
-  return selectRank(a, n, Math.min(Math.max(r, 0), n - 1)).value;
+  return a.subarray(0, n);
 }
 
-/** Value of ascending rank r among the scores (copied into scratch, not permuted). */
-export function scoreAtRank(scores: Float32Array, r: number, scratch = defaultScratch): number {
-  const n = scores.length;
-  const a = scratch.get(n);
-  a.set(scores);
-  return selectRank(a, n, Math.min(Math.max(r, 0), n - 1)).value;
+/**
+ * |w| at ascending rank r (0-based) among all weights of `groups`, pruned ones
+ * included as zeros. Used for Narang's q ('auto': the 90th percentile) and for
+ * calibration.
+ */
+export function magnitudeAtRank(groups: readonly WeightGroup[], params: Float32Array, r: number, scratch = defaultScratch): number {
+  const a = gatherMagnitudes(groups, params, scratch);
+  return selectRank(a, a.length, Math.min(Math.max(r, 0), a.length - 1)).value;
 }
 
 /** Nearest-rank percentile of |w| (frac in [0, 1]; 0.9 = the 90th percentile). */
@@ -370,7 +393,7 @@ function unitScores(u: UnitSegments, params: Float32Array, mask: Uint8Array, sco
   }
   for (let j = 0; j < H; j++) {
     const v = Math.sqrt(acc[j]);
-    scores[at + j] = v === v ? v : Infinity;
+    scores[at + j] = v === v ? v : INF;
   }
 }
 
@@ -413,12 +436,26 @@ export function pruneUnitsToSparsity(units: readonly UnitSegments[], params: Flo
   pruneItems(pool.scores, pool.kept, keepCount(pool.n, s), pool.prune, scratch);
 }
 
-/** Fraction of the hidden units of `units` that are pruned. */
-export function unitSparsity(units: readonly UnitSegments[], params: Float32Array, mask: Uint8Array): number {
-  const pool = unitPool(units, params, mask);
+/** Fraction of the hidden units of `units` that are pruned (no unit kept any of its own columns). */
+export function unitSparsity(units: readonly UnitSegments[], _params: Float32Array, mask: Uint8Array): number {
+  let n = 0;
   let kept = 0;
-  for (let i = 0; i < pool.n; i++) kept += pool.kept[i];
-  return pool.n === 0 ? 0 : 1 - kept / pool.n;
+  for (const u of units) {
+    const { H, G } = u;
+    const alive = new Uint8Array(H);
+    for (const seg of [u.ih, u.hh, u.bias]) {
+      const rows = seg.shape.length === 2 ? seg.shape[0] : 1;
+      for (let r = 0; r < rows; r++) {
+        for (let g = 0; g < G; g++) {
+          const b = seg.offset + r * G * H + g * H;
+          for (let j = 0; j < H; j++) alive[j] |= mask[b + j];
+        }
+      }
+    }
+    n += H;
+    for (let j = 0; j < H; j++) kept += alive[j];
+  }
+  return n === 0 ? 0 : 1 - kept / n;
 }
 
 /** The weight groups a layer's units own (for overlap checks): rnn.l.ih, rnn.l.hh, rnn.l.bias. */

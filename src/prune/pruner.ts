@@ -20,11 +20,12 @@ import type { Layout } from '../model/layout.js';
 import { fail } from '../errors.js';
 import { segmentGroup, selectGroups, selectLayers, type WeightGroup } from './groups.js';
 import {
-  Scratch, blockScoresOf, blockSparsity, keepCount, magnitudeAtRank, pruneBlocksBelow, pruneBlocksToSparsity,
-  pruneUnitsToSparsity, pruneWeightsBelow, pruneWeightsToSparsity, scoreAtRank, unitOwnSegments, unitSegments,
+  Scratch, blockScoresOf, blockSparsity, gatherMagnitudes, keepCount, pruneBlocksBelow, pruneBlocksToSparsity,
+  pruneUnitsToSparsity, pruneWeightsBelow, pruneWeightsToSparsity, unitOwnSegments, unitSegments,
   unitSparsity, weightSparsity, type UnitSegments,
 } from './mask.js';
 import { Narang, type PruningSchedule } from './schedules.js';
+import { selectRank } from './quickselect.js';
 import { loadRecipe as loadRecipeImpl, recipeToJSON, scheduleOf, type Recipe, type RecipeEntry } from './recipe.js';
 
 export interface PruneEvent { step: number; groups: { name: string; sparsity: number; threshold?: number; target?: number }[] }
@@ -148,15 +149,16 @@ class RecipePruner implements Pruner {
     return out.length ? { step, groups: out } : null;
   }
 
-  /** Items of a pool and the score at ascending rank r (|w| or block scores; pruned = 0). */
-  private scoreAt(rt: EntryRuntime, pool: Pool, params: Float32Array, mask: Uint8Array, rank: (n: number) => number): number {
+  /**
+   * The scores of a pool (|w| or block scores; pruned = 0) and a function giving the
+   * score at an ascending rank. One gather serves several ranks: the radix select
+   * does not permute, and the quickselect's answer does not depend on the order.
+   */
+  private ranked(rt: EntryRuntime, pool: Pool, params: Float32Array, mask: Uint8Array): { n: number; at: (r: number) => number } {
     const gran = rt.entry.granularity;
-    if (gran.kind === 'block') {
-      const scores = blockScoresOf(pool.groups, gran, params, mask);
-      return scoreAtRank(scores, rank(scores.length), this.scratch);
-    }
-    const n = pool.groups.reduce((a, g) => a + g.size, 0);
-    return magnitudeAtRank(pool.groups, params, rank(n), this.scratch);
+    const scores = gran.kind === 'block' ? blockScoresOf(pool.groups, gran, params, mask) : gatherMagnitudes(pool.groups, params, this.scratch);
+    const n = scores.length;
+    return { n, at: (r) => selectRank(scores, n, Math.min(Math.max(r, 0), n - 1)).value };
   }
 
   /**
@@ -180,7 +182,8 @@ class RecipePruner implements Pruner {
     const target = sch.targetSparsity;
     if (target === undefined) {
       if (st.q === undefined) {
-        st.q = this.scoreAt(rt, pool, params, mask, (n) => Math.ceil(0.9 * n) - 1);
+        const s = this.ranked(rt, pool, params, mask);
+        st.q = s.at(Math.ceil(0.9 * s.n) - 1);
         st.t1 = step;
       }
       return sch.thresholdFor(st.q, step);
@@ -188,17 +191,19 @@ class RecipePruner implements Pruner {
     const T = sch.lastStep;
     const fT = sch.factor(T);
     const atTarget = (n: number) => n - keepCount(n, target);
-    const scale = (n: number) => Math.min(n - 1, Math.ceil(((1 + target) / 2) * n) - 1);
+    const scale = (n: number) => Math.ceil(((1 + target) / 2) * n) - 1;
     if (st.q === undefined) {
-      st.q = this.scoreAt(rt, pool, params, mask, atTarget) / fT;
+      const s = this.ranked(rt, pool, params, mask);
+      st.q = s.at(atTarget(s.n)) / fT;
       st.t1 = step;
-      st.p1 = this.scoreAt(rt, pool, params, mask, scale);
+      st.p1 = s.at(scale(s.n));
     } else if (sch.rampPruneStep !== null && step >= sch.rampPruneStep && step > st.t1! && step <= T
       && ((rt.entry.params.calibrate === 'ramp' && st.tr === undefined && step < T) || rt.entry.params.calibrate === 'every')) {
-      const p = this.scoreAt(rt, pool, params, mask, scale);
+      const s = this.ranked(rt, pool, params, mask);
+      const p = s.at(scale(s.n));
       let g = st.p1! > 0 ? 1 + (p / st.p1! - 1) * ((T - step) / (step - st.t1!)) : 1;
       g = Math.min(GROWTH_CLAMP[1], Math.max(GROWTH_CLAMP[0], g));
-      st.q = (g * this.scoreAt(rt, pool, params, mask, atTarget)) / fT;
+      st.q = (g * s.at(atTarget(s.n))) / fT;
       st.tr = step;
     }
     return sch.thresholdFor(st.q, step);
@@ -234,31 +239,35 @@ class RecipePruner implements Pruner {
 
 /** Two entries (or two selectors of one entry) may not own the same weight. */
 function checkOverlaps(entries: readonly EntryRuntime[], layout: Layout): void {
-  const owner = new Int32Array(layout.total).fill(-1);
+  const owner = new Int32Array(layout.total); // owner id + 1; 0 = free
   const owners: { entry: number; group: string }[] = [];
   for (const rt of entries) {
     const groups = rt.entry.granularity.kind === 'unit'
       ? rt.pools.flatMap((p) => p.units.flatMap((u) => unitOwnSegments(u).map(segmentGroup)))
       : rt.pools.flatMap((p) => p.groups);
     for (const g of groups) {
-      const id = owners.length;
       owners.push({ entry: rt.entry.index, group: g.name });
-      for (let r = 0; r < g.rows; r++) {
-        const base = g.segment.offset + r * g.stride + g.colStart;
-        for (let i = base; i < base + g.cols; i++) {
-          const o = owner[i];
-          if (o >= 0) {
-            const prev = owners[o];
-            const at = `pruning[${rt.entry.index}].select`;
-            if (prev.entry === rt.entry.index) {
-              fail('BAD_RECIPE', `${at} selects the weights of ${g.name} twice (also through ${prev.group})`, 'list each group once; a gate slice is part of its group');
-            }
-            fail('BAD_RECIPE', `${at} selects ${g.name}, whose weights pruning[${prev.entry}] already prunes (through ${prev.group}): a weight can follow only one schedule`,
-              'split the selectors so that the entries are disjoint (e.g. rnn.*.ih and rnn.*.hh)');
-          }
-          owner[i] = id;
-        }
+      const clash = markGroup(owner, g, owners.length);
+      if (clash === 0) continue;
+      const prev = owners[clash - 1];
+      const at = `pruning[${rt.entry.index}].select`;
+      if (prev.entry === rt.entry.index) {
+        fail('BAD_RECIPE', `${at} selects the weights of ${g.name} twice (also through ${prev.group})`, 'list each group once; a gate slice is part of its group');
       }
+      fail('BAD_RECIPE', `${at} selects ${g.name}, whose weights pruning[${prev.entry}] already prunes (through ${prev.group}): a weight can follow only one schedule`,
+        'split the selectors so that the entries are disjoint (e.g. rnn.*.ih and rnn.*.hh)');
     }
   }
+}
+
+/** Marks a group's weights with `id`; returns the id already there on a clash, else 0. */
+function markGroup(owner: Int32Array, g: WeightGroup, id: number): number {
+  for (let r = 0; r < g.rows; r++) {
+    const base = g.segment.offset + r * g.stride + g.colStart;
+    for (let i = base, end = base + g.cols; i < end; i++) {
+      if (owner[i] !== 0) return owner[i];
+      owner[i] = id;
+    }
+  }
+  return 0;
 }

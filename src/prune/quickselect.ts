@@ -35,21 +35,48 @@ export function selectRank(a: Float32Array, n: number, r: number): RankResult {
   if (!(n > 0) || r < 0 || r >= n) throw new RangeError(`selectRank: rank ${r} out of [0, ${n})`);
   if (n < RADIX_MIN || a.byteOffset % 4 !== 0) return quickSelect(a, n, r);
   const bits = new Uint32Array(a.buffer, a.byteOffset, n);
+  histogram16(bits, n);
+  if (countFrom(1 << 15) > 0) return quickSelect(a, n, r); // negative values
+  const b = bucketOfRank(r);
+  const below = countBelow(b);
+  const inBucket = hist[b];
+  if (bucketBuf.length < inBucket) bucketBuf = new Float32Array(Math.max(inBucket, bucketBuf.length * 2));
+  gatherBucket(a, bits, n, b, bucketBuf);
+  const res = quickSelect(bucketBuf, inBucket, r - below);
+  return { value: res.value, greater: res.greater + (n - below - inBucket) };
+}
+
+// One hot loop per function: V8 then optimizes each whole, instead of on-stack-replacing
+// one loop of a long function and bailing out at the next (measured: 3× slower).
+
+function histogram16(bits: Uint32Array, n: number): void {
   hist.fill(0);
   for (let i = 0; i < n; i++) hist[bits[i] >>> 16]++;
-  let negative = 0;
-  for (let b = 1 << 15; b < 1 << 16; b++) negative += hist[b];
-  if (negative > 0) return quickSelect(a, n, r);
+}
+
+/** The histogram bucket that holds rank r. */
+function bucketOfRank(r: number): number {
   let below = 0;
   let b = 0;
   while (below + hist[b] <= r) below += hist[b++];
-  const inBucket = hist[b];
-  if (bucketBuf.length < inBucket) bucketBuf = new Float32Array(Math.max(inBucket, bucketBuf.length * 2));
-  const buf = bucketBuf;
+  return b;
+}
+
+function countBelow(b1: number): number {
+  let c = 0;
+  for (let b = 0; b < b1; b++) c += hist[b];
+  return c;
+}
+
+function countFrom(b0: number): number {
+  let c = 0;
+  for (let b = b0; b < hist.length; b++) c += hist[b];
+  return c;
+}
+
+function gatherBucket(a: Float32Array, bits: Uint32Array, n: number, b: number, out: Float32Array): void {
   let p = 0;
-  for (let i = 0; i < n; i++) if (bits[i] >>> 16 === b) buf[p++] = a[i];
-  const res = quickSelect(buf, inBucket, r - below);
-  return { value: res.value, greater: res.greater + (n - below - inBucket) };
+  for (let i = 0; i < n; i++) if (bits[i] >>> 16 === b) out[p++] = a[i];
 }
 
 /** In-place quickselect (permutes a[0..n)). */
