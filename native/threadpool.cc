@@ -1,17 +1,25 @@
 // A persistent pool of threads()-1 workers plus the calling thread.
 //
-// One job at a time: the caller publishes {fn, n, chunks} and bumps a generation
-// counter; worker w runs chunk w (if w < chunks), the caller runs chunk 0, then
-// waits until every worker has acknowledged the job. Idle workers spin (with pause) for kSpin after their last job before
-// sleeping on a condition variable, so back-to-back calls (the RNN issues ~100
-// products per batch) wake them in well under a microsecond while a quiet
-// process costs no CPU.
+// parallel_for splits [0, n) into c = min(threads(), n) fixed contiguous chunks,
+// publishes the job, and then every thread, the caller included, claims chunks
+// from one atomic word until none are left; the caller returns once all c are
+// done. Claiming (rather than "worker w runs chunk w") matters on a shared
+// machine: a worker that is asleep or not scheduled simply claims nothing, and
+// the caller runs its chunk instead of waiting for it, so a busy machine costs
+// at most the single-thread time.
 //
-// Rules that keep it simple and safe:
-//   - threads() == 1, n <= 1, a call from inside a worker, or a second caller while
-//     a job is in flight: fn(0, n) runs inline (no synchronisation at all).
-//   - the first exception thrown by any chunk is rethrown in the caller after all
-//     chunks have finished.
+// The job word packs {generation, chunks, next chunk to claim}; a successful
+// compare-and-swap on it both claims a chunk and proves the job is still the
+// current one, so the job's fields (fn, n) are stable until that chunk is done
+// (the caller waits for it).
+//
+// Idle workers spin (with pause) for kSpin after their last chunk before sleeping
+// on a condition variable: back-to-back calls (the RNN issues ~100 products per
+// batch) find them awake, while a quiet process costs no CPU.
+//
+// Inline (no synchronisation at all): threads() == 1, n <= 1, a call from inside a
+// chunk (nested), or a second caller while a job is in flight. The first
+// exception thrown by a chunk is rethrown in the caller after all chunks finish.
 #include "threadpool.h"
 
 #include <atomic>
@@ -35,19 +43,28 @@ namespace {
 
 constexpr auto kSpin = std::chrono::microseconds(200);  // idle spin before sleeping
 
+// Job word: generation (bits 16..63) | chunks (bits 8..15) | next (bits 0..7).
+// chunks <= 64 and next <= chunks both fit in 8 bits.
+constexpr uint64_t word(uint64_t gen, int chunks, int next) { return gen << 16 | (uint64_t)chunks << 8 | (uint64_t)next; }
+constexpr int word_chunks(uint64_t w) { return (int)(w >> 8 & 0xff); }
+constexpr int word_next(uint64_t w) { return (int)(w & 0xff); }
+constexpr bool claimable(uint64_t w) { return word_next(w) < word_chunks(w); }
+
+thread_local bool tl_inside = false;  // running a chunk (or a worker thread)
+
 struct Pool {
   std::vector<std::thread> workers;
   int nthreads = 1;
 
-  // The published job (valid while pending > 0).
+  // The current job; fn and n are written before the job word is published.
   const std::function<void(int, int)>* fn = nullptr;
-  int n = 0, chunks = 0;
-  std::atomic<uint64_t> generation{0};
-  std::atomic<int> pending{0};
+  int n = 0;
+  std::atomic<uint64_t> job{0};
+  std::atomic<int> done{0};  // chunks finished
   std::exception_ptr error;
   std::mutex error_mu;
 
-  std::atomic<bool> busy{false};   // a caller owns the pool
+  std::atomic<bool> busy{false};  // a caller owns the pool
   std::atomic<bool> stop{false};
   std::atomic<int> sleepers{0};
   std::mutex mu;
@@ -55,41 +72,41 @@ struct Pool {
 
   ~Pool() { resize(1); }
 
-  void run_chunk(int c) {
-    // Chunk c of `chunks` equal contiguous parts of [0, n).
-    long b = (long)n * c / chunks, e = (long)n * (c + 1) / chunks;
-    try {
-      if (e > b) (*fn)((int)b, (int)e);
-    } catch (...) {
-      std::lock_guard<std::mutex> lk(error_mu);
-      if (!error) error = std::current_exception();
+  // Claims and runs chunks of the current job until none are left.
+  void drain() {
+    uint64_t w = job.load(std::memory_order_acquire);
+    while (claimable(w)) {
+      if (!job.compare_exchange_weak(w, w + 1, std::memory_order_acq_rel, std::memory_order_acquire)) continue;
+      const int c = word_next(w), chunks = word_chunks(w);
+      const long b = (long)n * c / chunks, e = (long)n * (c + 1) / chunks;
+      try {
+        if (e > b) (*fn)((int)b, (int)e);
+      } catch (...) {
+        std::lock_guard<std::mutex> lk(error_mu);
+        if (!error) error = std::current_exception();
+      }
+      done.fetch_add(1, std::memory_order_acq_rel);
+      w = job.load(std::memory_order_acquire);
     }
   }
 
-  // `seen` is the generation at creation, passed in: read inside the new thread
-  // it could already include a job published right after resize() returned.
-  void worker(int id, uint64_t seen) {
-    tl_in_worker = true;
+  void worker() {
+    tl_inside = true;
     for (;;) {
-      // Spin, then sleep, until a new generation (or stop) appears.
+      // Spin, then sleep, until there is a chunk to claim (or stop).
       auto t0 = std::chrono::steady_clock::now();
-      int spins = 0;
-      uint64_t g;
-      while ((g = generation.load(std::memory_order_acquire)) == seen && !stop.load(std::memory_order_relaxed)) {
+      for (int spins = 1; !claimable(job.load(std::memory_order_acquire)) && !stop.load(std::memory_order_relaxed); spins++) {
         cpu_relax();
-        if (++spins % 256 == 0 && std::chrono::steady_clock::now() - t0 > kSpin) {
+        if (spins % 256 == 0 && std::chrono::steady_clock::now() - t0 > kSpin) {
           std::unique_lock<std::mutex> lk(mu);
           sleepers.fetch_add(1, std::memory_order_seq_cst);
-          cv.wait(lk, [&] { return generation.load(std::memory_order_acquire) != seen || stop.load(); });
+          cv.wait(lk, [&] { return claimable(job.load(std::memory_order_acquire)) || stop.load(); });
           sleepers.fetch_sub(1, std::memory_order_relaxed);
+          t0 = std::chrono::steady_clock::now();
         }
       }
       if (stop.load()) return;
-      seen = g;
-      // Every worker acknowledges every job (even with no chunk in it), so the
-      // caller never rewrites the job while a worker may still be reading it.
-      if (id < chunks) run_chunk(id);
-      pending.fetch_sub(1, std::memory_order_acq_rel);
+      drain();
     }
   }
 
@@ -104,29 +121,29 @@ struct Pool {
     workers.clear();
     stop = false;
     nthreads = t;
-    uint64_t g = generation.load();
-    for (int i = 1; i < t; i++) workers.emplace_back([this, i, g] { worker(i, g); });
+    for (int i = 1; i < t; i++) workers.emplace_back([this] { worker(); });
   }
 
-  void parallel_for(int n_, const std::function<void(int, int)>& f) {
-    int c = nthreads < n_ ? nthreads : n_;
+  void run(int n_, const std::function<void(int, int)>& f) {
+    const int chunks = nthreads < n_ ? nthreads : n_;
     fn = &f;
     n = n_;
-    chunks = c;
     error = nullptr;
-    pending.store(nthreads - 1, std::memory_order_relaxed);
+    done.store(0, std::memory_order_relaxed);
+    const uint64_t gen = (job.load(std::memory_order_relaxed) >> 16) + 1;
     {
-      // Bump under the mutex so a worker between its predicate check and wait()
-      // cannot miss the notification.
+      // Publish under the mutex so a worker between its predicate check and
+      // wait() cannot miss the notification.
       std::lock_guard<std::mutex> lk(mu);
-      generation.fetch_add(1, std::memory_order_release);
+      job.store(word(gen, chunks, 0), std::memory_order_release);
     }
     if (sleepers.load(std::memory_order_seq_cst) > 0) cv.notify_all();
-    run_chunk(0);
-    int spins = 0;
-    while (pending.load(std::memory_order_acquire) > 0) {
-      if (++spins < (1 << 14)) cpu_relax();
-      else std::this_thread::yield();
+    tl_inside = true;
+    drain();
+    tl_inside = false;
+    for (int spins = 0; done.load(std::memory_order_acquire) < chunks; spins++) {
+      if (spins < (1 << 14)) cpu_relax();
+      else std::this_thread::yield();  // a worker holding a chunk was descheduled
     }
     fn = nullptr;
     if (error) {
@@ -135,11 +152,7 @@ struct Pool {
       std::rethrow_exception(e);
     }
   }
-
-  static thread_local bool tl_in_worker;
 };
-
-thread_local bool Pool::tl_in_worker = false;
 
 Pool& pool() {
   static Pool p;
@@ -167,12 +180,8 @@ int threads() { return pool().nthreads; }
 void parallel_for(int n, const std::function<void(int, int)>& fn) {
   if (n <= 0) return;
   Pool& p = pool();
-  if (p.nthreads == 1 || n == 1 || Pool::tl_in_worker) {
-    fn(0, n);
-    return;
-  }
   bool expected = false;
-  if (!p.busy.compare_exchange_strong(expected, true)) {  // someone else's job in flight
+  if (p.nthreads == 1 || n == 1 || tl_inside || !p.busy.compare_exchange_strong(expected, true)) {
     fn(0, n);
     return;
   }
@@ -180,7 +189,7 @@ void parallel_for(int n, const std::function<void(int, int)>& fn) {
     Pool& p;
     ~Release() { p.busy.store(false, std::memory_order_release); }
   } release{p};
-  p.parallel_for(n, fn);
+  p.run(n, fn);
 }
 
 }  // namespace srnn
