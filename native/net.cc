@@ -14,14 +14,24 @@
 #include "gemm.h"
 #include "loss.h"
 #include "rng.h"
+#include "threadpool.h"
 
 namespace srnn {
 
 namespace {
 
+// Splits [0, n) over the pool when work (floats touched) pays for the hand-off.
+template <class F>
+void par(int n, size_t work, F&& fn) {
+  if (n > 1 && threads() > 1 && work >= ((size_t)1 << 16)) parallel_for(n, fn);
+  else fn(0, n);
+}
+
 // out[r] = v for r in [0, R)                                   out (R, W)
 void fill_rows(float* out, const float* v, int R, int W) {
-  for (int r = 0; r < R; r++) std::memcpy(out + (size_t)r * W, v, (size_t)W * sizeof(float));
+  par(R, (size_t)R * W, [&](int r0, int r1) {
+    for (int r = r0; r < r1; r++) std::memcpy(out + (size_t)r * W, v, (size_t)W * sizeof(float));
+  });
 }
 
 // dst = src^T                                                 src (R, C), dst (C, R)
@@ -35,12 +45,17 @@ void transpose(float* dst, const float* src, int R, int C) {
     }
 }
 
-// dv += Σ_r x[r]                                               x (R, W) row stride ld
+// dv += Σ_r x[r], rows summed in order (deterministic), columns split across threads.
+//                                                              x (R, W) row stride ld
 void add_colsum(float* dv, const float* x, int R, int W, int ld) {
-  for (int r = 0; r < R; r++) {
-    const float* xr = x + (size_t)r * ld;
-    for (int j = 0; j < W; j++) dv[j] += xr[j];
-  }
+  constexpr int kCols = 64;
+  par((W + kCols - 1) / kCols, (size_t)R * W, [&](int c0, int c1) {
+    const int j0 = c0 * kCols, j1 = std::min(W, c1 * kCols);
+    for (int r = 0; r < R; r++) {
+      const float* xr = x + (size_t)r * ld;
+      for (int j = j0; j < j1; j++) dv[j] += xr[j];
+    }
+  });
 }
 
 std::string segment_error(const char* name, int64_t off, size_t size, size_t total) {
