@@ -7,6 +7,7 @@
 //   model.advance(x, state)     x Float32Array (D0), state Float32Array (L·S·H), in place
 //   model.logits(state, out)    out Float32Array (O)
 //   model.run(xs, T, state, logits|null)   T steps of xs (T·D0); logits (T·O) if given
+//   model.weightBytes()         bytes of recurrent weights one step reads on the active path
 #include <napi.h>
 #include <cstring>
 #include "kernels.h"
@@ -69,6 +70,7 @@ class ModelWrap : public Napi::ObjectWrap<ModelWrap> {
       InstanceMethod("advance", &ModelWrap::Advance),
       InstanceMethod("logits", &ModelWrap::Logits),
       InstanceMethod("run", &ModelWrap::Run),
+      InstanceMethod("weightBytes", &ModelWrap::WeightBytes),
     });
   }
 
@@ -143,6 +145,10 @@ class ModelWrap : public Napi::ObjectWrap<ModelWrap> {
     if (!check_f32(env, info[0], state_len(), "state") || !check_f32(env, info[1], model_.O, "logits")) return env.Undefined();
     model_.logits(info[0].As<Napi::Float32Array>().Data(), info[1].As<Napi::Float32Array>().Data());
     return env.Undefined();
+  }
+
+  Napi::Value WeightBytes(const Napi::CallbackInfo& info) {
+    return Napi::Number::New(info.Env(), (double)model_.layer_bytes());
   }
 
   Napi::Value Run(const Napi::CallbackInfo& info) {

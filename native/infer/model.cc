@@ -95,6 +95,23 @@ std::string Csr::check() const {
   return "";
 }
 
+size_t Csr::bytes() const {
+  if (W > 0 && isa_active() == Isa::AVX512) {
+    return depth.size() + start.size() * 4 + eidx.size() + eval.size() * 4 + evalh.size() * 2;
+  }
+  return rowPtr.size() * 4 + idx16.size() * 2 + idx32.size() * 4 + val.size() * 4 + valh.size() * 2;
+}
+
+size_t Model::layer_bytes() const {
+  size_t b = 0;
+  for (auto& l : layers) {
+    b += l.bias.size() * 4;
+    if (mode == Mode::Sparse) b += l.main.bytes() + (cell == 2 ? l.rec.bytes() : 0);
+    else b += (l.ih.size() + l.hh.size()) * 4;
+  }
+  return b;
+}
+
 void Model::init_scratch() {
   int maxD = 0;
   for (auto& l : layers) maxD = std::max(maxD, l.D);

@@ -36,6 +36,8 @@ struct Csr {
   void build_ell();
   // y[r] = bias[r] + row r · z for r in [r0, r1). z readable up to max(cols, 32·W) floats.
   void run(float* y, const float* z, const float* bias, int r0, int r1) const;
+  // Bytes the active path reads per product (window ELL when AVX-512 is in use, else CSR).
+  size_t bytes() const;
   // Checks the structure; returns "" or what is wrong.
   std::string check() const;
 };
@@ -61,6 +63,8 @@ struct Model {
   std::vector<float> z, pre, rh, tmp;
 
   void init_scratch();
+  // Bytes of weights one step reads (recurrent layers only, not the head).
+  size_t layer_bytes() const;
   // x (D0), state (L, S, H) updated in place.
   void advance(const float* x, float* state);
   // logits (O) from the top layer's h in state.

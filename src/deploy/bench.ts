@@ -21,6 +21,7 @@ import { randomPrunedModel } from './random.js';
 import { readSparseModel, writeSparseModel, type ValueType } from './format.js';
 import { createRuntime, type InferenceRuntime } from './runtime.js';
 import { createNativeRuntime, hasInferAddon } from './native-runtime.js';
+import { buildPlan, type GatherCsr } from './plan.js';
 
 export type BenchEngine = 'native-dense' | 'native-sparse' | 'native-sparse-f16' | 'ts-sparse' | 'pytorch';
 export const BENCH_ENGINES: readonly BenchEngine[] = ['native-dense', 'native-sparse', 'native-sparse-f16', 'ts-sparse', 'pytorch'];
@@ -48,7 +49,7 @@ export interface BenchInferRow {
   step_us: number | null;
   /** Ours: plain mean over all timed steps — the anchor's statistic, used for vs_pytorch. */
   step_us_mean?: number;
-  /** Bytes of the weights the step reads (ours: indices + values + row pointers). */
+  /** Bytes of recurrent weights one step reads on the path that ran (padding included). */
   weight_bytes?: number;
   /** PyTorch step_us ÷ our step_us_mean (both plain means, same run). */
   vs_pytorch?: number;
@@ -125,14 +126,11 @@ function runPytorch(o: Required<Pick<BenchInferOptions, 'cell' | 'hidden' | 'spa
   }
 }
 
-function weightBytes(rt: InferenceRuntime, model: ReturnType<typeof readSparseModel>, engine: BenchEngine): number {
-  const ih = model.groups.get('rnn.0.ih')!, hh = model.groups.get('rnn.0.hh')!;
-  if (engine === 'native-dense') return 4 * (ih.rows * ih.cols + hh.rows * hh.cols);
-  const nnz = (g: typeof ih) => (g.kind === 'csr' ? g.values.length : g.rows * g.cols);
-  const n = nnz(ih) + nnz(hh);
-  const rows = ih.cols + 1; // one gather row per gate unit
-  const vb = engine === 'native-sparse-f16' && rt.engine.endsWith('-f16') ? 2 : 4;
-  return n * (2 + vb) + rows * 4;
+/** TS engine: bytes of the plan's layer CSRs (u16 / u32 indices, fp32 values, row pointers, bias). */
+function planBytes(model: ReturnType<typeof readSparseModel>): number {
+  const plan = buildPlan(model);
+  const csr = (m: GatherCsr | null) => (m ? m.rowPtr.byteLength + m.colIdx.byteLength + m.values.byteLength : 0);
+  return plan.layers.reduce((a, l) => a + csr(l.main) + csr(l.rec) + l.bias.byteLength, 0);
 }
 
 const round1 = (x: number) => Math.round(x * 10) / 10;
@@ -160,14 +158,15 @@ export async function benchInfer(opts: BenchInferOptions): Promise<BenchInferRow
       continue;
     }
     const model = load(engine === 'native-sparse-f16' ? 'fp16' : 'fp32');
-    const rt = engine === 'ts-sparse' ? createRuntime(model)
+    const nrt = engine === 'ts-sparse' ? null
       : createNativeRuntime(model, { mode: engine === 'native-dense' ? 'dense' : 'sparse', halfValues: engine === 'native-sparse-f16' });
+    const rt: InferenceRuntime = nrt ?? createRuntime(model);
     const state = rt.initialState();
     const us = timeStepUs(() => rt.advance(x, state), opts.batchMs ?? 30);
     if (!Number.isFinite(state[0])) throw new Error(`bench: ${rt.engine} produced a non-finite state`);
     rows.push({
       engine: `sparse-rnn-${rt.engine}`, ...base, threads: 1, step_us: round1(us.median), step_us_mean: round1(us.mean),
-      weight_bytes: weightBytes(rt, model, engine),
+      weight_bytes: nrt ? nrt.weightBytes() : planBytes(model),
     });
   }
   const torch = rows.find((r) => r.engine.startsWith('pytorch') && r.step_us !== null)?.step_us;

@@ -44,6 +44,7 @@ interface NativeModel {
   advance(x: Float32Array, state: Float32Array): void;
   logits(state: Float32Array, out: Float32Array): void;
   run(xs: Float32Array, T: number, state: Float32Array, logits: Float32Array | null): void;
+  weightBytes(): number;
 }
 
 export interface InferAddon {
@@ -132,6 +133,11 @@ class NativeRuntime extends RuntimeBase {
     this.engine = mode === 'naive' ? 'native-naive' : `native-${mode}-${addon.isaActive()}${this.halfValues ? '-f16' : ''}`;
   }
 
+  /** Bytes of recurrent weights (biases included) one step reads on the active path. */
+  weightBytes(): number {
+    return this.m.weightBytes();
+  }
+
   protected advanceVec(x: Float32Array, state: Float32Array): void {
     this.m.advance(x, state);
   }
@@ -151,8 +157,10 @@ export interface NativeRuntimeOptions {
   halfValues?: boolean;
 }
 
+export type NativeInferenceRuntime = InferenceRuntime & { weightBytes(): number };
+
 /** The native runtime (Node only). */
-export function createNativeRuntime(model: SparseModel, opts: NativeRuntimeOptions = {}): InferenceRuntime {
+export function createNativeRuntime(model: SparseModel, opts: NativeRuntimeOptions = {}): NativeInferenceRuntime {
   const mode = opts.mode ?? 'sparse';
   if (!['sparse', 'dense', 'naive'].includes(mode)) fail('BAD_FLAG', `native mode must be sparse, dense or naive (got ${JSON.stringify(mode)})`);
   return new NativeRuntime(model, mode, opts.halfValues ?? true);
