@@ -18,7 +18,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { defaultSpec } from '../../src/model/spec.js';
 import { buildLayout } from '../../src/model/layout.js';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { accountModel, csrBytes, formatAccountTable } from '../../src/model/accounting.js';
+import { writeCheckpoint } from '../../src/model/checkpoint.js';
+import { inspectCommand } from '../../src/cli/inspect.js';
+import { SparseRnnError } from '../../src/errors.js';
 
 function tiny(partial = {}) {
   const spec = defaultSpec({ inputSize: 3, embedDim: 2, hidden: 2, outputSize: 3, cell: 'lstm', layers: 1, ...partial });
@@ -141,4 +147,29 @@ test('the terminal table lists every group, the gates and the totals', () => {
   assert.match(text, /\n {2}:i +4 +0 +100\.0%\n/);
   assert.match(text, /\ntotal +55 +45 +18\.2% +76 +56 +220 B +213 B\n/);
   assert.match(text, /hidden units pruned: rnn\.0 0\/2/);
+});
+
+test('sparse-rnn inspect: a run folder resolves to its checkpoint; --json carries the same account', async () => {
+  const { spec, layout, params, mask } = prunedTiny();
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'inspect-'));
+  fs.mkdirSync(path.join(dir, 'ckpt'));
+  writeCheckpoint(path.join(dir, 'ckpt', 'last.srnn'), { spec, params, mask, step: 42, epoch: 1, batchInEpoch: 0, extra: {} });
+  const write = process.stdout.write;
+  let out = '';
+  process.stdout.write = ((c: string | Uint8Array) => ((out += String(c)), true)) as typeof process.stdout.write;
+  try {
+    assert.equal(await inspectCommand([dir, '--json']), 0);
+    const j = JSON.parse(out);
+    assert.equal(j.step, 42);
+    assert.deepEqual(j.total, JSON.parse(JSON.stringify(accountModel(spec, layout, params, mask).total)));
+    out = '';
+    assert.equal(await inspectCommand([dir]), 0);
+    assert.match(out, /step 42, lstm ×1, hidden 2/);
+    assert.match(out, /\ntotal +55 +45 +18\.2%/);
+  } finally {
+    process.stdout.write = write;
+    fs.rmSync(dir, { recursive: true });
+  }
+  await assert.rejects(inspectCommand([]), (e: unknown) => e instanceof SparseRnnError && e.code === 'BAD_FLAG');
+  await assert.rejects(inspectCommand([path.join(dir, 'missing')]), (e: unknown) => e instanceof SparseRnnError && e.code === 'BAD_FILE');
 });
