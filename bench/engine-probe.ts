@@ -20,12 +20,14 @@ const { values } = parseArgs({
 const addon = native();
 if (values.simd) addon.setSimd(values.simd as 'auto');
 const repeats = Number(values.repeats ?? 10);
-const configs: { name: string; cell: CellType; hidden: number; vocab: number; layers: number; batch: number; steps: number }[] = [
+type Config = { name: string; cell: CellType; hidden: number; vocab: number; layers: number; batch: number; steps: number };
+const all: Config[] = [
   { name: 'char rnn', cell: 'rnn', hidden: 256, vocab: 100, layers: 1, batch: 32, steps: 100 },
   { name: 'char lstm', cell: 'lstm', hidden: 256, vocab: 100, layers: 1, batch: 32, steps: 100 },
   { name: 'char gru', cell: 'gru', hidden: 256, vocab: 100, layers: 1, batch: 32, steps: 100 },
   { name: 'word lstm×2', cell: 'lstm', hidden: 256, vocab: 10000, layers: 2, batch: 20, steps: 35 },
-].filter((c) => !values.only || c.name.includes(values.only));
+];
+const configs = all.filter((c) => !values.only || c.name.includes(values.only));
 
 let seed = 1;
 const rnd = () => { seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0; return seed / 4294967296; };
