@@ -16,10 +16,13 @@
  * Section (16-byte head, then the name, then the arrays):
  *   0  u8  kind: 1 CSR matrix, 2 dense
  *   1  u8  value type: 0 fp32, 1 fp16, 2 int8 (per-row fp32 scale)
- *   2  u8  index type (CSR): 0 u8, 1 u16, 2 u32 — the narrowest that holds cols − 1
+ *   2  u8  index type (CSR): 0 u8, 1 u16, 2 u32 — the narrowest that holds cols − 1 —
+ *          or 3 gaps: u32 byte count, then per row the LEB128 of c − prev − 1 (prev = −1
+ *          at a row start); the writer picks whichever is smaller
  *   3  u8  name length k (1…255), name bytes follow the head, zero padded to 4
  *   4  u32 rows   8 u32 cols   12 u32 nnz (CSR) or rows·cols (dense)
- *   CSR:   rowPtr (rows+1)×u32 · colIdx nnz×index, pad · [int8: scales rows×f32] · values nnz×value, pad
+ *   CSR:   rowPtr (rows+1)×u32 · colIdx nnz×index (or u32 n + n gap bytes), pad ·
+ *          [int8: scales rows×f32] · values nnz×value, pad
  *   dense: [int8: scales rows×f32] · values rows·cols×value, pad
  *
  * Matrices keep the layout's orientation ([in, G·H] kernels, [V, E] embedding,
@@ -39,6 +42,8 @@ export type ValueType = 'fp32' | 'fp16' | 'int8';
 export const VALUE_TYPES: readonly ValueType[] = ['fp32', 'fp16', 'int8'];
 const VALUE_WIDTH = [4, 2, 1];
 const INDEX_WIDTH = [1, 2, 4];
+/** Index type 3: u32 byte count, then per row LEB128 gaps between successive columns. */
+const IDX_GAPS = 3;
 const KIND_CSR = 1;
 const KIND_DENSE = 2;
 
@@ -145,11 +150,6 @@ function encodeSegment(seg: Segment, params: Float32Array, mask: Uint8Array | nu
     }
     rowPtr[r + 1] = nnz;
   }
-  const idxType = cols <= 0x100 ? 0 : cols <= 0x10000 ? 1 : 2;
-  const vt = VALUE_TYPES.indexOf(values);
-  const csrBytes = (rows + 1) * 4 + pad4(nnz * INDEX_WIDTH[idxType]) + (vt === 2 ? rows * 4 : 0) + pad4(nnz * VALUE_WIDTH[vt]);
-  const denseBytes = (vt === 2 ? rows * 4 : 0) + pad4(rows * cols * VALUE_WIDTH[vt]);
-  if (storage === 'auto' && denseBytes <= csrBytes) return { name: seg.name, bytes: encodeDense(seg.name, rows, cols, w, values) };
   const colIdx = new Uint32Array(nnz);
   const vals = new Float32Array(nnz);
   for (let r = 0, k = 0; r < rows; r++) {
@@ -161,20 +161,52 @@ function encodeSegment(seg: Segment, params: Float32Array, mask: Uint8Array | nu
       }
     }
   }
+  // Index encoding: the narrowest fixed width, or LEB128 gaps when that is smaller.
+  const fixedType = cols <= 0x100 ? 0 : cols <= 0x10000 ? 1 : 2;
+  const gaps = encodeGaps(rowPtr, colIdx, rows);
+  const idxType = 4 + gaps.length < nnz * INDEX_WIDTH[fixedType] ? IDX_GAPS : fixedType;
+  const idxBytes = idxType === IDX_GAPS ? 4 + pad4(gaps.length) : pad4(nnz * INDEX_WIDTH[idxType]);
+  const vt = VALUE_TYPES.indexOf(values);
+  const csrBytes = (rows + 1) * 4 + idxBytes + (vt === 2 ? rows * 4 : 0) + pad4(nnz * VALUE_WIDTH[vt]);
+  const denseBytes = (vt === 2 ? rows * 4 : 0) + pad4(rows * cols * VALUE_WIDTH[vt]);
+  if (storage === 'auto' && denseBytes <= csrBytes) return { name: seg.name, bytes: encodeDense(seg.name, rows, cols, w, values) };
   const head = sectionHead(seg.name, KIND_CSR, vt, idxType, rows, cols, nnz);
   const buf = new Uint8Array(head.length + csrBytes);
   const dv = new DataView(buf.buffer);
   buf.set(head, 0);
   let p = head.length;
   for (let r = 0; r <= rows; r++, p += 4) dv.setUint32(p, rowPtr[r], true);
-  for (let k = 0; k < nnz; k++) {
-    if (idxType === 0) buf[p + k] = colIdx[k];
-    else if (idxType === 1) dv.setUint16(p + 2 * k, colIdx[k], true);
-    else dv.setUint32(p + 4 * k, colIdx[k], true);
+  if (idxType === IDX_GAPS) {
+    dv.setUint32(p, gaps.length, true);
+    buf.set(gaps, p + 4);
+  } else {
+    for (let k = 0; k < nnz; k++) {
+      if (idxType === 0) buf[p + k] = colIdx[k];
+      else if (idxType === 1) dv.setUint16(p + 2 * k, colIdx[k], true);
+      else dv.setUint32(p + 4 * k, colIdx[k], true);
+    }
   }
-  p += pad4(nnz * INDEX_WIDTH[idxType]);
+  p += idxBytes;
   p = writeValues(buf, dv, p, vals, rows, (r) => [rowPtr[r], rowPtr[r + 1]], vt);
   return { name: seg.name, bytes: buf };
+}
+
+/** Per row, each column as the LEB128 of its gap to the previous one (c − prev − 1; prev = −1 at a row start). */
+function encodeGaps(rowPtr: Uint32Array, colIdx: Uint32Array, rows: number): Uint8Array {
+  const out: number[] = [];
+  for (let r = 0; r < rows; r++) {
+    let prev = -1;
+    for (let k = rowPtr[r]; k < rowPtr[r + 1]; k++) {
+      let g = colIdx[k] - prev - 1;
+      prev = colIdx[k];
+      while (g >= 0x80) {
+        out.push((g & 0x7f) | 0x80);
+        g = Math.floor(g / 128);
+      }
+      out.push(g);
+    }
+  }
+  return Uint8Array.from(out);
 }
 
 function encodeDense(name: string, rows: number, cols: number, w: Float32Array, values: ValueType): Uint8Array {
@@ -309,7 +341,7 @@ export function readSparseModel(bytes: Uint8Array, source = 'sparse model'): Spa
       groups.set(name, { kind: 'dense', rows, cols, values });
     } else {
       if (seg.shape.length === 1) bad(`${label}: a vector must be stored dense`);
-      if (it > 2) bad(`${label}: unknown index type ${it} (0 u8, 1 u16, 2 u32)`);
+      if (it > 3) bad(`${label}: unknown index type ${it} (0 u8, 1 u16, 2 u32, 3 gaps)`);
       if (n > rows * cols) bad(`${label}: nnz ${n} exceeds rows x cols = ${rows * cols}`);
       if (it === 0 && cols > 0x100 || it === 1 && cols > 0x10000) bad(`${label}: index type ${['u8', 'u16', 'u32'][it]} cannot address ${cols} columns`);
       need((rows + 1) * 4, 'row pointers');
@@ -322,11 +354,42 @@ export function readSparseModel(bytes: Uint8Array, source = 'sparse model'): Spa
         if (rowPtr[r + 1] > n) bad(`${label}: row pointer ${r + 1} is ${rowPtr[r + 1]}, above nnz ${n}`);
       }
       if (rowPtr[rows] !== n) bad(`${label}: last row pointer is ${rowPtr[rows]}, must equal nnz ${n}`);
-      const iw = INDEX_WIDTH[it];
-      need(pad4(n * iw), 'column indices');
-      const colIdx = it === 0 ? new Uint8Array(n) : it === 1 ? new Uint16Array(n) : new Uint32Array(n);
-      for (let k = 0; k < n; k++) colIdx[k] = it === 0 ? bytes[p + k] : it === 1 ? dv.getUint16(p + 2 * k, true) : dv.getUint32(p + 4 * k, true);
-      p += pad4(n * iw);
+      let colIdx: Uint8Array | Uint16Array | Uint32Array;
+      if (it === IDX_GAPS) {
+        need(4, 'gap stream length');
+        const len = dv.getUint32(p, true);
+        p += 4;
+        need(pad4(len), 'gap stream');
+        if (n > len) bad(`${label}: gap stream of ${len} bytes cannot hold ${n} indices`);
+        colIdx = cols <= 0x100 ? new Uint8Array(n) : cols <= 0x10000 ? new Uint16Array(n) : new Uint32Array(n);
+        let q = p;
+        const stop = p + len;
+        for (let r = 0; r < rows; r++) {
+          let prev = -1;
+          for (let k = rowPtr[r]; k < rowPtr[r + 1]; k++) {
+            let g = 0, mul = 1, byte: number;
+            do {
+              if (q >= stop) bad(`${label}: gap stream runs past its ${len} bytes at row ${r}`);
+              if (mul > 2 ** 28) bad(`${label}: gap at row ${r} is longer than 5 bytes`);
+              byte = bytes[q++];
+              g += (byte & 0x7f) * mul;
+              mul *= 128;
+            } while (byte & 0x80);
+            const c = prev + 1 + g;
+            if (c >= cols) bad(`${label}: column index ${c} at row ${r} is out of range (cols ${cols})`);
+            colIdx[k] = c;
+            prev = c;
+          }
+        }
+        if (q !== stop) bad(`${label}: gap stream has ${stop - q} unused bytes`);
+        p += pad4(len);
+      } else {
+        const iw = INDEX_WIDTH[it];
+        need(pad4(n * iw), 'column indices');
+        colIdx = it === 0 ? new Uint8Array(n) : it === 1 ? new Uint16Array(n) : new Uint32Array(n);
+        for (let k = 0; k < n; k++) colIdx[k] = it === 0 ? bytes[p + k] : it === 1 ? dv.getUint16(p + 2 * k, true) : dv.getUint32(p + 4 * k, true);
+        p += pad4(n * iw);
+      }
       for (let r = 0; r < rows; r++) {
         for (let k = rowPtr[r]; k < rowPtr[r + 1]; k++) {
           if (colIdx[k] >= cols) bad(`${label}: column index ${colIdx[k]} at row ${r} is out of range (cols ${cols})`);

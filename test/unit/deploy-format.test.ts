@@ -32,9 +32,10 @@ function sections(bytes: Uint8Array) {
     const rows = dv.getUint32(p + 4, true), cols = dv.getUint32(p + 8, true), n = dv.getUint32(p + 12, true);
     const name = new TextDecoder().decode(bytes.subarray(p + 16, p + 16 + nl));
     const body = p + 16 + pad(nl);
-    const vw = [4, 2, 1][vt], iw = [1, 2, 4][it];
+    const vw = [4, 2, 1][vt], iw = [1, 2, 4, 0][it];
     const scales = vt === 2 ? rows * 4 : 0;
-    const len = kind === 1 ? (rows + 1) * 4 + pad(n * iw) + scales + pad(n * vw) : scales + pad(n * vw);
+    const idxBytes = it === 3 ? 4 + pad(dv.getUint32(body + (rows + 1) * 4, true)) : pad(n * iw);
+    const len = kind === 1 ? (rows + 1) * 4 + idxBytes + scales + pad(n * vw) : scales + pad(n * vw);
     out.push({ name, at: p, body, end: body + len, kind, vt, it, rows, cols, n });
     p = body + len;
   }
@@ -135,17 +136,57 @@ test('int8 round trip: error per weight <= max|w| of its row / 254', () => {
   }
 });
 
-test('without a mask the non-zeros are the structure; narrowest index type per group', () => {
-  const spec = defaultSpec({ cell: 'rnn', inputKind: 'vectors', inputSize: 3, hidden: 8, outputSize: 70000, task: 'classify' });
-  const m = randomPrunedModel(spec, 0.99, 1);
-  const bytes = writeSparseModel(spec, m.layout, m.params, null, { storage: 'csr' });
+test('index encoding: narrowest fixed width, or LEB128 gaps when smaller; no mask = non-zeros', () => {
+  // Tiny dense-ish rows: u8 beats gaps (1 byte each + a 4-byte count).
+  const small = defaultSpec({ cell: 'rnn', inputKind: 'vectors', inputSize: 3, hidden: 8, outputSize: 70000, task: 'classify' });
+  const m = randomPrunedModel(small, 0.99, 1);
+  const bytes = writeSparseModel(small, m.layout, m.params, null, { storage: 'csr' });
   const types = Object.fromEntries(sections(bytes).filter((s) => s.kind === 1).map((s) => [s.name, s.it]));
-  assert.deepEqual(types, { 'rnn.0.ih': 0, 'rnn.0.hh': 0, head: 2 }); // cols 8 → u8; 70000 → u32
-  const spec2 = defaultSpec({ cell: 'lstm', inputKind: 'vectors', inputSize: 3, hidden: 100, outputSize: 2, task: 'classify' });
-  const m2 = randomPrunedModel(spec2, 0.9, 1);
-  assert.equal(sections(writeSparseModel(spec2, m2.layout, m2.params, null, { storage: 'csr' }))[0].it, 1); // cols 400 → u16
+  assert.deepEqual(types, { 'rnn.0.ih': 0, 'rnn.0.hh': 0, head: 3 }); // cols 8 → u8; 70000 cols at 1% → gaps
   const { mask } = toDenseParams(readSparseModel(bytes));
-  for (let i = 0; i < m.layout.total; i++) if (m.params[i] !== 0) assert.equal(mask[i], 1);
+  for (let i = 0; i < m.layout.total; i++) assert.equal(mask[i], m.params[i] !== 0 && m.layout.segments.some((g) => g.shape.length === 2 && i >= g.offset && i < g.offset + g.size) ? 1 : mask[i]);
+  // Two far-apart columns per row: gaps need 2 bytes each, u16 wins the tie.
+  const wide = defaultSpec({ cell: 'rnn', inputKind: 'vectors', inputSize: 3, hidden: 400, outputSize: 2, task: 'classify' });
+  const w = randomPrunedModel(wide, 0, 1);
+  const hh = w.layout.byName.get('rnn.0.hh')!;
+  w.params.fill(0, hh.offset, hh.offset + hh.size);
+  for (let r = 0; r < 400; r++) {
+    w.params[hh.offset + r * 400 + 200] = 1;
+    w.params[hh.offset + r * 400 + 399] = -1;
+  }
+  const wb = writeSparseModel(wide, w.layout, w.params, null, { storage: 'csr' });
+  assert.equal(sections(wb).find((s) => s.name === 'rnn.0.hh')!.it, 1);
+  // Gap streams round trip exactly (LSTM H256 at 90%: gaps are ~1 byte, u16 would be 2).
+  const spec = defaultSpec({ cell: 'lstm', inputKind: 'vectors', inputSize: 256, hidden: 256, outputSize: 3, task: 'classify' });
+  const g = randomPrunedModel(spec, 0.9, 2);
+  const gb = writeSparseModel(spec, g.layout, g.params, g.mask, { values: 'fp16' });
+  assert.equal(sections(gb).find((s) => s.name === 'rnn.0.hh')!.it, 3);
+  const back = toDenseParams(readSparseModel(gb));
+  assert.deepEqual(back.mask, Uint8Array.from(g.mask, (v, i) => (g.layout.segments.some((x) => i >= x.offset && i < x.offset + x.size) ? v : 0)));
+});
+
+test('hostile (checksum valid): gap streams that overrun, overflow, leave bytes or leave the matrix', () => {
+  const spec = defaultSpec({ cell: 'lstm', inputKind: 'vectors', inputSize: 256, hidden: 256, outputSize: 3, task: 'classify' });
+  const g = randomPrunedModel(spec, 0.9, 2);
+  const bytes = writeSparseModel(spec, g.layout, g.params, g.mask);
+  const sec = sections(bytes).find((s) => s.name === 'rnn.0.hh')!;
+  const at = sec.body + (sec.rows + 1) * 4; // u32 stream length, then the stream
+  const len = new DataView(bytes.buffer).getUint32(at, true);
+  let b = bytes.slice();
+  new DataView(b.buffer).setUint32(at, len - 1, true);
+  badFile(reseal(b), /cannot hold \d+ indices|gap stream runs past|unused bytes/);
+  b = bytes.slice();
+  b[at + 4 + len - 1] |= 0x80; // the last gap claims a continuation byte
+  badFile(reseal(b), /gap stream runs past its \d+ bytes/);
+  b = bytes.slice();
+  new DataView(b.buffer).setUint32(at, 0xfffffff0, true);
+  badFile(reseal(b), /gap stream needs \d+ bytes, only \d+ remain/);
+  b = bytes.slice();
+  b.fill(0xff, at + 4, at + 10); // one varint of 6+ bytes
+  badFile(reseal(b), /longer than 5 bytes/);
+  b = bytes.slice();
+  b[at + 4] = 0x7f; b[at + 5] = 0x7f; b[at + 6] = 0x7f; b[at + 7] = 0x7f; b[at + 8] = 0x7f; // gaps of 127: past column 1024
+  badFile(reseal(b), /column index \d+ at row 0 is out of range|unused bytes/);
 });
 
 test('atomic file write and read', () => {
@@ -277,7 +318,7 @@ test('hostile (checksum valid): unknown kind, value type, index type, group name
   const cases: [number, number, RegExp][] = [
     [csr.at, 9, /unknown kind 9/],
     [csr.at + 1, 3, /unknown value type 3/],
-    [csr.at + 2, 3, /unknown index type 3/],
+    [csr.at + 2, 4, /unknown index type 4/],
     [csr.at + 16, 0x5a, /is not a weight group/],
   ];
   for (const [at, v, re] of cases) {
