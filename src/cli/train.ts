@@ -43,6 +43,7 @@ const FLAGS: Options = {
   threads: { type: 'string' },
   recipe: { type: 'string' },
   'eval-batches': { type: 'string' },
+  'eval-batch': { type: 'string' },
   'checkpoint-every': { type: 'string' },
   out: { type: 'string', short: 'o' },
   resume: { type: 'boolean' },
@@ -64,7 +65,8 @@ training:  --batch B  --bptt T  --epochs N  --max-steps N  --seed S  --threads N
 optimizer: --optimizer sgd|adam  --lr X  --momentum M  --nesterov  --weight-decay W  --clip C
 lr:        --lr-step N --lr-gamma G (×G every N epochs) | --plateau [--plateau-factor F --plateau-patience P]
 pruning:   --recipe FILE.yaml (see recipes/ and sparse-rnn schedule)
-run:       --out DIR  --resume  --config FILE.yaml|json  --checkpoint-every N  --eval-batches N
+run:       --out DIR  --resume  --config FILE.yaml|json  --checkpoint-every N
+           --eval-batch B (rows per evaluation batch, default 10; 0 = --batch)  --eval-batches N (cap)
            --quiet (no progress)  --json (print the result as JSON)
 
 examples:
@@ -129,6 +131,7 @@ export function configFromFlags(v: Flags, base?: Partial<TrainConfig>): TrainCon
     seed: num('seed', s('seed'), { int: true, min: 0 }) ?? src.seed,
     threads: num('threads', s('threads'), { int: true, min: 1, max: 64 }) ?? src.threads,
     evalBatches: num('eval-batches', s('eval-batches'), { int: true, min: 0 }) ?? src.evalBatches,
+    evalBatch: num('eval-batch', s('eval-batch'), { int: true, min: 0 }) ?? src.evalBatch ?? DEFAULT_TRAIN.evalBatch,
     checkpointEvery: num('checkpoint-every', s('checkpoint-every'), { int: true, min: 0 }) ?? src.checkpointEvery,
     ...(s('recipe') ? { recipe: s('recipe') } : {}),
   };

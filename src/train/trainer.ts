@@ -54,6 +54,12 @@ export interface TrainConfig {
   recipe?: string;
   /** Validation batches cap per evaluation (0 = the whole split). */
   evalBatches: number;
+  /**
+   * Rows per evaluation batch (0 = the training batch). Language models evaluate
+   * with few long rows (10, as PyTorch's word_language_model does): fewer cold starts
+   * of the carried state.
+   */
+  evalBatch?: number;
   /** Checkpoint every N optimizer steps as well as at every epoch end (0 = epoch ends only). */
   checkpointEvery: number;
 }
@@ -70,6 +76,7 @@ export const DEFAULT_TRAIN: TrainConfig = {
   seed: 1,
   threads: 1,
   evalBatches: 0,
+  evalBatch: 10,
   checkpointEvery: 0,
 };
 
@@ -135,6 +142,7 @@ export function validateTrainConfig(c: TrainConfig): TrainConfig {
   if (!int(c.seed, 0)) bad('seed', `must be an integer >= 0 (got ${c.seed})`);
   if (!int(c.threads, 1) || c.threads > 64) bad('threads', `must be an integer from 1 to 64 (got ${c.threads})`);
   if (!int(c.evalBatches, 0)) bad('evalBatches', `must be an integer >= 0 (got ${c.evalBatches})`);
+  if (c.evalBatch !== undefined && !int(c.evalBatch, 0)) bad('evalBatch', `must be an integer >= 0 (got ${c.evalBatch})`);
   if (!int(c.checkpointEvery, 0)) bad('checkpointEvery', `must be an integer >= 0 (got ${c.checkpointEvery})`);
   validateOptim(c.optimizer);
   validateLr(c.lrSchedule);
@@ -251,6 +259,7 @@ export async function train(cfgIn: TrainConfig, o: TrainOptions): Promise<TrainR
 
   const { layout, params, grads, net } = session;
   const trainBatches = batches(ds, 'train', cfg.batch, cfg.bptt, true, cfg.seed);
+  const evalB = (cfg.evalBatch ?? DEFAULT_TRAIN.evalBatch!) || cfg.batch;
   const nb = trainBatches.count;
   let pruner: Pruner | null = null;
   if (cfg.recipe) {
@@ -317,7 +326,7 @@ export async function train(cfgIn: TrainConfig, o: TrainOptions): Promise<TrainR
     }
     progress.done();
     const seconds = (performance.now() - e0) / 1000;
-    const valid = summarize(evaluate(session, ds, 'valid', cfg.batch, cfg.bptt, cfg.evalBatches), metric);
+    const valid = summarize(evaluate(session, ds, 'valid', evalB, cfg.bptt, cfg.evalBatches), metric);
     if (!Number.isFinite(valid.loss)) {
       fail('DIVERGED', `the validation loss became ${valid.loss} after epoch ${epoch}`, `lower the learning rate (now ${lrState.lr}) or clip gradients (--clip); the last good checkpoint is ${last}`);
     }
@@ -341,8 +350,8 @@ export async function train(cfgIn: TrainConfig, o: TrainOptions): Promise<TrainR
     }
   }
 
-  const test = summarize(evaluate(session, ds, 'test', cfg.batch, cfg.bptt, 0), metric);
-  const valid = history.length ? history[history.length - 1].valid : summarize(evaluate(session, ds, 'valid', cfg.batch, cfg.bptt, cfg.evalBatches), metric);
+  const test = summarize(evaluate(session, ds, 'test', evalB, cfg.bptt, 0), metric);
+  const valid = history.length ? history[history.length - 1].valid : summarize(evaluate(session, ds, 'valid', evalB, cfg.bptt, cfg.evalBatches), metric);
   const result: TrainResult = { runDir, spec, metric, epochs: history, valid, test, steps: step, seconds: (performance.now() - t0) / 1000 };
   writeFileAtomic(path.join(runDir, 'summary.json'), JSON.stringify({ ...result, sparsity: fraction(mask, layout), formatted: { valid: formatMetric(metric, valid[metric]), test: formatMetric(metric, test[metric]) } }, null, 2) + '\n');
   return result;
