@@ -14,6 +14,7 @@
 #include "gemm.h"
 #include "loss.h"
 #include "rng.h"
+#include "simd.h"
 #include "threadpool.h"
 
 namespace srnn {
@@ -55,6 +56,26 @@ void add_colsum(float* dv, const float* x, int R, int W, int ld) {
       const float* xr = x + (size_t)r * ld;
       for (int j = j0; j < j1; j++) dv[j] += xr[j];
     }
+  });
+}
+
+// Inverted dropout (rng.h) compiled for the ISA in use, split across the pool.
+__attribute__((target("avx512f,avx512vl,avx2,fma")))
+void dropout_avx512(float* y, const float* x, size_t n, size_t i0, float p, uint32_t key) {
+  dropout_apply(y, x, n, i0, p, key);
+}
+__attribute__((target("avx2,fma")))
+void dropout_avx2(float* y, const float* x, size_t n, size_t i0, float p, uint32_t key) {
+  dropout_apply(y, x, n, i0, p, key);
+}
+void dropout(float* y, const float* x, size_t n, float p, uint32_t key) {
+  const SimdLevel l = simd_level();
+  auto fn = l == SimdLevel::AVX512 ? dropout_avx512 : l == SimdLevel::AVX2 ? dropout_avx2 : dropout_apply;
+  constexpr size_t kChunk = 4096;
+  const int chunks = (int)((n + kChunk - 1) / kChunk);
+  par(chunks, n, [&](int c0, int c1) {
+    const size_t i0 = (size_t)c0 * kChunk, i1 = std::min(n, (size_t)c1 * kChunk);
+    fn(y + i0, x + i0, i1 - i0, i0, p, key);
   });
 }
 
@@ -198,7 +219,7 @@ RunStats Net::run(const float* P, float* Gr, const RunIO& io) {
           std::memcpy(w.x0 + ((size_t)t * B + b) * in0, io.vectors + ((size_t)b * T + t) * in0,
                       (size_t)in0 * sizeof(float));
     }
-    if (dropping) dropout_apply(w.x0, w.x0, (size_t)R * in0, 0, p, dropout_key(io.seed, 0));
+    if (dropping) dropout(w.x0, w.x0, (size_t)R * in0, p, dropout_key(io.seed, 0));
   }
 
   // ---- recurrent layers
@@ -221,7 +242,7 @@ RunStats Net::run(const float* P, float* Gr, const RunIO& io) {
       case CellType::LSTM: lstm_forward(lb, Whh, T, B, H); break;
       case CellType::GRU: gru_forward(lb, Whh, T, B, H); break;
     }
-    if (dropping) dropout_apply(w.xd[l], lb.hs + BH, (size_t)R * H, 0, p, dropout_key(io.seed, l + 1));
+    if (dropping) dropout(w.xd[l], lb.hs + BH, (size_t)R * H, p, dropout_key(io.seed, l + 1));
   }
   if (io.state)
     for (int l = 0; l < L; l++) {
@@ -304,7 +325,7 @@ RunStats Net::run(const float* P, float* Gr, const RunIO& io) {
     sgemm(true, false, H, O, Rh, hin, H, dlog, O, 0.f, Gr + c.head, O);  // dHead = hin^T · dlog
     sgemm(false, true, Rh, H, O, dlog, O, P + c.head, O, 0.f, dhin, H);  // dhin = dlog · head^T
   }
-  if (dropping) dropout_apply(dtop, dtop, (size_t)R * H, 0, p, dropout_key(io.seed, L));
+  if (dropping) dropout(dtop, dtop, (size_t)R * H, p, dropout_key(io.seed, L));
 
   float* dcur = w.dA;  // (T, B, H) dL/dh of the current layer's outputs
   float* dnext = w.dB; // (T, B, in_l) dL/dX of its input
@@ -336,7 +357,7 @@ RunStats Net::run(const float* P, float* Gr, const RunIO& io) {
     add_colsum(Gr + c.bias[l], dG, R, GH, GH);
     if (l == 0 && !c.tokens) break;  // no gradient for raw input vectors
     sgemm(false, true, R, in, GH, dG, GH, Wih, GH, 0.f, dnext, in);  // dX = dG · Wih^T
-    if (dropping) dropout_apply(dnext, dnext, (size_t)R * in, 0, p, dropout_key(io.seed, l));
+    if (dropping) dropout(dnext, dnext, (size_t)R * in, p, dropout_key(io.seed, l));
     if (l == 0) embedding_backward(dEmb, dnext, w.tok.data(), R, E);
     std::swap(dcur, dnext);
   }

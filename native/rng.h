@@ -34,14 +34,18 @@ static inline uint32_t dropout_key(uint64_t seed, uint32_t stream) {
 
 // y[i] = x[i] * mask_i / (1 - p) for i in [0, n), element indices starting at i0.
 // In place allowed. Forward and backward of inverted dropout are this same call.
+// Branch-free (the mask is a multiplier) so it vectorizes; net.cc compiles it per ISA,
+// and every ISA gives the same bits (integer hash, one float multiply).
 static inline void dropout_apply(float* y, const float* x, size_t n, size_t i0,
                                  float p, uint32_t key) {
   const float s = 1.f / (1.f - p);
-  // keep iff (h >> 8) * 2^-24 >= p  <=>  (h >> 8) >= ceil(p * 2^24)
-  const uint32_t thr = (uint32_t)std::ceil((double)p * 16777216.0);
+  // keep iff (h >> 8) * 2^-24 >= p  <=>  (h >> 8) >= ceil(p * 2^24); both below 2^24
+  const int32_t thr = (int32_t)std::ceil((double)p * 16777216.0);
+  const uint32_t c = (uint32_t)i0 * 0x9e3779b9u + key;
   for (size_t i = 0; i < n; i++) {
-    uint32_t h = mix32((uint32_t)(i0 + i) * 0x9e3779b9u + key);
-    y[i] = (h >> 8) >= thr ? x[i] * s : 0.f;
+    const uint32_t h = mix32(c + (uint32_t)i * 0x9e3779b9u);
+    const float m = (int32_t)(h >> 8) >= thr ? s : 0.f;
+    y[i] = x[i] * m;
   }
 }
 
