@@ -21,7 +21,7 @@
  * Unknown names and selectors that match nothing are BAD_RECIPE errors that list
  * the valid groups.
  */
-import { GATES, GATE_NAMES, type ModelSpec } from '../model/spec.js';
+import { GATE_NAMES, type ModelSpec } from '../model/spec.js';
 import type { Layout, Segment } from '../model/layout.js';
 import { fail } from '../errors.js';
 
@@ -153,9 +153,4 @@ export function selectLayers(selector: string | readonly string[], spec: ModelSp
     }
   }
   return [...out].sort((a, b) => a - b);
-}
-
-/** Gate count of the model's cell (re-exported for callers that only import groups). */
-export function gateCount(spec: ModelSpec): number {
-  return GATES[spec.cell];
 }
