@@ -311,7 +311,8 @@ export function conclusions(data: StudyData, tol = TOLERANCE): Conclusion[] {
   for (const task of ax.tasks) for (const cell of ax.cells) {
     const a = gf.find((g) => g.task === task && g.cell === cell && g.method === 'agp');
     const n = gf.find((g) => g.task === task && g.cell === cell && g.method === 'narang');
-    if (!a || !n || a.gates.length < 2) continue;
+    // A vanilla RNN has one gate per group: nothing to distribute.
+    if (!a || !n || new Set(a.gates.map((g) => g.name.split(':')[1])).size < 2) continue;
     const hi = n.gates.reduce((x, y) => (y.sparsity > x.sparsity ? y : x));
     const lo = n.gates.reduce((x, y) => (y.sparsity < x.sparsity ? y : x));
     out.push({

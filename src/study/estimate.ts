@@ -14,7 +14,7 @@ import type { CellType } from '../model/spec.js';
 import { buildLayout } from '../model/layout.js';
 import { accountModel } from '../model/accounting.js';
 import { initParams } from '../model/init.js';
-import { createSession, specFor } from '../train/trainer.js';
+import { createSession, specFor, DEFAULT_TRAIN } from '../train/trainer.js';
 import { batches, batchesPerEpoch } from '../train/batches.js';
 import { STATE_VECTORS } from '../model/spec.js';
 import { native } from '../engine/native.js';
@@ -42,15 +42,16 @@ function forwardFlopsPerToken(plan: RunPlan, ds: Dataset): number {
 
 export function runWork(plan: RunPlan, ds: Dataset): Work {
   const { batch: B, bptt: T, evalBatches } = plan.train;
+  // Evaluation batches have their own row count (evalBatch; 0 = the training batch).
+  const EB = (plan.train.evalBatch ?? DEFAULT_TRAIN.evalBatch ?? 0) || B;
   const fwd = forwardFlopsPerToken(plan, ds);
-  const perBatch = tokensPerBatch(ds, B, T);
   const nb = batchesPerEpoch(ds, 'train', B, T, true);
   const epochsRun = Math.ceil(plan.totalSteps / Math.max(nb, 1));
-  const nValid = batchesPerEpoch(ds, 'valid', B, T, false);
+  const nValid = batchesPerEpoch(ds, 'valid', EB, T, false);
   const validBatches = evalBatches > 0 ? Math.min(nValid, evalBatches) : nValid;
-  const testBatches = batchesPerEpoch(ds, 'test', B, T, false);
-  const train = 3 * fwd * plan.totalSteps * perBatch;
-  const ev = fwd * (epochsRun * validBatches + testBatches) * perBatch;
+  const testBatches = batchesPerEpoch(ds, 'test', EB, T, false);
+  const train = 3 * fwd * plan.totalSteps * tokensPerBatch(ds, B, T);
+  const ev = fwd * (epochsRun * validBatches + testBatches) * tokensPerBatch(ds, EB, T);
   return { train, eval: ev, total: train + ev };
 }
 

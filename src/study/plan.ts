@@ -140,6 +140,7 @@ function trainConfig(task: TaskSpec, cell: CellType, hidden: number, seed: numbe
     seed,
     threads: 1,
     evalBatches: task.evalBatches,
+    evalBatch: task.evalBatch,
     checkpointEvery: task.checkpointEvery > 0 ? task.checkpointEvery : Math.max(1, Math.ceil(steps / 10)),
     ...(recipe ? { recipe: YAML.stringify(recipe) } : {}),
   };

@@ -76,7 +76,8 @@ export class StudyRunner {
   private total = 0;
   private readonly t0 = performance.now();
   private spawned = 0;
-  private scale = { actual: 0, expected: 0 };
+  /** Actual vs expected seconds of finished runs, per task/cell and overall, to rescale the estimate. */
+  private readonly scales = new Map<string, { actual: number; expected: number }>();
   private onAllDone: (() => void) | null = null;
 
   constructor(private readonly spec: StudySpec, private readonly plans: RunPlan[], private readonly o: RunStudyOptions) {
@@ -218,8 +219,12 @@ export class StudyRunner {
         if (p) {
           const exp = this.o.expected?.get(p.id);
           if (exp && w.started !== undefined && !w.resumedFrom) {
-            this.scale.actual += (performance.now() - w.started) / 1000;
-            this.scale.expected += exp;
+            for (const k of [`${p.task}\u0000${p.cell}`, '']) {
+              const sc = this.scales.get(k) ?? { actual: 0, expected: 0 };
+              sc.actual += (performance.now() - w.started) / 1000;
+              sc.expected += exp;
+              this.scales.set(k, sc);
+            }
           }
           const v = Number.isFinite(m.valid) ? m.valid.toFixed(4) : '—';
           const t = Number.isFinite(m.test) ? m.test.toFixed(4) : '—';
@@ -262,8 +267,9 @@ export class StudyRunner {
 
   private status(): Status {
     const elapsed = (performance.now() - this.t0) / 1000;
-    const scale = this.scale.expected > 0 ? this.scale.actual / this.scale.expected : 1;
-    const exp = (p: RunPlan) => (this.o.expected?.get(p.id) ?? NaN) * scale;
+    const ratio = (k: string) => { const sc = this.scales.get(k); return sc && sc.expected > 0 ? sc.actual / sc.expected : undefined; };
+    const overall = ratio('') ?? 1;
+    const exp = (p: RunPlan) => (this.o.expected?.get(p.id) ?? NaN) * (ratio(`${p.task}\u0000${p.cell}`) ?? overall);
     let left = this.queue.reduce((a, p) => a + exp(p), 0);
     const workers: WorkerStatus[] = this.workers.map((w) => {
       if (!w.plan) return { name: w.name };

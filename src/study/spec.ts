@@ -57,6 +57,8 @@ export interface TaskSpec {
   optimizer: OptimConfig;
   lrSchedule: LrConfig;
   evalBatches: number;
+  /** Rows per evaluation batch (0 = the training batch); default the trainer's. */
+  evalBatch: number;
   /** Checkpoint every N steps (0 = about 10 checkpoints per run), so a killed study loses little. */
   checkpointEvery: number;
 }
@@ -112,7 +114,7 @@ function oneOfItem<T extends string>(allowed: readonly T[]) {
   return (x: unknown, f: string): T => (allowed.includes(x as T) ? (x as T) : bad(f, `must be one of ${allowed.join(', ')}`, x));
 }
 
-const TASK_KEYS = ['name', 'data', 'model', 'epochs', 'batch', 'bptt', 'maxSteps', 'optimizer', 'lrSchedule', 'evalBatches', 'checkpointEvery'] as const;
+const TASK_KEYS = ['name', 'data', 'model', 'epochs', 'batch', 'bptt', 'maxSteps', 'optimizer', 'lrSchedule', 'evalBatches', 'evalBatch', 'checkpointEvery'] as const;
 const MODEL_KEYS = ['hidden', 'layers', 'embedDim', 'activation', 'dropout', 'tied', 'forgetBias', 'init', 'recurrentInit'] as const;
 
 function task(v: unknown, at: string): TaskSpec {
@@ -157,6 +159,7 @@ function task(v: unknown, at: string): TaskSpec {
     optimizer,
     lrSchedule: (isObj(t.lrSchedule) ? t.lrSchedule : t.lrSchedule === undefined ? base.lrSchedule : bad(`${at}.lrSchedule`, 'must be a mapping', t.lrSchedule)) as LrConfig,
     evalBatches: int('evalBatches', 0, 0),
+    evalBatch: int('evalBatch', 0, base.evalBatch ?? 0),
     checkpointEvery: int('checkpointEvery', 0, 0),
   };
 }
