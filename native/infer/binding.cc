@@ -7,6 +7,7 @@
 //   model.advance(x, state)     x Float32Array (D0), state Float32Array (L·S·H), in place
 //   model.logits(state, out)    out Float32Array (O)
 //   model.run(xs, T, state, logits|null)   T steps of xs (T·D0); logits (T·O) if given
+//   model.advanceBatch(xs, states, B)  B ≤ 8 sequences at once: xs (B·D0), states (B·L·S·H)
 //   model.weightBytes()         bytes of recurrent weights one step reads on the active path
 #include <napi.h>
 #include <cstring>
@@ -71,6 +72,7 @@ class ModelWrap : public Napi::ObjectWrap<ModelWrap> {
       InstanceMethod("logits", &ModelWrap::Logits),
       InstanceMethod("run", &ModelWrap::Run),
       InstanceMethod("weightBytes", &ModelWrap::WeightBytes),
+      InstanceMethod("advanceBatch", &ModelWrap::AdvanceBatch),
     });
   }
 
@@ -137,6 +139,17 @@ class ModelWrap : public Napi::ObjectWrap<ModelWrap> {
     Napi::Env env = info.Env();
     if (!check_f32(env, info[0], model_.layers[0].D, "x") || !check_f32(env, info[1], state_len(), "state")) return env.Undefined();
     model_.advance(info[0].As<Napi::Float32Array>().Data(), info[1].As<Napi::Float32Array>().Data());
+    return env.Undefined();
+  }
+
+  Napi::Value AdvanceBatch(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (throw_if(env, !info[2].IsNumber(), "B must be a number")) return env.Undefined();
+    const int B = info[2].As<Napi::Number>().Int32Value();
+    if (throw_if(env, B < 1 || B > Model::kMaxBatch, "B must be from 1 to 8")) return env.Undefined();
+    if (!check_f32(env, info[0], (size_t)B * model_.layers[0].D, "xs") ||
+        !check_f32(env, info[1], (size_t)B * state_len(), "states")) return env.Undefined();
+    model_.advance_batch(info[0].As<Napi::Float32Array>().Data(), info[1].As<Napi::Float32Array>().Data(), B);
     return env.Undefined();
   }
 

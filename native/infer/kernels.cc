@@ -198,6 +198,47 @@ bool ell_run(float* y, const uint8_t* depth, const uint32_t* start, const uint8_
   return true;
 }
 
+template <int B, typename V>
+T_AVX512 static void ell_batch_avx512(float* const* y, const uint8_t* depth, const uint32_t* start, const uint8_t* idx,
+                                      const V* val, int W, const float* const* z, const float* bias, int s0, int s1) {
+  for (int s = s0; s < s1; s++) {
+    __m512 acc[B];
+    for (int b = 0; b < B; b++) acc[b] = bias ? _mm512_loadu_ps(bias + 16 * s) : _mm512_setzero_ps();
+    size_t lv = start[s];
+    const uint8_t* dp = depth + (size_t)s * W;
+    for (int w = 0; w < W; w++) {
+      const int d = dp[w];
+      if (!d) continue;
+      __m512 zlo[B], zhi[B];
+      for (int b = 0; b < B; b++) {
+        zlo[b] = _mm512_loadu_ps(z[b] + 32 * w);
+        zhi[b] = _mm512_loadu_ps(z[b] + 32 * w + 16);
+      }
+      for (int t = 0; t < d; t++, lv++) {
+        const __m512i i0 = _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i*)(idx + 16 * lv)));
+        const __m512 v = load_lvl(val + 16 * lv);
+        for (int b = 0; b < B; b++) acc[b] = _mm512_fmadd_ps(v, _mm512_permutex2var_ps(zlo[b], i0, zhi[b]), acc[b]);
+      }
+    }
+    for (int b = 0; b < B; b++) _mm512_storeu_ps(y[b] + 16 * s, acc[b]);
+  }
+}
+
+template <typename V>
+bool ell_run_batch(float* const* y, const uint8_t* depth, const uint32_t* start, const uint8_t* idx, const V* val,
+                   int W, const float* const* z, int B, const float* bias, int s0, int s1) {
+  if (g_isa != Isa::AVX512) return false;
+  switch (B) {
+#define CASE(n) case n: ell_batch_avx512<n>(y, depth, start, idx, val, W, z, bias, s0, s1); return true;
+    CASE(1) CASE(2) CASE(3) CASE(4) CASE(5) CASE(6) CASE(7) CASE(8)
+#undef CASE
+    default: return false;
+  }
+}
+
+template bool ell_run_batch<float>(float* const*, const uint8_t*, const uint32_t*, const uint8_t*, const float*, int, const float* const*, int, const float*, int, int);
+template bool ell_run_batch<uint16_t>(float* const*, const uint8_t*, const uint32_t*, const uint8_t*, const uint16_t*, int, const float* const*, int, const float*, int, int);
+
 template bool ell_run<float>(float*, const uint8_t*, const uint32_t*, const uint8_t*, const float*, int, const float*, const float*, int, int);
 template bool ell_run<uint16_t>(float*, const uint8_t*, const uint32_t*, const uint8_t*, const uint16_t*, int, const float*, const float*, int, int);
 

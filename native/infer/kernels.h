@@ -41,6 +41,13 @@ template <typename V>
 bool ell_run(float* y, const uint8_t* depth, const uint32_t* start, const uint8_t* idx, const V* val,
              int W, const float* z, const float* bias, int s0, int s1);
 
+// The same for B ≤ 8 inputs at once: every level's offsets and values are loaded once
+// and applied to B windows (the weights are read once for the whole batch).
+//   y[b] (rows)   z[b] (32·W)   b < B
+template <typename V>
+bool ell_run_batch(float* const* y, const uint8_t* depth, const uint32_t* start, const uint8_t* idx, const V* val,
+                   int W, const float* const* z, int B, const float* bias, int s0, int s1);
+
 // Dense: y (N) += x (K) · W (K, ldw)[:, 0:N].
 void dense_xw(float* y, const float* x, const float* W, int K, int N, int ldw);
 // The reference triple loop, scalar, no blocking.

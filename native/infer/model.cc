@@ -112,38 +112,61 @@ size_t Model::layer_bytes() const {
   return b;
 }
 
+void Csr::run_batch(float* const* y, const float* const* z, int B, const float* bias, int r0, int r1) const {
+  if (B == 1) return run(y[0], z[0], bias, r0, r1);  // two accumulator chains beat one
+  if (W > 0 && r0 % 16 == 0 && r1 % 16 == 0) {
+    const bool done = !evalh.empty()
+      ? ell_run_batch(y, depth.data(), start.data(), eidx.data(), evalh.data(), W, z, B, bias, r0 / 16, r1 / 16)
+      : ell_run_batch(y, depth.data(), start.data(), eidx.data(), eval.data(), W, z, B, bias, r0 / 16, r1 / 16);
+    if (done) return;
+  }
+  for (int b = 0; b < B; b++) run(y[b], z[b], bias, r0, r1);
+}
+
 void Model::init_scratch() {
   int maxD = 0;
   for (auto& l : layers) maxD = std::max(maxD, l.D);
-  // +32: the window-ELL kernel loads whole 32-float windows past the last column.
-  z.assign((size_t)maxD + H + 32, 0.f);
-  pre.assign((size_t)G * H, 0.f);
-  rh.assign((size_t)H + 32, 0.f);
-  tmp.assign(H, 0.f);
-}
-
-void Model::advance(const float* x, float* state) {
-  const float* in = x;
-  for (int l = 0; l < L; l++) {
-    float* h = state + (size_t)l * S * H;
-    float* c = S == 2 ? h + H : nullptr;
-    if (mode == Mode::Sparse) layer_sparse(layers[l], in, h, c);
-    else layer_dense(layers[l], in, h, c);
-    in = h;
+  lanes.resize(kMaxBatch);
+  for (auto& ln : lanes) {
+    // +32: the window-ELL kernel loads whole 32-float windows past the last column.
+    ln.z.assign((size_t)maxD + H + 32, 0.f);
+    ln.pre.assign((size_t)G * H, 0.f);
+    ln.rh.assign((size_t)H + 32, 0.f);
+    ln.tmp.assign(H, 0.f);
   }
 }
 
-void Model::update(int j0, int j1, const float* hp, float* h, float* c) {
+void Model::advance(const float* x, float* state) { advance_batch(x, state, 1); }
+
+void Model::advance_batch(const float* xs, float* states, int B) {
+  const size_t SL = (size_t)L * S * H;
+  const float* in[kMaxBatch];
+  float* h[kMaxBatch];
+  float* c[kMaxBatch];
+  for (int b = 0; b < B; b++) in[b] = xs + (size_t)b * layers[0].D;
+  for (int l = 0; l < L; l++) {
+    for (int b = 0; b < B; b++) {
+      h[b] = states + b * SL + (size_t)l * S * H;
+      c[b] = S == 2 ? h[b] + H : nullptr;
+    }
+    if (mode == Mode::Sparse) layer_sparse(layers[l], in, h, c, B);
+    else for (int b = 0; b < B; b++) layer_dense(layers[l], in[b], h[b], c[b]);
+    for (int b = 0; b < B; b++) in[b] = h[b];
+  }
+}
+
+void Model::update(Lane& ln, int j0, int j1, const float* hp, float* h, float* c) {
   const bool naive = mode == Mode::Naive;
   const int n = j1 - j0;
-  float* p = pre.data();
+  float* p = ln.pre.data();
+  float* tmp = ln.tmp.data();
   if (cell == 1) {  // LSTM i f c o
     vsigmoid(p + j0, p + j0, n, naive);
     vsigmoid(p + H + j0, p + H + j0, n, naive);
     vtanh(p + 2 * H + j0, p + 2 * H + j0, n, naive);
     vsigmoid(p + 3 * H + j0, p + 3 * H + j0, n, naive);
     for (int j = j0; j < j1; j++) c[j] = p[H + j] * c[j] + p[j] * p[2 * H + j];
-    vtanh(tmp.data() + j0, c + j0, n, naive);
+    vtanh(tmp + j0, c + j0, n, naive);
     for (int j = j0; j < j1; j++) h[j] = p[3 * H + j] * tmp[j];
   } else if (cell == 2) {  // GRU: z in p[0:H], candidate pre-activation (complete) in p[2H:3H]
     vtanh(p + 2 * H + j0, p + 2 * H + j0, n, naive);
@@ -155,59 +178,80 @@ void Model::update(int j0, int j1, const float* hp, float* h, float* c) {
   }
 }
 
-void Model::layer_sparse(const Layer& ly, const float* x, float* h, float* c) {
-  // z = [x; h_{t-1}]: the product reads the old h while the update writes the new one.
-  float* zz = z.data();
-  std::memcpy(zz, x, sizeof(float) * ly.D);
-  std::memcpy(zz + ly.D, h, sizeof(float) * H);
-  const float* hp = zz + ly.D;
-  float* p = pre.data();
-  const float* b = ly.bias.data();
+void Model::layer_sparse(const Layer& ly, const float* const* x, float* const* h, float* const* c, int B) {
+  // z = [x; h_{t-1}] per lane: the product reads the old h while the update writes the new one.
+  float* zs[kMaxBatch];
+  float* ps[kMaxBatch];
+  const float* zc[kMaxBatch];
+  const float* hp[kMaxBatch];
+  for (int b = 0; b < B; b++) {
+    Lane& ln = lanes[b];
+    std::memcpy(ln.z.data(), x[b], sizeof(float) * ly.D);
+    std::memcpy(ln.z.data() + ly.D, h[b], sizeof(float) * H);
+    zs[b] = ln.z.data();
+    zc[b] = zs[b];
+    hp[b] = zs[b] + ly.D;
+    ps[b] = ln.pre.data();
+  }
+  const float* bias = ly.bias.data();
   if (cell == 2) {
     // Pass 1: z, r (x and h parts) and the candidate's x part; r ⊙ h per block.
+    float* ts[kMaxBatch];
+    const float* rc[kMaxBatch];
+    for (int b = 0; b < B; b++) {
+      ts[b] = lanes[b].tmp.data();
+      rc[b] = lanes[b].rh.data();
+    }
     for (int j0 = 0; j0 < H; j0 += kBlock) {
       const int j1 = std::min(H, j0 + kBlock);
-      for (int g = 0; g < 3; g++) ly.main.run(p, zz, b, g * H + j0, g * H + j1);
-      vsigmoid(p + j0, p + j0, j1 - j0, false);
-      vsigmoid(p + H + j0, p + H + j0, j1 - j0, false);
-      for (int j = j0; j < j1; j++) rh[j] = p[H + j] * hp[j];
+      for (int g = 0; g < 3; g++) ly.main.run_batch(ps, zc, B, bias, g * H + j0, g * H + j1);
+      for (int b = 0; b < B; b++) {
+        float* p = ps[b];
+        vsigmoid(p + j0, p + j0, j1 - j0, false);
+        vsigmoid(p + H + j0, p + H + j0, j1 - j0, false);
+        for (int j = j0; j < j1; j++) lanes[b].rh[j] = p[H + j] * hp[b][j];
+      }
     }
     // Pass 2: candidate's recurrent part over r ⊙ h, then the update.
     for (int j0 = 0; j0 < H; j0 += kBlock) {
       const int j1 = std::min(H, j0 + kBlock);
-      ly.rec.run(tmp.data(), rh.data(), nullptr, j0, j1);
-      for (int j = j0; j < j1; j++) p[2 * H + j] += tmp[j];
-      update(j0, j1, hp, h, c);
+      ly.rec.run_batch(ts, rc, B, nullptr, j0, j1);
+      for (int b = 0; b < B; b++) {
+        for (int j = j0; j < j1; j++) ps[b][2 * H + j] += ts[b][j];
+        update(lanes[b], j0, j1, hp[b], h[b], c[b]);
+      }
     }
     return;
   }
   for (int j0 = 0; j0 < H; j0 += kBlock) {
     const int j1 = std::min(H, j0 + kBlock);
-    for (int g = 0; g < G; g++) ly.main.run(p, zz, b, g * H + j0, g * H + j1);
-    update(j0, j1, hp, h, c);
+    for (int g = 0; g < G; g++) ly.main.run_batch(ps, zc, B, bias, g * H + j0, g * H + j1);
+    for (int b = 0; b < B; b++) update(lanes[b], j0, j1, hp[b], h[b], c[b]);
   }
 }
 
 void Model::layer_dense(const Layer& ly, const float* x, float* h, float* c) {
   auto xw = mode == Mode::Naive ? dense_xw_naive : dense_xw;
   const int GH = G * H;
-  float* p = pre.data();
-  float* hp = z.data();  // h_{t-1}
+  Lane& ln = lanes[0];
+  float* p = ln.pre.data();
+  float* hp = ln.z.data();  // h_{t-1}
   std::memcpy(hp, h, sizeof(float) * H);
   std::memcpy(p, ly.bias.data(), sizeof(float) * GH);
   xw(p, x, ly.ih.data(), ly.D, GH, GH);
   xw(p, hp, ly.hh.data(), H, cell == 2 ? 2 * H : GH, GH);
   if (cell == 2) {
     vsigmoid(p, p, 2 * (size_t)H, mode == Mode::Naive);
-    for (int j = 0; j < H; j++) rh[j] = p[H + j] * hp[j];
-    xw(p + 2 * H, rh.data(), ly.hh.data() + 2 * H, H, H, GH);
+    for (int j = 0; j < H; j++) ln.rh[j] = p[H + j] * hp[j];
+    xw(p + 2 * H, ln.rh.data(), ly.hh.data() + 2 * H, H, H, GH);
   }
-  update(0, H, hp, h, c);
+  update(ln, 0, H, hp, h, c);
 }
 
 void Model::logits(const float* state, float* out) {
   const float* h = state + (size_t)(L - 1) * S * H;
   if (mode == Mode::Sparse) {
+    std::vector<float>& z = lanes[0].z;
     std::memcpy(z.data(), h, sizeof(float) * H);  // padded copy: kernels may load past H
     std::fill(z.begin() + H, z.end(), 0.f);
     head.run(out, z.data(), headBias.data(), 0, O);

@@ -36,6 +36,8 @@ struct Csr {
   void build_ell();
   // y[r] = bias[r] + row r · z for r in [r0, r1). z readable up to max(cols, 32·W) floats.
   void run(float* y, const float* z, const float* bias, int r0, int r1) const;
+  // The same for B inputs (the weights are read once on the window-ELL path).
+  void run_batch(float* const* y, const float* const* z, int B, const float* bias, int r0, int r1) const;
   // Bytes the active path reads per product (window ELL when AVX-512 is in use, else CSR).
   size_t bytes() const;
   // Checks the structure; returns "" or what is wrong.
@@ -59,22 +61,31 @@ struct Model {
   Csr head;                      // (O, H) sparse mode
   std::vector<float> headW;      // (H, O) dense modes
   std::vector<float> headBias;   // (O)
-  // Scratch
-  std::vector<float> z, pre, rh, tmp;
+  // Scratch of one batch lane.
+  struct Lane {
+    std::vector<float> z;    // (D + H + 32) [x; h_{t-1}], padded for window loads
+    std::vector<float> pre;  // (G·H) pre-activations
+    std::vector<float> rh;   // (H + 32) GRU r ⊙ h_{t-1}
+    std::vector<float> tmp;  // (H)
+  };
+  std::vector<Lane> lanes;
+  static constexpr int kMaxBatch = 8;
 
   void init_scratch();
   // Bytes of weights one step reads (recurrent layers only, not the head).
   size_t layer_bytes() const;
   // x (D0), state (L, S, H) updated in place.
   void advance(const float* x, float* state);
+  // B ≤ kMaxBatch independent sequences: xs (B, D0), states (B, L·S·H), in place.
+  void advance_batch(const float* xs, float* states, int B);
   // logits (O) from the top layer's h in state.
   void logits(const float* state, float* out);
 
  private:
-  void layer_sparse(const Layer& ly, const float* x, float* h, float* c);
+  void layer_sparse(const Layer& ly, const float* const* x, float* const* h, float* const* c, int B);
   void layer_dense(const Layer& ly, const float* x, float* h, float* c);
-  // Gate nonlinearities and the state update for units [j0, j1); pre holds G·H pre-activations.
-  void update(int j0, int j1, const float* hp, float* h, float* c);
+  // Gate nonlinearities and the state update for units [j0, j1) of one lane.
+  void update(Lane& ln, int j0, int j1, const float* hp, float* h, float* c);
 };
 
 }  // namespace sinfer

@@ -30,6 +30,8 @@ flags:
   --sparsity S            fraction of ih / hh weights removed, in [0, 1) (0.9)
   --threads N             PyTorch threads; our runtimes use one (1)
   --engines a,b,...       subset of the engines above (all)
+  --batch B               our engines step B sequences at once; step_us is per step
+                          of all B (PyTorch stays batch 1) (1)
   --json                  one JSON object a line (torch_bench.py field names)
 
 example:
@@ -39,7 +41,7 @@ example:
 export async function benchInferCommand(argv: string[]): Promise<number> {
   const { values: flags } = parseFlags('bench infer', argv, {
     cell: { type: 'string' }, hidden: { type: 'string' }, sparsity: { type: 'string' }, threads: { type: 'string' },
-    engines: { type: 'string' }, seed: { type: 'string' }, json: { type: 'boolean' },
+    engines: { type: 'string' }, seed: { type: 'string' }, batch: { type: 'string' }, json: { type: 'boolean' },
   }, false);
   const v = flags as Record<string, string | undefined> & { help?: boolean; json?: boolean };
   if (v.help) {
@@ -53,14 +55,15 @@ export async function benchInferCommand(argv: string[]): Promise<number> {
     sparsity: num('sparsity', v.sparsity, { min: 0, lt: 1 }) ?? 0.9,
     threads: num('threads', v.threads, { int: true, min: 1, max: 64 }) ?? 1,
     seed: num('seed', v.seed, { int: true, min: 0 }) ?? 1,
+    batch: num('batch', v.batch, { int: true, min: 1, max: 64 }) ?? 1,
     ...(engines ? { engines } : {}),
   });
   if (v.json) {
     for (const r of rows) process.stdout.write(JSON.stringify(r) + '\n');
     return 0;
   }
-  process.stdout.write(table(['engine', 'cell', 'H', 'sparsity', 'threads', 'step µs', 'vs PyTorch', 'vs our dense'],
-    rows.map((r) => [r.engine, r.cell, r.hidden, r.sparsity, r.threads, r.step_us ?? 'n/a',
+  process.stdout.write(table(['engine', 'cell', 'H', 'sparsity', 'threads', 'batch', 'step µs', 'vs PyTorch', 'vs our dense'],
+    rows.map((r) => [r.engine, r.cell, r.hidden, r.sparsity, r.threads, r.batch ?? 1, r.step_us ?? 'n/a',
       r.vs_pytorch !== undefined ? `${r.vs_pytorch}x` : '', r.vs_our_dense !== undefined ? `${r.vs_our_dense}x` : ''])) + '\n');
   const torch = pytorchAvailable();
   if (!torch.ok && (!engines || engines.includes('pytorch'))) process.stdout.write(`PyTorch not available: ${torch.why}\n`);

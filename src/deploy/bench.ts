@@ -36,6 +36,8 @@ export interface BenchInferOptions {
   seed?: number;
   /** Target milliseconds per timed batch (default 30). */
   batchMs?: number;
+  /** Sequences stepped together by our engines (default 1; PyTorch stays batch 1). */
+  batch?: number;
 }
 
 export interface BenchInferRow {
@@ -45,7 +47,9 @@ export interface BenchInferRow {
   hidden: number;
   threads: number;
   sparsity: number;
-  /** Batch-1 step latency in microseconds (ours: median of batch means); null when unavailable. */
+  /** Sequences per step (ours; 1 unless --batch). */
+  batch?: number;
+  /** Step latency in microseconds (ours: median of batch means); null when unavailable. */
   step_us: number | null;
   /** Ours: plain mean over all timed steps — the anchor's statistic, used for vs_pytorch. */
   step_us_mean?: number;
@@ -144,8 +148,9 @@ export async function benchInfer(opts: BenchInferOptions): Promise<BenchInferRow
   const rm = randomPrunedModel(spec, sparsity, opts.seed ?? 1, (n) => /^rnn\.\d+\.(ih|hh)$/.test(n));
   const files: Partial<Record<ValueType, ReturnType<typeof readSparseModel>>> = {};
   const load = (v: ValueType) => (files[v] ??= readSparseModel(writeSparseModel(spec, rm.layout, rm.params, rm.mask, { values: v, storage: 'csr' })));
-  const x = new Float32Array(H);
-  for (let i = 0; i < H; i++) x[i] = Math.sin(0.37 * i);
+  const B = opts.batch ?? 1;
+  const x = new Float32Array(H * B);
+  for (let i = 0; i < H * B; i++) x[i] = Math.sin(0.37 * i);
   const rows: BenchInferRow[] = [];
   const base = { mode: 'infer' as const, cell, hidden: H, sparsity };
   for (const engine of engines) {
@@ -161,11 +166,12 @@ export async function benchInfer(opts: BenchInferOptions): Promise<BenchInferRow
     const nrt = engine === 'ts-sparse' ? null
       : createNativeRuntime(model, { mode: engine === 'native-dense' ? 'dense' : 'sparse', halfValues: engine === 'native-sparse-f16' });
     const rt: InferenceRuntime = nrt ?? createRuntime(model);
-    const state = rt.initialState();
-    const us = timeStepUs(() => rt.advance(x, state), opts.batchMs ?? 30);
+    const state = new Float32Array(rt.initialState().length * B);
+    const us = timeStepUs(B === 1 ? () => rt.advance(x, state) : () => rt.advanceBatch(x, state, B), opts.batchMs ?? 30);
     if (!Number.isFinite(state[0])) throw new Error(`bench: ${rt.engine} produced a non-finite state`);
     rows.push({
-      engine: `sparse-rnn-${rt.engine}`, ...base, threads: 1, step_us: round1(us.median), step_us_mean: round1(us.mean),
+      engine: `sparse-rnn-${rt.engine}`, ...base, threads: 1, ...(B > 1 ? { batch: B } : {}),
+      step_us: round1(us.median), step_us_mean: round1(us.mean),
       weight_bytes: nrt ? nrt.weightBytes() : planBytes(model),
     });
   }

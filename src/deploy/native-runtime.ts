@@ -45,6 +45,7 @@ interface NativeModel {
   logits(state: Float32Array, out: Float32Array): void;
   run(xs: Float32Array, T: number, state: Float32Array, logits: Float32Array | null): void;
   weightBytes(): number;
+  advanceBatch(xs: Float32Array, states: Float32Array, B: number): void;
 }
 
 export interface InferAddon {
@@ -140,6 +141,14 @@ class NativeRuntime extends RuntimeBase {
 
   protected advanceVec(x: Float32Array, state: Float32Array): void {
     this.m.advance(x, state);
+  }
+
+  protected override advanceBatchVec(xs: Float32Array, states: Float32Array, B: number): void {
+    const D = xs.length / B, SL = this.stateSize;
+    for (let b0 = 0; b0 < B; b0 += 8) {
+      const n = Math.min(8, B - b0);
+      this.m.advanceBatch(xs.subarray(b0 * D, (b0 + n) * D), states.subarray(b0 * SL, (b0 + n) * SL), n);
+    }
   }
 
   protected headInto(state: Float32Array, logits: Float32Array): void {

@@ -66,8 +66,14 @@ export interface InferenceRuntime {
   generate(opts: GenerateOptions): GenerateResult;
   /** Class of a sequence, read at its last step. */
   classify(sequence: Sequence): ClassifyResult;
+  /** One step of B independent sequences (the native engine reads the weights once per ≤ 8). */
+  stepBatch(inputs: readonly StepInput[], states?: readonly Float32Array[]): { logits: Float32Array[]; states: Float32Array[] };
+  /** Classes of several sequences (any lengths), batched step by step. */
+  classifyBatch(sequences: readonly Sequence[]): ClassifyResult[];
   /** Low level: advances state in place without computing the head (benchmarks). */
   advance(input: StepInput, state: Float32Array): void;
+  /** Low level: B vector inputs xs [B·D] advance states [B·L·S·H] in place (vector-input models). */
+  advanceBatch(xs: Float32Array, states: Float32Array, B: number): void;
   /** Low level: logits of the top layer's h in state. */
   head(state: Float32Array, logits: Float32Array): void;
 }
@@ -96,6 +102,14 @@ export abstract class RuntimeBase implements InferenceRuntime {
   }
 
   protected abstract advanceVec(x: Float32Array, state: Float32Array): void;
+
+  /** B steps at once: xs [B·D], states [B·L·S·H] in place. Engines with a batched kernel override it. */
+  protected advanceBatchVec(xs: Float32Array, states: Float32Array, B: number): void {
+    const D = xs.length / B;
+    for (let b = 0; b < B; b++) {
+      this.advanceVec(xs.subarray(b * D, (b + 1) * D), states.subarray(b * this.stateSize, (b + 1) * this.stateSize));
+    }
+  }
   protected abstract headInto(state: Float32Array, logits: Float32Array): void;
 
   initialState(): Float32Array {
@@ -105,6 +119,14 @@ export abstract class RuntimeBase implements InferenceRuntime {
   advance(input: StepInput, state: Float32Array): void {
     this.checkState(state);
     this.advanceVec(this.inputVector(input), state);
+  }
+
+  advanceBatch(xs: Float32Array, states: Float32Array, B: number): void {
+    const D = this.plan.layers[0].inDim;
+    if (!(Number.isInteger(B) && B >= 1) || !(xs instanceof Float32Array) || xs.length !== B * D || !(states instanceof Float32Array) || states.length !== B * this.stateSize) {
+      fail('BAD_DATA', `advanceBatch needs xs of B x ${D} and states of B x ${this.stateSize} Float32Array values`);
+    }
+    this.advanceBatchVec(xs, states, B);
   }
 
   head(state: Float32Array, logits: Float32Array): void {
@@ -133,17 +155,64 @@ export abstract class RuntimeBase implements InferenceRuntime {
     return { logits, state: s };
   }
 
+  stepBatch(inputs: readonly StepInput[], states?: readonly Float32Array[]): { logits: Float32Array[]; states: Float32Array[] } {
+    const B = inputs.length;
+    if (states && states.length !== B) fail('BAD_DATA', `stepBatch got ${B} inputs and ${states.length} states`);
+    const D = this.plan.layers[0].inDim;
+    const xs = new Float32Array(B * D);
+    const st = new Float32Array(B * this.stateSize);
+    inputs.forEach((x, b) => {
+      xs.set(this.inputVector(x), b * D);
+      if (states) st.set(this.checkState(states[b]), b * this.stateSize);
+    });
+    this.advanceBatchVec(xs, st, B);
+    const out = { logits: [] as Float32Array[], states: [] as Float32Array[] };
+    for (let b = 0; b < B; b++) {
+      const s = st.slice(b * this.stateSize, (b + 1) * this.stateSize);
+      const logits = new Float32Array(this.spec.outputSize);
+      this.headInto(s, logits);
+      out.logits.push(logits);
+      out.states.push(s);
+    }
+    return out;
+  }
+
+  classifyBatch(sequences: readonly Sequence[]): ClassifyResult[] {
+    const seqs = sequences.map((q) => this.steps(q));
+    if (seqs.some((q) => q.length === 0)) fail('BAD_DATA', 'classify needs sequences of at least one step');
+    const B = seqs.length, D = this.plan.layers[0].inDim, SL = this.stateSize;
+    const states = new Float32Array(B * SL);
+    const T = Math.max(0, ...seqs.map((q) => q.length));
+    const xs = new Float32Array(B * D);
+    const packed = new Float32Array(B * SL);
+    for (let t = 0; t < T; t++) {
+      // Lanes still running at step t, packed together for the batched kernel.
+      const active = seqs.flatMap((q, b) => (q.length > t ? [b] : []));
+      active.forEach((b, a) => {
+        xs.set(this.inputVector(seqs[b][t]), a * D);
+        packed.set(states.subarray(b * SL, (b + 1) * SL), a * SL);
+      });
+      this.advanceBatchVec(xs.subarray(0, active.length * D), packed.subarray(0, active.length * SL), active.length);
+      active.forEach((b, a) => states.set(packed.subarray(a * SL, (a + 1) * SL), b * SL));
+    }
+    return seqs.map((_, b) => this.result(states.subarray(b * SL, (b + 1) * SL)));
+  }
+
+  private result(state: Float32Array): ClassifyResult {
+    const logits = new Float32Array(this.spec.outputSize);
+    this.headInto(state, logits);
+    const probs = softmax(logits);
+    let label = 0;
+    for (let i = 1; i < probs.length; i++) if (logits[i] > logits[label]) label = i;
+    return { label, probs, logits, ...(this.labels?.[label] !== undefined ? { name: this.labels[label] } : {}) };
+  }
+
   classify(sequence: Sequence): ClassifyResult {
     const s = this.initialState();
     const steps = this.steps(sequence);
     if (steps.length === 0) fail('BAD_DATA', 'classify needs a sequence of at least one step');
     for (const x of steps) this.advanceVec(this.inputVector(x), s);
-    const logits = new Float32Array(this.spec.outputSize);
-    this.headInto(s, logits);
-    const probs = softmax(logits);
-    let label = 0;
-    for (let i = 1; i < probs.length; i++) if (logits[i] > logits[label]) label = i;
-    return { label, probs, logits, ...(this.labels?.[label] !== undefined ? { name: this.labels[label] } : {}) };
+    return this.result(s);
   }
 
   generate(opts: GenerateOptions): GenerateResult {
@@ -200,7 +269,7 @@ export abstract class RuntimeBase implements InferenceRuntime {
     return input;
   }
 
-  private steps(sequence: Sequence): StepInput[] {
+  protected steps(sequence: Sequence): StepInput[] {
     if (this.spec.inputKind === 'tokens') return Array.from(sequence as ArrayLike<number>);
     if (sequence instanceof Float32Array) {
       const D = this.spec.inputSize;

@@ -185,3 +185,39 @@ test('size target: 90%-sparse LSTM H256 with fp16 values is <= 12% of dense fp32
   assert.ok(r.total.sparse.fp32 < r.total.denseGzip * 1.5);
   assert.equal(r.groups.find((g) => g.name === 'rnn.0.hh')!.nnz, Math.round(256 * 1024 * 0.1));
 });
+
+/** Batched kernels may sum in another order than single ones: equal to float rounding. */
+function close(a: Float32Array, b: Float32Array, what: string) {
+  assert.equal(a.length, b.length, what);
+  for (let i = 0; i < a.length; i++) assert.ok(Math.abs(a[i] - b[i]) <= 1e-6 * Math.max(1, Math.abs(b[i])), `${what}[${i}]: ${a[i]} vs ${b[i]}`);
+}
+
+test('small batch: stepBatch and classifyBatch (mixed lengths, > 8 sequences) equal one-by-one, every engine and ISA', () => {
+  for (const isa of ISAS.length ? ISAS : ['none']) {
+    if (NATIVE) inferAddon().setIsa(isa as InferIsa);
+    for (const spec of [specs()[0], specs()[2], specs()[5], specs()[8]]) {
+      const model = load(spec, 0.85, 'fp16');
+      const seqs = Array.from({ length: 10 }, (_, b) => inputs(spec, 2 + (b % 4)).slice(b % 2)) as (number | Float32Array)[][];
+      for (const rt of engines(model)) {
+        const one = seqs.map((q) => {
+          let st = rt.initialState();
+          for (const x of q) st = rt.step(x, st).state;
+          return st;
+        });
+        const firsts = seqs.map((q) => q[0]);
+        const batch = rt.stepBatch(firsts, one);
+        firsts.forEach((x, b) => {
+          const r = rt.step(x, one[b]);
+          close(batch.states[b], r.state, `${rt.engine} stepBatch state ${b}`);
+          close(batch.logits[b], r.logits, `${rt.engine} stepBatch logits ${b}`);
+        });
+        if (spec.task === 'classify') {
+          const seqArgs = seqs.map((q) => q as Float32Array[]);
+          const got = rt.classifyBatch(seqArgs);
+          seqArgs.forEach((q, b) => close(got[b].probs, rt.classify(q).probs, `${rt.engine} classifyBatch ${b}`));
+        }
+      }
+    }
+  }
+  if (NATIVE) inferAddon().setIsa('auto');
+});
