@@ -16,11 +16,14 @@
 // ISA serves all four transpose combinations.
 //
 // Micro-kernels (register tile MR x NR, accumulators stay in registers over k):
-//   AVX-512  MR x 32  (MR x 2 zmm accumulators)          kernels/gemm_avx512.h
+//   AVX-512  12 x 32  (24 zmm accumulators)               kernels/gemm_avx512.h
 //   AVX2     6 x 16   (12 ymm accumulators)              kernels/gemm_avx2.h
 //   scalar   4 x 8    (plain C++, whatever the baseline compiler makes of it)
 // Edge tiles: AVX-512 uses compile-time row counts and a lane mask on the last
 // column vector; AVX2/scalar compute a full tile into a buffer and copy.
+// Few-row products (M <= 64, non-transposed B): the first micro-kernel on each
+// B sliver also packs the next sliver (Kernel::fuses_pack), because a separate
+// pass over page-strided rows of B is latency-bound and cost ~35% at M = 32.
 //
 // Threads: the product is split over the pool by blocks of N (each thread packs
 // all of A, its own part of B) or of M (the reverse), whichever duplicates less
@@ -62,7 +65,7 @@ using gemm_kernels::Kernel;
 // Cache blocking, in floats. KC·NR·4 bytes (the B sliver) fits L1 beside the A
 // stream; MC·KC·4 (the A block) fits L2; KC·NC·4 (the B panel) lives in L3.
 constexpr int kKC = 256;
-constexpr int kMC = 504;   // 36 x 14 rows (a multiple of every MR is not needed)
+constexpr int kMC = 504;   // rounded down to a multiple of MR at run time
 constexpr int kNC = 4096;
 // Fused packing (see Kernel::fuses_pack) only where packing B is a large share of
 // the work: few rows of A, so each B element feeds few micro-kernels.
