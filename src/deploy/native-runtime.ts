@@ -93,12 +93,17 @@ function transpose(a: Float32Array, rows: number, cols: number): Float32Array {
   return t;
 }
 
+/** 'auto' keeps halves for products of at least this many non-zeros (512 KiB of fp32 values). */
+export const HALF_AUTO_MIN_NNZ = 131072;
+
 /**
  * A CSR for the addon: values as IEEE half bits when every value is exactly a half
  * (fp16 exports; lossless) and `half` is allowed, else fp32.
  */
-function packCsr(m: GatherCsr, half: boolean): GatherCsr & { valuesHalf?: Uint16Array } {
-  if (!half) return m;
+function packCsr(m: GatherCsr, half: boolean | 'auto'): GatherCsr & { valuesHalf?: Uint16Array } {
+  // auto: only matrices too big for L2 gain (below that the products are compute-bound
+  // and the half → float conversion costs more than the bytes it saves).
+  if (half === false || (half === 'auto' && m.values.length < HALF_AUTO_MIN_NNZ)) return m;
   const h = new Uint16Array(m.values.length);
   for (let k = 0; k < h.length; k++) {
     h[k] = toHalf(m.values[k]);
@@ -111,10 +116,10 @@ class NativeRuntime extends RuntimeBase {
   readonly engine: string;
   private readonly m: NativeModel;
 
-  /** True when the sparse products run on half-precision values. */
+  /** True when some sparse product runs on half-precision values. */
   readonly halfValues: boolean;
 
-  constructor(model: SparseModel, mode: NativeMode, allowHalf: boolean) {
+  constructor(model: SparseModel, mode: NativeMode, allowHalf: boolean | 'auto') {
     const plan = buildPlan(model);
     super(model, plan);
     const addon = inferAddon();
@@ -130,7 +135,7 @@ class NativeRuntime extends RuntimeBase {
     else if (spec.tied) cfg.headW = transpose(densify(groups.get('embedding')!), spec.outputSize, spec.hidden);
     else cfg.headW = densify(groups.get('head')!);
     this.m = new addon.Model(cfg);
-    this.halfValues = mode === 'sparse' && cfg.layers.every((l) => l.main && 'valuesHalf' in l.main);
+    this.halfValues = mode === 'sparse' && cfg.layers.some((l) => l.main && 'valuesHalf' in l.main);
     this.engine = mode === 'naive' ? 'native-naive' : `native-${mode}-${addon.isaActive()}${this.halfValues ? '-f16' : ''}`;
   }
 
@@ -161,9 +166,10 @@ export interface NativeRuntimeOptions {
   mode?: NativeMode;
   /**
    * Keep sparse values as half floats in memory when that is lossless (every value
-   * exactly a half, as in an fp16 export). Default true; false forces fp32.
+   * exactly a half, as in an fp16 export): true — whenever lossless; 'auto' (default) —
+   * and the product has ≥ HALF_AUTO_MIN_NNZ non-zeros (memory-bound); false — never.
    */
-  halfValues?: boolean;
+  halfValues?: boolean | 'auto';
 }
 
 export type NativeInferenceRuntime = InferenceRuntime & { weightBytes(): number };
@@ -172,5 +178,5 @@ export type NativeInferenceRuntime = InferenceRuntime & { weightBytes(): number 
 export function createNativeRuntime(model: SparseModel, opts: NativeRuntimeOptions = {}): NativeInferenceRuntime {
   const mode = opts.mode ?? 'sparse';
   if (!['sparse', 'dense', 'naive'].includes(mode)) fail('BAD_FLAG', `native mode must be sparse, dense or naive (got ${JSON.stringify(mode)})`);
-  return new NativeRuntime(model, mode, opts.halfValues ?? true);
+  return new NativeRuntime(model, mode, opts.halfValues ?? 'auto');
 }

@@ -41,7 +41,10 @@ const inputs = (spec: ModelSpec, T: number): (number | Float32Array)[] =>
 
 function engines(model: ReturnType<typeof load>): InferenceRuntime[] {
   const out: InferenceRuntime[] = [createRuntime(model)];
-  if (NATIVE) out.push(createNativeRuntime(model), createNativeRuntime(model, { mode: 'dense' }), createNativeRuntime(model, { mode: 'naive' }));
+  if (NATIVE) {
+    out.push(createNativeRuntime(model), createNativeRuntime(model, { halfValues: true }),
+      createNativeRuntime(model, { mode: 'dense' }), createNativeRuntime(model, { mode: 'naive' }));
+  }
   return out;
 }
 
@@ -76,9 +79,13 @@ test('every engine equals the dense reference within 1e-5 (all cells, tied, vect
 
 test('an fp16 model runs on half values in the native sparse path (lossless), fp32 does not', { skip: !NATIVE && 'native addon not built' }, () => {
   const spec = specs()[0];
-  assert.match(createNativeRuntime(load(spec, 0.9, 'fp16')).engine, /-f16$/);
-  assert.doesNotMatch(createNativeRuntime(load(spec, 0.9, 'fp32')).engine, /-f16$/);
+  assert.match(createNativeRuntime(load(spec, 0.9, 'fp16'), { halfValues: true }).engine, /-f16$/);
+  assert.doesNotMatch(createNativeRuntime(load(spec, 0.9, 'fp16')).engine, /-f16$/, "'auto': small products stay fp32");
+  assert.doesNotMatch(createNativeRuntime(load(spec, 0.9, 'fp32'), { halfValues: true }).engine, /-f16$/);
   assert.doesNotMatch(createNativeRuntime(load(spec, 0.9, 'fp16'), { halfValues: false }).engine, /-f16$/);
+  // 'auto' switches on for a product of ≥ 131072 non-zeros (H 256 LSTM, 50%: 262144).
+  const big = defaultSpec({ cell: 'lstm', inputKind: 'vectors', inputSize: 256, hidden: 256, outputSize: 2, task: 'classify' });
+  assert.match(createNativeRuntime(load(big, 0.5, 'fp16')).engine, /-f16$/);
 });
 
 test('step leaves its input state alone; run equals repeated steps', () => {
