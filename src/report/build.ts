@@ -58,7 +58,7 @@ export function buildReport(data: StudyData): Report {
   const seeds = [...new Set(data.runs.map((r) => r.seed))].sort((a, b) => a - b);
   const compute = data.runs.reduce((a, r) => a + r.wallSeconds, 0);
   const facts = [
-    `${data.runs.length} runs stored${planned ? ` of ${planned} planned${missing ? ` (${missing} not finished: the figures use what is there)` : ''}` : ''}; ${formatDuration(compute)} of training in total.`,
+    `${data.runs.length} runs stored${planned ? ` of ${planned} planned${missing ? ` (${missing} not finished: the figures use what is there)` : ''}` : ''}; ${formatDuration(compute)} of training in total.${data.stale ? ` ${data.stale} stored runs of an earlier version of the spec are left out.` : ''}`,
     `cells: ${ax.cells.join(', ')}; methods: ${ax.methods.map((m) => METHOD_NAME[m] ?? m).join(', ')}; targets: ${ax.targets.join(', ') || '—'}; sparsities: ${ax.sparsities.map(pctFmt).join(', ') || '—'}; seeds: ${seeds.join(', ')}.`,
     ...ax.tasks.map((task) => {
       const r = data.runs.find((x) => x.task === task && x.method === 'dense') ?? data.runs.find((x) => x.task === task)!;

@@ -44,7 +44,10 @@ export interface StudyData {
   created?: string;
   spec: Record<string, unknown> | null;
   planned: PlanRow[];
+  /** Stored runs of the current plan (all stored runs when the store has no plan). */
   runs: RunRow[];
+  /** Stored runs that belong to an earlier version of the spec (not in the plan): not reported. */
+  stale: number;
   epochs: Map<string, EpochRecord[]>;
   gates: Map<string, GateRecord[]>;
   pruneSteps: Map<string, PruneStepRecord[]>;
@@ -67,7 +70,7 @@ export function loadStudy(studyDir: string): StudyData {
   const store = Store.openReadOnly(studyDir);
   try {
     const db = store.db;
-    const runs = (db.prepare('SELECT * FROM runs ORDER BY task, cell, method, target, sparsity, seed, hidden').all() as Record<string, unknown>[]).map((r): RunRow => ({
+    const all = (db.prepare('SELECT * FROM runs ORDER BY task, cell, method, target, sparsity, seed, hidden').all() as Record<string, unknown>[]).map((r): RunRow => ({
       id: r.id as string, task: r.task as string, cell: r.cell as string, method: r.method as string, target: (r.target as string | null) ?? null,
       sparsity: num(r.sparsity), seed: num(r.seed), hidden: num(r.hidden), metric: r.metric as MetricName,
       valid: num(r.valid), test: num(r.test), recurrentSparsity: num(r.recurrent_sparsity),
@@ -98,6 +101,10 @@ export function loadStudy(studyDir: string): StudyData {
       run: r.run_id as string,
       p: { step: num(r.step), group: r.grp as string, sparsity: num(r.sparsity), threshold: r.threshold === null ? null : num(r.threshold), target: r.target === null ? null : num(r.target) } as PruneStepRecord,
     })), (x) => x.run);
+    // A spec that changed since (another learning rate, say) leaves runs of the old grid in
+    // the store with the same labels; mixing them in would count some seeds twice.
+    const planIds = new Set(planned.map((p) => p.id));
+    const runs = planIds.size ? all.filter((r) => planIds.has(r.id)) : all;
     let spec: Record<string, unknown> | null = null;
     try {
       spec = JSON.parse(store.meta('spec') ?? 'null');
@@ -110,6 +117,7 @@ export function loadStudy(studyDir: string): StudyData {
       spec,
       planned,
       runs,
+      stale: all.length - runs.length,
       epochs: new Map([...epochs].map(([k, v]) => [k, v.map((x) => x.e)])),
       gates: new Map([...gates].map(([k, v]) => [k, v.map((x) => x.g)])),
       pruneSteps: new Map([...prune].map(([k, v]) => [k, v.map((x) => x.p)])),

@@ -85,7 +85,7 @@ export function niceTicks(lo: number, hi: number, count = 5): number[] {
 export function logTicks(lo: number, hi: number): number[] {
   const a = Math.floor(Math.log10(lo));
   const b = Math.ceil(Math.log10(hi));
-  const mults = b - a <= 2 ? [1, 2, 5] : [1];
+  const mults = b - a <= 3 ? [1, 2, 5] : [1];
   const out: number[] = [];
   for (let e = a; e <= b; e++) for (const m of mults) {
     const v = m * 10 ** e;

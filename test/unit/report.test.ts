@@ -127,3 +127,20 @@ test('svg module: ticks, legend, bands, bars, escaping', () => {
   const bars = barChart({ title: 't', yLabel: 'y', groups: ['g1', 'g2'], series: [{ name: 'a', values: [{ y: 1 }, null] }, { name: 'b', values: [{ y: -1, lo: -2, hi: 0 }, { y: 2 }] }] });
   assert.equal((bars.match(/class="bar"/g) ?? []).length, 3);
 });
+
+test('runs of an earlier spec (not in the current plan) are left out of the report', async () => {
+  const { Store } = await import('../../src/study/store.js');
+  const d2 = fs.mkdtempSync(path.join(os.tmpdir(), 'srnn-report-stale-'));
+  writeFixtureStudy(d2);
+  const keep = data.runs.filter((r) => r.cell === 'lstm');
+  const s = Store.open(d2);
+  try {
+    s.setPlan(keep.map((r) => ({ id: r.id, task: r.task, cell: r.cell as 'lstm', method: r.method as 'dense', target: r.target as null, sparsity: r.sparsity, seed: r.seed, hidden: r.hidden, recurrentNonZeros: r.recNonzeros, totalSteps: r.steps, train: {} as never })));
+  } finally {
+    s.close();
+  }
+  const d = loadStudy(d2);
+  assert.equal(d.runs.length, keep.length);
+  assert.equal(d.stale, data.runs.length - keep.length);
+  assert.match(buildReport(d).facts[0], new RegExp(`${d.stale} stored runs of an earlier version of the spec are left out`));
+});
