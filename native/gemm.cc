@@ -25,12 +25,14 @@
 // B sliver also packs the next sliver (Kernel::fuses_pack), because a separate
 // pass over page-strided rows of B is latency-bound and cost ~35% at M = 32.
 //
-// Threads: the product is split over the pool by blocks of N (each thread packs
-// all of A, its own part of B) or of M (the reverse), whichever duplicates less
-// packing, and only when it is big enough to pay for waking the workers.
+// Threads: the product is split by blocks of N (each piece packs all of A and
+// its own part of B) or of M (the reverse), whichever duplicates less packing,
+// into 2 pieces per thread claimed dynamically, and only when it is big enough
+// to pay for waking the workers.
 #include "gemm.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
@@ -210,6 +212,9 @@ const Kernel& kernel_for(SimdLevel l) {
 // Below this many flops one thread wins (waking a worker and duplicating the
 // packing of one operand cost a few microseconds).
 constexpr double kParallelFlops = 4e6;
+// Pieces per thread when split, each at least kMinPieceFlops (~10 µs).
+constexpr int kBlocksPerThread = 2;
+constexpr double kMinPieceFlops = 2e6;
 
 }  // namespace
 
@@ -228,23 +233,29 @@ void sgemm(bool transA, bool transB, int M, int N, int K,
     gemm_serial(kr, transA, transB, M, N, K, A, lda, B, ldb, beta, C, ldc);
     return;
   }
-  // Split N when A is the smaller operand to duplicate (M <= N), else M; but
-  // never into pieces narrower than one register tile.
+  // Split N when A is the smaller operand to duplicate (M <= N), else M; never
+  // into pieces narrower than one register tile. The pieces (kBlocksPerThread
+  // per thread) are claimed dynamically by the nt chunk runners, so a worker
+  // that wakes late or is descheduled on a busy machine just does fewer pieces.
   const int nbN = (N + kr.nr - 1) / kr.nr, nbM = (M + kr.mr - 1) / kr.mr;
   const bool splitN = (M <= N && nbN >= 2) || nbM < 2;
-  if (splitN) {
-    parallel_for(nbN, [&](int b0, int b1) {
-      int j0 = b0 * kr.nr, j1 = std::min(N, b1 * kr.nr);
-      const float* Bj = transB ? B + (size_t)j0 * ldb : B + j0;
-      gemm_serial(kr, transA, transB, M, j1 - j0, K, A, lda, Bj, ldb, beta, C + j0, ldc);
-    });
-  } else {
-    parallel_for(nbM, [&](int b0, int b1) {
-      int i0 = b0 * kr.mr, i1 = std::min(M, b1 * kr.mr);
-      const float* Ai = transA ? A + i0 : A + (size_t)i0 * lda;
-      gemm_serial(kr, transA, transB, i1 - i0, N, K, Ai, lda, B, ldb, beta, C + (size_t)i0 * ldc, ldc);
-    });
-  }
+  const int units = splitN ? nbN : nbM;
+  const int pieces = std::max(1, std::min({units, nt * kBlocksPerThread, (int)(flops / kMinPieceFlops)}));
+  std::atomic<int> next{0};
+  parallel_for(nt, [&](int, int) {
+    for (int p; (p = next.fetch_add(1, std::memory_order_relaxed)) < pieces;) {
+      const int u0 = (int)((long)units * p / pieces), u1 = (int)((long)units * (p + 1) / pieces);
+      if (splitN) {
+        const int j0 = u0 * kr.nr, j1 = std::min(N, u1 * kr.nr);
+        const float* Bj = transB ? B + (size_t)j0 * ldb : B + j0;
+        gemm_serial(kr, transA, transB, M, j1 - j0, K, A, lda, Bj, ldb, beta, C + j0, ldc);
+      } else {
+        const int i0 = u0 * kr.mr, i1 = std::min(M, u1 * kr.mr);
+        const float* Ai = transA ? A + i0 : A + (size_t)i0 * lda;
+        gemm_serial(kr, transA, transB, i1 - i0, N, K, Ai, lda, B, ldb, beta, C + (size_t)i0 * ldc, ldc);
+      }
+    }
+  });
 }
 
 }  // namespace srnn

@@ -210,7 +210,17 @@ SRNN_AVX512 inline bool pack_a(bool transA, const float* A, int lda, int r0, int
     const __mmask16 km = lanes(kk);
     __m512 r[16];
 #pragma GCC unroll 16
-    for (int i = 0; i < 16; i++) r[i] = i < mr ? _mm512_maskz_loadu_ps(km, A + (size_t)(r0 + i) * lda + k0) : _mm512_setzero_ps();
+    for (int i = 0; i < 16; i++) {
+      if (i < mr) {
+        const float* src = A + (size_t)(r0 + i) * lda + k0;
+        // The same line of the next panel's rows: each panel row is only kc
+        // floats long, too short a stream for the hardware prefetcher.
+        if (i < MR) _mm_prefetch((const char*)(src + (size_t)MR * lda), _MM_HINT_T0);
+        r[i] = _mm512_maskz_loadu_ps(km, src);
+      } else {
+        r[i] = _mm512_setzero_ps();
+      }
+    }
     transpose16(r);
     for (int c = 0; c < kk; c++) _mm512_storeu_ps(dst + (size_t)(k0 + c) * MR, r[c]);
   }
