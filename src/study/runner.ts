@@ -226,6 +226,7 @@ export class StudyRunner {
               this.scales.set(k, sc);
             }
           }
+          w.plan = undefined;
           const v = Number.isFinite(m.valid) ? m.valid.toFixed(4) : '—';
           const t = Number.isFinite(m.test) ? m.test.toFixed(4) : '—';
           this.display.log(`✓ ${this.done}/${this.total} ${label(p)}: valid ${v}, test ${t} (${m.seconds.toFixed(1)} s)`, this.status());
