@@ -446,6 +446,12 @@ class NetWrap : public Napi::ObjectWrap<NetWrap> {
       Napi::Error::New(env, std::string("Net.run: ") + e.what()).ThrowAsJavaScriptException();
       return none;
     }
+    // Tell V8 about the workspace so that dropped Nets are collected in good time.
+    const int64_t bytes = (int64_t)net_->workspaceBytes();
+    if (bytes != reported_) {
+      Napi::MemoryManagement::AdjustExternalMemory(env, bytes - reported_);
+      reported_ = bytes;
+    }
     Napi::Object r = Napi::Object::New(env);
     r.Set("loss", Napi::Number::New(env, st.loss));
     r.Set("count", Napi::Number::New(env, (double)st.count));
@@ -453,8 +459,14 @@ class NetWrap : public Napi::ObjectWrap<NetWrap> {
     return r;
   }
 
+  void Finalize(Napi::Env env) override {
+    if (reported_) Napi::MemoryManagement::AdjustExternalMemory(env, -reported_);
+    reported_ = 0;
+  }
+
   std::unique_ptr<srnn::Net> net_;
   Napi::Reference<Napi::Float32Array> params_, grads_;
+  int64_t reported_ = 0;  // workspace bytes reported to V8
 };
 
 // ---- optimizer loops ------------------------------------------------------------

@@ -101,6 +101,11 @@ class Net {
   // Whether layer 0 reads its input through the precomputed (V, GH) projection
   // (exact algebra, cheaper when V <= R); exposed for tests and docs.
   bool fusedInput(int B, int T, bool dropping) const;
+  // Bytes held by the workspace (reported to V8 as external memory by binding.cc).
+  size_t workspaceBytes() const {
+    return ws_.mem.capacity() * sizeof(float) + (ws_.tok.capacity() + ws_.tgt.capacity()) * sizeof(int32_t) +
+           ws_.rowLoss.capacity() * sizeof(double) + ws_.rowHit.capacity();
+  }
 
  private:
   void plan(int B, int T);
