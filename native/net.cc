@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cstring>
 #include <string>
+#include <tuple>
 #include <utility>
 
 #include "cells/cell.h"
@@ -116,6 +117,22 @@ std::string NetConfig::check() const {
   }
   if (!tied && !segment_ok(head, H * O, total)) return segment_error("head", head, H * O, total);
   if (!segment_ok(headBias, O, total)) return segment_error("headBias", headBias, O, total);
+  // No two segments may share memory (a gradient written by one would clobber another).
+  std::vector<std::tuple<int64_t, int64_t, std::string>> segs;  // begin, end, name
+  if (tokens) segs.emplace_back(embedding, embedding + (int64_t)(V * E), "embedding");
+  for (int l = 0; l < layers; l++) {
+    const std::string i = "[" + std::to_string(l) + "]";
+    segs.emplace_back(ih[l], ih[l] + (int64_t)((size_t)layerIn(l) * GH), "ih" + i);
+    segs.emplace_back(hh[l], hh[l] + (int64_t)(H * GH), "hh" + i);
+    segs.emplace_back(bias[l], bias[l] + (int64_t)GH, "bias" + i);
+  }
+  if (!tied) segs.emplace_back(head, head + (int64_t)(H * O), "head");
+  segs.emplace_back(headBias, headBias + (int64_t)O, "headBias");
+  std::sort(segs.begin(), segs.end());
+  for (size_t k = 1; k < segs.size(); k++)
+    if (std::get<0>(segs[k]) < std::get<1>(segs[k - 1]))
+      return "cfg." + std::get<2>(segs[k]) + " overlaps cfg." + std::get<2>(segs[k - 1]) +
+             " (segments must not share memory)";
   return "";
 }
 

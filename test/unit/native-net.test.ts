@@ -257,6 +257,7 @@ test('(e) bad arguments throw a TypeError or RangeError naming the argument', ()
     [() => new addon.Net({ ...m.cfg, headBias: m.cfg.total - 2 }, m.params, m.grads), 'RangeError', /cfg\.headBias = \d+ plus its 5 floats runs past cfg\.total/],
     [() => new addon.Net({ ...m.cfg, ih: [m.cfg.total] }, m.params, m.grads), 'RangeError', /cfg\.ih\[0\]/],
     [() => new addon.Net({ ...m.cfg, ih: [] }, m.params, m.grads), 'RangeError', /cfg\.ih must have cfg\.layers = 1 entries/],
+    [() => new addon.Net({ ...m.cfg, hh: [m.cfg.ih[0] + 16] }, m.params, m.grads), 'RangeError', /cfg\.hh\[0\] overlaps cfg\.ih\[0\]/],
     [() => new addon.Net({ ...m.cfg, cell: 3 }, m.params, m.grads), 'RangeError', /cfg\.cell must be an integer from 0 to 2/],
     [() => new addon.Net({ ...m.cfg, tied: true }, m.params, m.grads), 'RangeError', /cfg\.tied needs embedDim == hidden/],
     [() => new addon.Net({ ...m.cfg, dropout: 1 }, m.params, m.grads), 'RangeError', /cfg\.dropout must be in \[0, 1\)/],
