@@ -97,7 +97,7 @@ test('generated recipes: valid, in steps, hitting the target on a pruning step',
   const one = recipeFor('oneShot', 'ih', 0.5, s, 400).pruning as Record<string, unknown>[];
   assert.deepEqual(one[0], { select: ['rnn.*.ih'], method: 'oneshot', sparsity: 0.5, step: 200 });
   // Window not a multiple of the frequency: end snaps back to the last pruning step.
-  const odd = recipeFor('agp', 'ih', 0.5, s, 97).pruning as Record<string, { beginStep: number; endStep: number; frequency: number }>[];
+  const odd = recipeFor('agp', 'ih', 0.5, s, 97).pruning as { beginStep: number; endStep: number; frequency: number }[];
   assert.equal((odd[0].endStep - odd[0].beginStep) % odd[0].frequency, 0);
   // Every plan's recipe loads and builds a pruner for its model.
   for (const p of expandStudy(spec({ seeds: [1] }), datasetFor).filter((q) => q.train.recipe)) {
