@@ -1,5 +1,6 @@
 // The SIMD level (chosen once at load, forceable down for tests) and the
-// elementwise activations, per ISA (kernels/act.inc) plus a scalar path.
+// elementwise activations: one body (kernels/act.inc) compiled for AVX-512 and
+// AVX2, and the same formulas written for one lane with libm's exp.
 #include "simd.h"
 
 #include <atomic>
@@ -20,16 +21,32 @@ namespace srnn { namespace avx2 {
 #include "kernels/isa_end.h"
 
 namespace srnn {
-
 namespace scalar {
-// The reference formulas; huge |x| saturates through inf arithmetic, NaN propagates.
+// The same formulas with libm's exp (faster here, one lane at a time, than
+// act.inc's polynomial exp, and ~2x faster than std::tanh).
 void sigmoid(float* y, const float* x, size_t n) {
   for (size_t i = 0; i < n; i++) y[i] = 1.f / (1.f + std::exp(-x[i]));
 }
 void tanh(float* y, const float* x, size_t n) {
-  for (size_t i = 0; i < n; i++) y[i] = std::tanh(x[i]);
+  for (size_t i = 0; i < n; i++) {
+    const float a = std::fabs(x[i]);
+    float r;
+    if (a < 0.625f) {
+      const float z = a * a;
+      r = ((((-5.70498872745e-3f * z + 2.06390887954e-2f) * z - 5.37397155531e-2f) * z + 1.33314422036e-1f) * z -
+           3.33332819422e-1f) * z * a + a;
+    } else {
+      r = 1.f - 2.f / (std::exp(a + a) + 1.f);  // NaN stays NaN, inf gives 1
+    }
+    y[i] = std::copysign(r, x[i]);
+  }
 }
 }  // namespace scalar
+}  // namespace srnn
+
+namespace srnn {
+
+
 
 static SimdLevel detect() {
 #if defined(__x86_64__) || defined(__i386__)

@@ -117,7 +117,8 @@ SRNN_TARGET static inline double srnn_hsum256d(__m256d a) {
 }
 
 #elif SRNN_ISA == SRNN_ISA_SCALAR
-// One lane: the same kernel bodies become plain C++ (ggml's scalar path).
+// One lane: the same kernel bodies become plain C++ (ggml's scalar path); used
+// by optim.inc (act.inc needs the bit tricks above and has its own scalar path).
 #define SRNN_TARGET
 #define VW 1
 #define VF float
