@@ -116,6 +116,8 @@ export interface TrainOptions {
   /** Called with each finished epoch's row (the CLI prints the table from it). */
   onEpoch?: (row: EpochRow, metric: MetricName) => void;
   onPrune?: (e: PruneEvent) => void;
+  /** Called after every optimizer step (cheap: no allocation) — per-step progress for study workers. */
+  onStep?: (step: number, totalSteps: number, epoch: number) => void;
   /** Called once the data, model and run folder are ready, before the first step. */
   onStart?: (info: { runDir: string; spec: ModelSpec; parameters: number; totalSteps: number; stepsPerEpoch: number; resumedAt: number }) => void;
   /** A dataset already loaded (tests, studies); otherwise loaded from cfg.data. */
@@ -287,6 +289,7 @@ export async function train(cfgIn: TrainConfig, o: TrainOptions): Promise<TrainR
   const t0 = performance.now();
   let step = start.step;
   let stop = step >= totalSteps;
+  let lastYield = performance.now();
   for (let epoch = start.epoch; epoch <= cfg.epochs && !stop; epoch++) {
     const e0 = performance.now();
     const sums: EvalSums = { loss: 0, count: 0, correct: 0 };
@@ -316,6 +319,12 @@ export async function train(cfgIn: TrainConfig, o: TrainOptions): Promise<TrainR
       units += u;
       progress.update(step, u, `epoch ${epoch}/${cfg.epochs} | loss ${(r.loss / Math.max(r.count, 1)).toFixed(3)} | lr ${lrState.lr.toPrecision(3)}`);
       const atEnd = step >= totalSteps;
+      o.onStep?.(step, totalSteps, epoch);
+      // Let signal handlers (Ctrl-C) run: the loop is otherwise synchronous.
+      if (performance.now() - lastYield > 100) {
+        await new Promise((r) => setImmediate(r));
+        lastYield = performance.now();
+      }
       if (o.signal?.aborted) {
         save(last, i + 1 < nb ? { step, epoch, batchInEpoch: i + 1 } : { step, epoch: epoch + 1, batchInEpoch: 0 });
         progress.done();

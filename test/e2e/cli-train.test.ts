@@ -92,3 +92,29 @@ test('checkpoints: corrupt, truncated and wrong-version files are refused with o
     oneErrorLine(cli(['prune', '--from', f, '--recipe', 'recipes/agp-both.yaml', '--out', path.join(dir, 'p')]), 'BAD_FILE', msg);
   }
 });
+
+test('train: Ctrl-C (SIGINT) mid-epoch checkpoints, exits 130, and --resume ends where an uninterrupted run ends', async () => {
+  const { spawn } = await import('node:child_process');
+  const { ROOT } = await import('../helpers/cli.js');
+  const base = tmpDir();
+  const args = ['--data', 'synthetic-lm', '--limit', '20000', '--cell', 'gru', '--hidden', '24', '--batch', '4', '--bptt', '10', '--epochs', '6', '--checkpoint-every', '50', '--quiet', '--json'];
+  const ref = cli(['train', ...args, '--out', path.join(base, 'ref')]);
+  assert.equal(ref.code, 0, ref.stderr);
+  const out = path.join(base, 'int');
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/cli/run.ts'), 'train', ...args, '--out', out], { cwd: ROOT });
+  let stderr = '';
+  child.stderr.on('data', (d) => (stderr += d));
+  const ckpt = path.join(out, 'ckpt/last.srnn');
+  while (!fs.existsSync(ckpt) && child.exitCode === null) await new Promise((r) => setTimeout(r, 10));
+  child.kill('SIGINT');
+  const code: number = await new Promise((r) => child.on('exit', (c) => r(c ?? -1)));
+  assert.equal(code, 130, stderr);
+  assert.match(stderr, /error\[INTERRUPTED\]: stopped at step \d+; checkpoint saved/);
+  assert.ok(!fs.existsSync(path.join(out, 'summary.json')), 'an interrupted run has no summary');
+  const resumed = cli(['train', '--config', path.join(out, 'config.json'), '--out', out, '--resume', '--quiet', '--json']);
+  assert.equal(resumed.code, 0, resumed.stderr);
+  const a = JSON.parse(ref.stdout.trim()), b = JSON.parse(resumed.stdout.trim());
+  assert.equal(b.steps, a.steps);
+  assert.equal(b.valid.loss, a.valid.loss);
+  assert.equal(b.test.loss, a.test.loss);
+});
