@@ -5,7 +5,7 @@
 //
 //   #define SRNN_ISA SRNN_ISA_AVX512   // or SRNN_ISA_AVX2, SRNN_ISA_SCALAR
 //   #include "kernels/isa.h"
-//   namespace avx512 { #include "kernels/vec.inc" }
+//   namespace avx512 { #include "kernels/optim.inc" }   // or act.inc
 //   #include "kernels/isa_end.h"
 //
 // Every function compiled under an ISA carries SRNN_TARGET, a function-level
@@ -117,8 +117,9 @@ SRNN_TARGET static inline double srnn_hsum256d(__m256d a) {
 }
 
 #elif SRNN_ISA == SRNN_ISA_SCALAR
-// One lane: the same kernel bodies become plain C++ (ggml's scalar path); used
-// by optim.inc (act.inc needs the bit tricks above and has its own scalar path).
+// One lane: the same kernel bodies become plain C++ (ggml's scalar path). Used
+// for optim.inc; act.inc's bit-level exp (VROUND, VPOW2I, ...) is not defined
+// here, simd.cc writes its scalar activations with libm's exp instead.
 #define SRNN_TARGET
 #define VW 1
 #define VF float
