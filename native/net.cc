@@ -139,8 +139,9 @@ std::string NetConfig::check() const {
 bool Net::fusedInput(int B, int T, bool dropping) const {
   // x_t · Wih with x_t = emb[id] equals row id of emb · Wih: computing that (V, GH)
   // table costs V/R of the (R, GH) product, and its backward likewise. Input
-  // dropout breaks the identity (each row has its own mask).
-  return cfg_.tokens && !dropping && (int64_t)cfg_.inputSize <= (int64_t)B * T;
+  // dropout breaks the identity (each row has its own mask). At V = R the flops are
+  // even and the (V, GH) tables cost extra memory traffic, so ask for V <= R/2.
+  return cfg_.tokens && !dropping && 2 * (int64_t)cfg_.inputSize <= (int64_t)B * T;
 }
 
 void Net::plan(int B, int T) {
@@ -150,7 +151,7 @@ void Net::plan(int B, int T) {
   const size_t R = (size_t)B * T, H = c.hidden, GH = (size_t)c.gates() * H, L = c.layers;
   const size_t in0 = c.in0(), O = c.outputSize, Rh = c.classify ? B : R;
   const bool lstm = c.cell == CellType::LSTM, gru = c.cell == CellType::GRU;
-  const bool proj = c.tokens && (size_t)c.inputSize <= R;
+  const bool proj = c.tokens && 2 * (size_t)c.inputSize <= R;  // as fusedInput
   // Size table: (pointer, floats). Offsets are rounded up to 16 floats (64 bytes).
   std::vector<std::pair<float**, size_t>> table;
   w.gates.assign(L, nullptr); w.hs.assign(L, nullptr); w.cs.assign(L, nullptr);

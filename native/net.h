@@ -99,7 +99,7 @@ class Net {
   // params, grads: (total) flat buffers. grads is written only when io.backward.
   RunStats run(const float* params, float* grads, const RunIO& io);
   // Whether layer 0 reads its input through the precomputed (V, GH) projection
-  // (exact algebra, cheaper when V <= R); exposed for tests and docs.
+  // (exact algebra, used when V <= R/2); exposed for tests and docs.
   bool fusedInput(int B, int T, bool dropping) const;
   // Bytes held by the workspace (reported to V8 as external memory by binding.cc).
   size_t workspaceBytes() const {
