@@ -149,20 +149,33 @@ void scale_c(int M, int N, float beta, float* C, int ldc) {
   }
 }
 
+// K block size: balanced, K = 3200 gives 13 blocks of 248 (not 12 of 256 + 128).
+int kc_for(int K) {
+  const int kblocks = (K + kKC - 1) / kKC;
+  return ((K + kblocks - 1) / kblocks + 7) & ~7;
+}
+
+// B already packed for the whole product (PackedB): the sliver of K block pc
+// and columns jr.. (jr a multiple of NR, global column index) is at
+// data + pc·ld + jr·kc, where ld = N rounded up to NR.
+struct Prepacked {
+  const float* data;
+  size_t ld;
+};
+
 // The whole blocked product on one thread. A, B, C already point at this
-// thread's rows/columns.
+// thread's rows/columns; with pre != null, B is not used and the slivers come
+// from pre (j0: this piece's first column, a multiple of NR).
 void gemm_serial(const Kernel& kr, bool transA, bool transB, int M, int N, int K,
                  const float* A, int lda, const float* B, int ldb,
-                 float beta, float* C, int ldc) {
+                 float beta, float* C, int ldc, const Prepacked* pre = nullptr, int j0 = 0) {
   static thread_local Scratch sa, sb;
   const int MR = kr.mr, NR = kr.nr;
-  // Balanced K blocks: K = 3200 gives 13 blocks of 248 (not 12 of 256 + 128).
-  const int kblocks = (K + kKC - 1) / kKC;
-  const int kcmax = ((K + kblocks - 1) / kblocks + 7) & ~7;
+  const int kcmax = kc_for(K);
   const int mcmax = std::min(((M + MR - 1) / MR) * MR, (kMC / MR) * MR);
   const int ncmax = std::min(((N + NR - 1) / NR) * NR, kNC);
   float* Ap = sa.get((size_t)mcmax * kcmax + 16);  // slack: packers store whole vectors
-  float* Bp = sb.get((size_t)ncmax * kcmax);
+  float* Bp = pre ? nullptr : sb.get((size_t)ncmax * kcmax);
 
   // beta not in {0, 1}: scale C once, then accumulate.
   bool scaled = beta != 0.f && beta != 1.f;
@@ -180,13 +193,20 @@ void gemm_serial(const Kernel& kr, bool transA, bool transB, int M, int N, int K
         pack_a(kr, transA, transA ? Ablk + ic : Ablk + (size_t)ic * lda, lda, mc, kc, Ap);
         for (int jr = 0; jr < nc; jr += NR) {
           const int nr = std::min(NR, nc - jr);
+          float* Cblk = C + (size_t)ic * ldc + jc + jr;
+          if (pre) {
+            const float* Bs = pre->data + (size_t)pc * pre->ld + (size_t)(j0 + jc + jr) * kc;
+            for (int ir = 0; ir < mc; ir += MR)
+              kr.tile(kc, Ap + (size_t)ir * kc, Bs, Cblk + (size_t)ir * ldc, ldc, std::min(MR, mc - ir), nr, acc,
+                      nullptr, 0, nullptr, 0);
+            continue;
+          }
           float* Bs = Bp + (size_t)jr * kc;
           // First pass over this B panel: pack the sliver, or (kernels that can)
           // let the previous sliver's first micro-kernel pack it.
           const bool fused = ic == 0 && !transB && kr.fuses_pack && mc <= kFuseMaxM;
           if (ic == 0 && !(fused && jr > 0)) pack_b(kr, transB, Bblk, ldb, jc + jr, nr, kc, Bs);
           const bool pack_next = fused && jr + NR < nc;
-          float* Cblk = C + (size_t)ic * ldc + jc + jr;
           for (int ir = 0; ir < mc; ir += MR) {
             const int mr = std::min(MR, mc - ir);
             if (ir == 0 && pack_next)
@@ -218,19 +238,17 @@ constexpr double kMinPieceFlops = 2e6;
 
 }  // namespace
 
-void sgemm(bool transA, bool transB, int M, int N, int K,
-           const float* A, int lda, const float* B, int ldb,
-           float beta, float* C, int ldc) {
-  if (M <= 0 || N <= 0) return;
-  if (K <= 0) {
-    scale_c(M, N, beta, C, ldc);
-    return;
-  }
-  const Kernel& kr = kernel_for(simd_level());
+namespace {
+
+// sgemm with an optional prepacked B: one thread below kParallelFlops, else
+// pieces of N (M <= N) or of M claimed by the pool's threads.
+void gemm_threaded(const Kernel& kr, bool transA, bool transB, int M, int N, int K,
+                   const float* A, int lda, const float* B, int ldb,
+                   float beta, float* C, int ldc, const Prepacked* pre) {
   const int nt = threads();
   const double flops = 2.0 * M * N * K;
   if (nt == 1 || flops < kParallelFlops) {
-    gemm_serial(kr, transA, transB, M, N, K, A, lda, B, ldb, beta, C, ldc);
+    gemm_serial(kr, transA, transB, M, N, K, A, lda, B, ldb, beta, C, ldc, pre, 0);
     return;
   }
   // Split N when A is the smaller operand to duplicate (M <= N), else M; never
@@ -247,15 +265,75 @@ void sgemm(bool transA, bool transB, int M, int N, int K,
       const int u0 = (int)((long)units * p / pieces), u1 = (int)((long)units * (p + 1) / pieces);
       if (splitN) {
         const int j0 = u0 * kr.nr, j1 = std::min(N, u1 * kr.nr);
-        const float* Bj = transB ? B + (size_t)j0 * ldb : B + j0;
-        gemm_serial(kr, transA, transB, M, j1 - j0, K, A, lda, Bj, ldb, beta, C + j0, ldc);
+        const float* Bj = pre ? nullptr : transB ? B + (size_t)j0 * ldb : B + j0;
+        gemm_serial(kr, transA, transB, M, j1 - j0, K, A, lda, Bj, ldb, beta, C + j0, ldc, pre, j0);
       } else {
         const int i0 = u0 * kr.mr, i1 = std::min(M, u1 * kr.mr);
         const float* Ai = transA ? A + i0 : A + (size_t)i0 * lda;
-        gemm_serial(kr, transA, transB, i1 - i0, N, K, Ai, lda, B, ldb, beta, C + (size_t)i0 * ldc, ldc);
+        gemm_serial(kr, transA, transB, i1 - i0, N, K, Ai, lda, B, ldb, beta, C + (size_t)i0 * ldc, ldc, pre, 0);
       }
     }
   });
+}
+
+}  // namespace
+
+void sgemm(bool transA, bool transB, int M, int N, int K,
+           const float* A, int lda, const float* B, int ldb,
+           float beta, float* C, int ldc) {
+  if (M <= 0 || N <= 0) return;
+  if (K <= 0) {
+    scale_c(M, N, beta, C, ldc);
+    return;
+  }
+  gemm_threaded(kernel_for(simd_level()), transA, transB, M, N, K, A, lda, B, ldb, beta, C, ldc, nullptr);
+}
+
+PackedB::~PackedB() { std::free(data_); }
+
+void PackedB::pack(bool transB, int N, int K, const float* B, int ldb) {
+  const SimdLevel lvl = simd_level();
+  const Kernel& kr = kernel_for(lvl);
+  transB_ = transB;
+  N_ = N < 0 ? 0 : N;
+  K_ = K < 0 ? 0 : K;
+  B_ = B;
+  ldb_ = ldb;
+  level_ = (int)lvl;
+  ld_ = ((size_t)(N_ + kr.nr - 1) / kr.nr) * kr.nr;
+  const size_t need = ld_ * K_;
+  if (need > cap_) {
+    std::free(data_);
+    data_ = static_cast<float*>(std::aligned_alloc(64, ((need + 1023) & ~size_t(1023)) * sizeof(float)));
+    if (!data_) {
+      cap_ = 0;
+      throw std::bad_alloc();
+    }
+    cap_ = (need + 1023) & ~size_t(1023);
+  }
+  if (N_ == 0 || K_ == 0) return;
+  const int kcmax = kc_for(K_);
+  for (int pc = 0; pc < K_; pc += kcmax) {
+    const int kc = std::min(kcmax, K_ - pc);
+    const float* Bblk = transB ? B + pc : B + (size_t)pc * ldb;
+    for (int j = 0; j < N_; j += kr.nr)
+      pack_b(kr, transB, Bblk, ldb, j, std::min(kr.nr, N_ - j), kc, data_ + (size_t)pc * ld_ + (size_t)j * kc);
+  }
+}
+
+void sgemm_packed(bool transA, int M, const float* A, int lda, const PackedB& B, float beta, float* C, int ldc) {
+  const int N = B.N_, K = B.K_;
+  if (M <= 0 || N <= 0) return;
+  if (K <= 0) {
+    scale_c(M, N, beta, C, ldc);
+    return;
+  }
+  if ((int)simd_level() != B.level_) {  // packed for another kernel: use B itself
+    sgemm(transA, B.transB_, M, N, K, A, lda, B.B_, B.ldb_, beta, C, ldc);
+    return;
+  }
+  const Prepacked pre{B.data_, B.ld_};
+  gemm_threaded(kernel_for(simd_level()), transA, B.transB_, M, N, K, A, lda, nullptr, 0, beta, C, ldc, &pre);
 }
 
 }  // namespace srnn

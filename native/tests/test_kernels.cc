@@ -83,7 +83,39 @@ static void check_gemm(bool tA, bool tB, Shape s, float beta, int pad, const cha
         tag, tA, tB, M, N, K, beta, pad, rel, pad_ok ? "" : " (wrote padding)", canary_ok ? "" : " (wrote past C)");
 }
 
+// sgemm_packed: the same product with op(B) packed once and reused for several A.
+static void check_packed(bool tA, bool tB, Shape s, float beta, int pad, const char* tag) {
+  const int M = s.M, N = s.N, K = s.K;
+  const int lda = (tA ? M : K) + pad, ldb = (tB ? K : N) + pad, ldc = N + pad;
+  std::vector<float> B((size_t)(tB ? N : K) * ldb + 1);
+  fill(B);
+  PackedB pb;
+  pb.pack(tB, N, K, B.data(), ldb);
+  CHECK(pb.N() == N && pb.K() == K, "%s PackedB dims", tag);
+  for (int rep = 0; rep < 2; rep++) {  // two different A against one packing
+    std::vector<float> A((size_t)(tA ? K : M) * lda + 1), C((size_t)M * ldc), R;
+    fill(A);
+    fill(C);
+    R = C;
+    if (beta == 0.f) std::fill(C.begin(), C.end(), std::numeric_limits<float>::quiet_NaN());
+    sgemm_packed(tA, M, A.data(), lda, pb, beta, C.data(), ldc);
+    sgemm_naive(tA, tB, M, N, K, A.data(), lda, B.data(), ldb, beta, R.data(), ldc);
+    double maxerr = 0, maxref = 0;
+    for (int i = 0; i < M; i++)
+      for (int j = 0; j < N; j++) {
+        double c = C[(size_t)i * ldc + j], r = R[(size_t)i * ldc + j];
+        maxerr = std::max(maxerr, std::isnan(c) ? INFINITY : std::fabs(c - r));
+        maxref = std::max(maxref, std::fabs(r));
+      }
+    double rel = maxref > 0 ? maxerr / maxref : maxerr;
+    CHECK(rel <= 1e-5, "%s sgemm_packed tA=%d tB=%d M=%d N=%d K=%d beta=%g: rel err %.3g", tag, tA, tB, M, N, K, beta, rel);
+  }
+}
+
 static void test_gemm(const char* tag) {
+  for (Shape s : std::vector<Shape>{{1, 1, 1}, {32, 1024, 256}, {32, 256, 1024}, {7, 33, 300}, {45, 70, 600}, {300, 100, 40}})
+    for (int tA = 0; tA < 2; tA++)
+      for (int tB = 0; tB < 2; tB++) check_packed(tA, tB, s, (s.M + tA + tB) % 2 ? 1.f : 0.f, tB, tag);
   std::vector<Shape> shapes = {
       {1, 1, 1},    {1, 1, 7},     {7, 1, 1},    {1, 9, 1},      {2, 3, 4},     {13, 17, 1},
       {14, 32, 5},  {15, 33, 9},   {28, 64, 64}, {29, 65, 31},   {6, 16, 8},    {5, 15, 300},
@@ -298,6 +330,21 @@ int main() {
       for (size_t n : {0, 1, 15, 17, 33, 1000, 70001, 300007}) test_optim(tag, n);
       std::printf("%s %s\n", tag, g_failures == before ? "ok" : "FAILED");
     }
+  }
+  // A PackedB packed at one level and used at another falls back to B itself.
+  if (simd_detected() != SimdLevel::Scalar) {
+    set_simd_level(simd_detected());
+    std::vector<float> A(20 * 30), B(30 * 40), C(20 * 40), R(20 * 40);
+    fill(A);
+    fill(B);
+    PackedB pb;
+    pb.pack(false, 40, 30, B.data(), 40);
+    set_simd_level(SimdLevel::Scalar);
+    sgemm_packed(false, 20, A.data(), 30, pb, 0.f, C.data(), 40);
+    sgemm_naive(false, false, 20, 40, 30, A.data(), 30, B.data(), 40, 0.f, R.data(), 40);
+    double e = 0;
+    for (size_t i = 0; i < C.size(); i++) e = std::max(e, (double)std::fabs(C[i] - R[i]));
+    CHECK(e < 1e-4, "sgemm_packed after a SIMD level change: max error %g", e);
   }
   CHECK(!set_simd_level((SimdLevel)3), "set_simd_level beyond AVX512 must fail");
   set_simd_level(simd_detected());
