@@ -61,7 +61,7 @@ if (engines.includes('pytorch')) {
 
 const fmt = (x: number | null | undefined) => (x === null || x === undefined ? 'n/a' : x >= 100 ? x.toFixed(0) : x.toFixed(1));
 const ratio = (a: number | null | undefined, b: number | null | undefined) => (a && b ? `${(a / b).toFixed(1)}x` : '');
-const header = ['cell', 'H', 'sparsity', 'dense µs', 'sparse µs', 'sparse f16 µs', 'ts µs', 'pytorch µs', 'f16 vs pytorch', 'f16 vs dense', 'fp32 vs dense'];
+const header = ['cell', 'H', 'sparsity', 'dense µs', 'sparse µs', 'sparse f16 µs', 'sparse i8 µs', 'ts µs', 'pytorch µs', 'f16 vs pytorch', 'f16 vs dense', 'fp32 vs dense', 'i8 vs dense'];
 if (!v.json) process.stdout.write(header.join(' | ') + '\n' + header.map(() => '---').join(' | ') + '\n');
 
 for (const cell of cells) {
@@ -75,12 +75,13 @@ for (const cell of cells) {
       const us = (pred: (e: string) => boolean) => rows.find((r) => pred(r.engine))?.step_us;
       const mean = (pred: (e: string) => boolean) => rows.find((r) => pred(r.engine))?.step_us_mean;
       const dense = us((e) => e.includes('native-dense'));
-      const sparse = us((e) => e.includes('native-sparse') && !e.endsWith('-f16'));
+      const sparse = us((e) => e.includes('native-sparse') && !e.endsWith('-f16') && !e.endsWith('-i8'));
       const f16 = us((e) => e.includes('native-sparse') && e.endsWith('-f16'));
+      const i8 = us((e) => e.includes('native-sparse') && e.endsWith('-i8'));
       const ts = us((e) => e === 'sparse-rnn-ts');
       const pt = us((e) => e.startsWith('pytorch'));
-      process.stdout.write([cell, hidden, sparsity, fmt(dense), fmt(sparse), fmt(f16), fmt(ts), fmt(pt),
-        ratio(pt, mean((e) => e.includes('native-sparse') && e.endsWith('-f16'))), ratio(dense, f16), ratio(dense, sparse)].join(' | ') + '\n');
+      process.stdout.write([cell, hidden, sparsity, fmt(dense), fmt(sparse), fmt(f16), fmt(i8), fmt(ts), fmt(pt),
+        ratio(pt, mean((e) => e.includes('native-sparse') && e.endsWith('-f16'))), ratio(dense, f16), ratio(dense, sparse), ratio(dense, i8)].join(' | ') + '\n');
     }
   }
 }

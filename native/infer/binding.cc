@@ -45,8 +45,12 @@ bool get_csr(Napi::Env env, Napi::Value v, Csr& m, const char* what) {
   m.cols = o.Get("cols").As<Napi::Number>().Int32Value();
   if (!copy_array<uint32_t, napi_uint32_array>(env, o.Get("rowPtr"), m.rowPtr, "rowPtr")) return false;
   auto half = o.Get("valuesHalf");
+  auto q = o.Get("valuesInt8");
   if (!half.IsUndefined() && !half.IsNull()) {
     if (!copy_array<uint16_t, napi_uint16_array>(env, half, m.valh, "valuesHalf")) return false;
+  } else if (!q.IsUndefined() && !q.IsNull()) {
+    if (!copy_array<int8_t, napi_int8_array>(env, q, m.valq, "valuesInt8")) return false;
+    if (!copy_array<float, napi_float32_array>(env, o.Get("colScale"), m.colScale, "colScale")) return false;
   } else if (!copy_array<float, napi_float32_array>(env, o.Get("values"), m.val, "values")) {
     return false;
   }

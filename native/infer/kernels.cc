@@ -65,6 +65,7 @@ static float half_to_float(uint16_t h) {
 
 static inline float val_at(const float* v, uint32_t k) { return v[k]; }
 static inline float val_at(const uint16_t* v, uint32_t k) { return half_to_float(v[k]); }
+static inline float val_at(const int8_t* v, uint32_t k) { return (float)v[k]; }
 
 // Scalar, four independent chains. Also the AVX2 level's kernel: on the AMD parts we
 // measured, vpgatherdps ymm was ~2x slower than these plain loads.
@@ -89,6 +90,7 @@ static void gather_scalar(float* y, const uint32_t* rp, const I* idx, const V* v
 T_AVX2 static inline float f16c_to_float(uint16_t h) { return _cvtsh_ss(h); }
 T_AVX2 static inline float val_at_f16c(const float* v, uint32_t k) { return v[k]; }
 T_AVX2 static inline float val_at_f16c(const uint16_t* v, uint32_t k) { return f16c_to_float(v[k]); }
+T_AVX2 static inline float val_at_f16c(const int8_t* v, uint32_t k) { return (float)v[k]; }
 
 template <typename I, typename V>
 T_AVX2 static void gather_avx2(float* y, const uint32_t* rp, const I* idx, const V* val,
@@ -116,6 +118,8 @@ T_AVX512 static inline __m512 load_val16(const float* p) { return _mm512_loadu_p
 T_AVX512 static inline __m512 load_val16(const uint16_t* p) { return _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i*)p)); }
 T_AVX512 static inline __m512 load_val16_mask(const float* p, __mmask16 m) { return _mm512_maskz_loadu_ps(m, p); }
 T_AVX512 static inline __m512 load_val16_mask(const uint16_t* p, __mmask16 m) { return _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(m, p)); }
+T_AVX512 static inline __m512 load_val16(const int8_t* p) { return _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i*)p))); }
+T_AVX512 static inline __m512 load_val16_mask(const int8_t* p, __mmask16 m) { return _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_maskz_loadu_epi8(m, p))); }
 
 template <typename I, typename V>
 T_AVX512 static void gather_avx512(float* y, const uint32_t* rp, const I* idx, const V* val,
@@ -155,11 +159,14 @@ template void gather<uint16_t, float>(float*, const uint32_t*, const uint16_t*, 
 template void gather<uint32_t, float>(float*, const uint32_t*, const uint32_t*, const float*, const float*, const float*, int, int);
 template void gather<uint16_t, uint16_t>(float*, const uint32_t*, const uint16_t*, const uint16_t*, const float*, const float*, int, int);
 template void gather<uint32_t, uint16_t>(float*, const uint32_t*, const uint32_t*, const uint16_t*, const float*, const float*, int, int);
+template void gather<uint16_t, int8_t>(float*, const uint32_t*, const uint16_t*, const int8_t*, const float*, const float*, int, int);
+template void gather<uint32_t, int8_t>(float*, const uint32_t*, const uint32_t*, const int8_t*, const float*, const float*, int, int);
 
 // ---------------------------------------------------------------- window ELL (AVX-512)
 
 T_AVX512 static inline __m512 load_lvl(const float* p) { return _mm512_loadu_ps(p); }
 T_AVX512 static inline __m512 load_lvl(const uint16_t* p) { return _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i*)p)); }
+T_AVX512 static inline __m512 load_lvl(const int8_t* p) { return _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i*)p))); }
 
 template <typename V>
 T_AVX512 static void ell_avx512(float* y, const uint8_t* depth, const uint32_t* start, const uint8_t* idx,
@@ -237,9 +244,11 @@ bool ell_run_batch(float* const* y, const uint8_t* depth, const uint32_t* start,
 }
 
 template bool ell_run_batch<float>(float* const*, const uint8_t*, const uint32_t*, const uint8_t*, const float*, int, const float* const*, int, const float*, int, int);
+template bool ell_run_batch<int8_t>(float* const*, const uint8_t*, const uint32_t*, const uint8_t*, const int8_t*, int, const float* const*, int, const float*, int, int);
 template bool ell_run_batch<uint16_t>(float* const*, const uint8_t*, const uint32_t*, const uint8_t*, const uint16_t*, int, const float* const*, int, const float*, int, int);
 
 template bool ell_run<float>(float*, const uint8_t*, const uint32_t*, const uint8_t*, const float*, int, const float*, const float*, int, int);
+template bool ell_run<int8_t>(float*, const uint8_t*, const uint32_t*, const uint8_t*, const int8_t*, int, const float*, const float*, int, int);
 template bool ell_run<uint16_t>(float*, const uint8_t*, const uint32_t*, const uint8_t*, const uint16_t*, int, const float*, const float*, int, int);
 
 // ---------------------------------------------------------------- dense y += x·W

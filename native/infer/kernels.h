@@ -23,7 +23,8 @@ bool isa_set(Isa level);  // false if the CPU lacks it
 const char* isa_name(Isa level);
 
 // Sparse: rows [r0, r1) of a CSR product.   y (R)  z (C)  bias (R) or null
-// I: uint16_t or uint32_t column indices; V: float values or uint16_t IEEE half bits.
+// I: uint16_t or uint32_t column indices; V: float values, uint16_t IEEE half bits, or
+// int8_t codes (the caller folds the scales into z: see Csr::colScale).
 template <typename I, typename V>
 void gather(float* y, const uint32_t* rowPtr, const I* idx, const V* val,
             const float* z, const float* bias, int r0, int r1);

@@ -41,8 +41,10 @@ void Csr::build_ell() {
   }
   const size_t L = start[S];
   eidx.assign(L * 16, 0);
-  const bool half = !valh.empty();
-  if (half) evalh.assign(L * 16, 0); else eval.assign(L * 16, 0.f);
+  const bool half = !valh.empty(), quant = !valq.empty();
+  if (half) evalh.assign(L * 16, 0);
+  else if (quant) evalq.assign(L * 16, 0);
+  else eval.assign(L * 16, 0.f);
   // Pass 2: level t of (s, w) holds, in lane l, the t-th entry of row 16s+l in window w.
   for (int s = 0; s < S; s++) {
     for (int l = 0; l < 16; l++) {
@@ -56,7 +58,9 @@ void Csr::build_ell() {
           const uint32_t c = idx32.empty() ? idx16[k] : idx32[k];
           if ((int)(c / 32) != w) break;
           eidx[(lv + t) * 16 + l] = (uint8_t)(c % 32);
-          if (half) evalh[(lv + t) * 16 + l] = valh[k]; else eval[(lv + t) * 16 + l] = val[k];
+          if (half) evalh[(lv + t) * 16 + l] = valh[k];
+          else if (quant) evalq[(lv + t) * 16 + l] = valq[k];
+          else eval[(lv + t) * 16 + l] = val[k];
           k++;
           t++;
         }
@@ -66,23 +70,33 @@ void Csr::build_ell() {
   }
 }
 
+void Csr::scale_input(float* out, const float* z) const {
+  for (int i = 0; i < cols; i++) out[i] = z[i] * colScale[i];
+}
+
 void Csr::run(float* y, const float* z, const float* bias, int r0, int r1) const {
   if (W > 0 && r0 % 16 == 0 && r1 % 16 == 0) {
     const bool done = !evalh.empty()
       ? ell_run(y, depth.data(), start.data(), eidx.data(), evalh.data(), W, z, bias, r0 / 16, r1 / 16)
+      : !evalq.empty() ? ell_run(y, depth.data(), start.data(), eidx.data(), evalq.data(), W, z, bias, r0 / 16, r1 / 16)
       : ell_run(y, depth.data(), start.data(), eidx.data(), eval.data(), W, z, bias, r0 / 16, r1 / 16);
     if (done) return;
   }
-  const bool wide = !idx32.empty(), half = !valh.empty();
+  const bool wide = !idx32.empty(), half = !valh.empty(), quant = !valq.empty();
   if (wide && half) gather(y, rowPtr.data(), idx32.data(), valh.data(), z, bias, r0, r1);
+  else if (wide && quant) gather(y, rowPtr.data(), idx32.data(), valq.data(), z, bias, r0, r1);
   else if (wide) gather(y, rowPtr.data(), idx32.data(), val.data(), z, bias, r0, r1);
   else if (half) gather(y, rowPtr.data(), idx16.data(), valh.data(), z, bias, r0, r1);
+  else if (quant) gather(y, rowPtr.data(), idx16.data(), valq.data(), z, bias, r0, r1);
   else gather(y, rowPtr.data(), idx16.data(), val.data(), z, bias, r0, r1);
 }
 
 std::string Csr::check() const {
-  const size_t nnz = val.size() + valh.size();
-  if (!val.empty() && !valh.empty()) return "both fp32 and half values";
+  const size_t nnz = val.size() + valh.size() + valq.size();
+  if ((!val.empty()) + (!valh.empty()) + (!valq.empty()) > 1) return "more than one value array";
+  if (!valq.empty() && colScale.size() != (size_t)cols) return "int8 values need colScale of cols";
+  if (valq.empty() && !colScale.empty()) return "colScale without int8 values";
+  for (float sc : colScale) if (!std::isfinite(sc)) return "colScale is not finite";
   if (rows < 0 || cols < 0) return "negative shape";
   if (rowPtr.size() != (size_t)rows + 1) return "rowPtr length is not rows + 1";
   if (idx16.size() + idx32.size() != nnz) return "colIdx length is not nnz";
@@ -97,9 +111,9 @@ std::string Csr::check() const {
 
 size_t Csr::bytes() const {
   if (W > 0 && isa_active() == Isa::AVX512) {
-    return depth.size() + start.size() * 4 + eidx.size() + eval.size() * 4 + evalh.size() * 2;
+    return depth.size() + start.size() * 4 + eidx.size() + eval.size() * 4 + evalh.size() * 2 + evalq.size() + colScale.size() * 4;
   }
-  return rowPtr.size() * 4 + idx16.size() * 2 + idx32.size() * 4 + val.size() * 4 + valh.size() * 2;
+  return rowPtr.size() * 4 + idx16.size() * 2 + idx32.size() * 4 + val.size() * 4 + valh.size() * 2 + valq.size() + colScale.size() * 4;
 }
 
 size_t Model::layer_bytes() const {
@@ -117,6 +131,7 @@ void Csr::run_batch(float* const* y, const float* const* z, int B, const float* 
   if (W > 0 && r0 % 16 == 0 && r1 % 16 == 0) {
     const bool done = !evalh.empty()
       ? ell_run_batch(y, depth.data(), start.data(), eidx.data(), evalh.data(), W, z, B, bias, r0 / 16, r1 / 16)
+      : !evalq.empty() ? ell_run_batch(y, depth.data(), start.data(), eidx.data(), evalq.data(), W, z, B, bias, r0 / 16, r1 / 16)
       : ell_run_batch(y, depth.data(), start.data(), eidx.data(), eval.data(), W, z, B, bias, r0 / 16, r1 / 16);
     if (done) return;
   }
@@ -133,6 +148,8 @@ void Model::init_scratch() {
     ln.pre.assign((size_t)G * H, 0.f);
     ln.rh.assign((size_t)H + 32, 0.f);
     ln.tmp.assign(H, 0.f);
+    ln.zq.assign((size_t)maxD + H + 32, 0.f);
+    ln.rhq.assign((size_t)H + 32, 0.f);
   }
 }
 
@@ -189,9 +206,10 @@ void Model::layer_sparse(const Layer& ly, const float* const* x, float* const* h
     std::memcpy(ln.z.data(), x[b], sizeof(float) * ly.D);
     std::memcpy(ln.z.data() + ly.D, h[b], sizeof(float) * H);
     zs[b] = ln.z.data();
-    zc[b] = zs[b];
     hp[b] = zs[b] + ly.D;
     ps[b] = ln.pre.data();
+    if (ly.main.quantized()) ly.main.scale_input(ln.zq.data(), zs[b]);
+    zc[b] = ly.main.quantized() ? ln.zq.data() : zs[b];
   }
   const float* bias = ly.bias.data();
   if (cell == 2) {
@@ -200,7 +218,7 @@ void Model::layer_sparse(const Layer& ly, const float* const* x, float* const* h
     const float* rc[kMaxBatch];
     for (int b = 0; b < B; b++) {
       ts[b] = lanes[b].tmp.data();
-      rc[b] = lanes[b].rh.data();
+      rc[b] = ly.rec.quantized() ? lanes[b].rhq.data() : lanes[b].rh.data();
     }
     for (int j0 = 0; j0 < H; j0 += kBlock) {
       const int j1 = std::min(H, j0 + kBlock);
@@ -212,6 +230,7 @@ void Model::layer_sparse(const Layer& ly, const float* const* x, float* const* h
         for (int j = j0; j < j1; j++) lanes[b].rh[j] = p[H + j] * hp[b][j];
       }
     }
+    if (ly.rec.quantized()) for (int b = 0; b < B; b++) ly.rec.scale_input(lanes[b].rhq.data(), lanes[b].rh.data());
     // Pass 2: candidate's recurrent part over r ⊙ h, then the update.
     for (int j0 = 0; j0 < H; j0 += kBlock) {
       const int j1 = std::min(H, j0 + kBlock);
@@ -254,7 +273,13 @@ void Model::logits(const float* state, float* out) {
     std::vector<float>& z = lanes[0].z;
     std::memcpy(z.data(), h, sizeof(float) * H);  // padded copy: kernels may load past H
     std::fill(z.begin() + H, z.end(), 0.f);
-    head.run(out, z.data(), headBias.data(), 0, O);
+    if (head.quantized()) {
+      std::vector<float>& zq = lanes[0].zq;
+      head.scale_input(zq.data(), z.data());
+      head.run(out, zq.data(), headBias.data(), 0, O);
+    } else {
+      head.run(out, z.data(), headBias.data(), 0, O);
+    }
     return;
   }
   std::memcpy(out, headBias.data(), sizeof(float) * O);

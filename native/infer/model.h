@@ -25,15 +25,21 @@ struct Csr {
   std::vector<uint16_t> idx16;   // (nnz) when cols <= 65536
   std::vector<uint32_t> idx32;   // (nnz) otherwise
   std::vector<float> val;        // (nnz) fp32 values, or
-  std::vector<uint16_t> valh;    // (nnz) IEEE half bits (when every value is exactly a half)
+  std::vector<uint16_t> valh;    // (nnz) IEEE half bits (when every value is exactly a half), or
+  std::vector<int8_t> valq;      // (nnz) int8 codes; value = code · colScale[col]
+  std::vector<float> colScale;   // (cols) int8 only: callers pass z ⊙ colScale (scale_input)
   // Window-ELL copy for the AVX-512 path (kernels.h), built when rows % 16 == 0.
   int W = 0;                      // column windows of 32
   std::vector<uint8_t> depth;     // (rows/16, W)
   std::vector<uint32_t> start;    // (rows/16 + 1)
   std::vector<uint8_t> eidx;      // (levels, 16)
   std::vector<float> eval;        // (levels, 16)  or
-  std::vector<uint16_t> evalh;    // (levels, 16)  half bits
+  std::vector<uint16_t> evalh;    // (levels, 16)  half bits, or
+  std::vector<int8_t> evalq;      // (levels, 16)  int8 codes
   void build_ell();
+  bool quantized() const { return !colScale.empty(); }
+  // out[i] = z[i] · colScale[i] for i < cols (int8 products take this instead of z).
+  void scale_input(float* out, const float* z) const;
   // y[r] = bias[r] + row r · z for r in [r0, r1). z readable up to max(cols, 32·W) floats.
   void run(float* y, const float* z, const float* bias, int r0, int r1) const;
   // The same for B inputs (the weights are read once on the window-ELL path).
@@ -67,6 +73,8 @@ struct Model {
     std::vector<float> pre;  // (G·H) pre-activations
     std::vector<float> rh;   // (H + 32) GRU r ⊙ h_{t-1}
     std::vector<float> tmp;  // (H)
+    std::vector<float> zq;   // (D + H + 32) z ⊙ colScale for int8 products
+    std::vector<float> rhq;  // (H + 32) rh ⊙ colScale
   };
   std::vector<Lane> lanes;
   static constexpr int kMaxBatch = 8;

@@ -21,6 +21,7 @@ run in the same process tree when /usr/bin/python3 can import torch):
   native-dense        our dense kernels (SIMD), the same cell math
   native-sparse       CSR gather fused with the gates, fp32 values
   native-sparse-f16   the same on an fp16 export (half values in memory, lossless)
+  native-sparse-i8    the same on an int8 export (int8 codes, scales folded into the input)
   ts-sparse           the pure TypeScript runtime (what the browser runs)
   pytorch             torch.nn.LSTMCell / GRUCell / RNNCell, dense weights with zeros
 

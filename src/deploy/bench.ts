@@ -23,8 +23,8 @@ import { createRuntime, type InferenceRuntime } from './runtime.js';
 import { createNativeRuntime, hasInferAddon } from './native-runtime.js';
 import { buildPlan, type GatherCsr } from './plan.js';
 
-export type BenchEngine = 'native-dense' | 'native-sparse' | 'native-sparse-f16' | 'ts-sparse' | 'pytorch';
-export const BENCH_ENGINES: readonly BenchEngine[] = ['native-dense', 'native-sparse', 'native-sparse-f16', 'ts-sparse', 'pytorch'];
+export type BenchEngine = 'native-dense' | 'native-sparse' | 'native-sparse-f16' | 'native-sparse-i8' | 'ts-sparse' | 'pytorch';
+export const BENCH_ENGINES: readonly BenchEngine[] = ['native-dense', 'native-sparse', 'native-sparse-f16', 'native-sparse-i8', 'ts-sparse', 'pytorch'];
 
 export interface BenchInferOptions {
   cell: CellType;
@@ -162,9 +162,11 @@ export async function benchInfer(opts: BenchInferOptions): Promise<BenchInferRow
       rows.push({ engine: `sparse-rnn-${engine}`, ...base, threads: 1, step_us: null, note: 'native addon not built (npx node-gyp rebuild)' });
       continue;
     }
-    const model = load(engine === 'native-sparse-f16' ? 'fp16' : 'fp32');
-    const nrt = engine === 'ts-sparse' ? null
-      : createNativeRuntime(model, { mode: engine === 'native-dense' ? 'dense' : 'sparse', halfValues: engine === 'native-sparse-f16' });
+    const model = load(engine === 'native-sparse-f16' ? 'fp16' : engine === 'native-sparse-i8' ? 'int8' : 'fp32');
+    const nrt = engine === 'ts-sparse' ? null : createNativeRuntime(model, {
+      mode: engine === 'native-dense' ? 'dense' : 'sparse',
+      halfValues: engine === 'native-sparse-f16', int8Values: engine === 'native-sparse-i8',
+    });
     const rt: InferenceRuntime = nrt ?? createRuntime(model);
     const state = new Float32Array(rt.initialState().length * B);
     const us = timeStepUs(B === 1 ? () => rt.advance(x, state) : () => rt.advanceBatch(x, state, B), opts.batchMs ?? 30);

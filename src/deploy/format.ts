@@ -61,6 +61,8 @@ export interface CsrMatrix {
   colIdx: Uint8Array | Uint16Array | Uint32Array;
   /** [nnz] decoded values (fp16 / int8 widened to fp32 exactly as stored). */
   values: Float32Array;
+  /** int8 files: the stored codes [nnz] and per-row scales [rows]; values[k] = q[k] · scales[row]. */
+  int8?: { q: Int8Array; scales: Float32Array };
 }
 
 export interface DenseMatrix {
@@ -69,6 +71,8 @@ export interface DenseMatrix {
   cols: number;
   /** [rows · cols] row-major, decoded. */
   values: Float32Array;
+  /** int8 files: the stored codes [rows · cols] and per-row scales [rows]. */
+  int8?: { q: Int8Array; scales: Float32Array };
 }
 
 export type WeightGroup = CsrMatrix | DenseMatrix;
@@ -337,8 +341,9 @@ export function readSparseModel(bytes: Uint8Array, source = 'sparse model'): Spa
       const scales = vt === 2 ? readScales(rows) : null;
       need(pad4(n * vw), 'values');
       const values = decodeValues(p, n, vt, scales, (k) => Math.floor(k / cols));
+      const int8 = vt === 2 ? { q: new Int8Array(bytes.buffer.slice(bytes.byteOffset + p, bytes.byteOffset + p + n)), scales: scales! } : undefined;
       p += pad4(n * vw);
-      groups.set(name, { kind: 'dense', rows, cols, values });
+      groups.set(name, { kind: 'dense', rows, cols, values, ...(int8 ? { int8 } : {}) });
     } else {
       if (seg.shape.length === 1) bad(`${label}: a vector must be stored dense`);
       if (it > 3) bad(`${label}: unknown index type ${it} (0 u8, 1 u16, 2 u32, 3 gaps)`);
@@ -403,8 +408,9 @@ export function readSparseModel(bytes: Uint8Array, source = 'sparse model'): Spa
         while (rowPtr[row + 1] <= k) row++;
         return row;
       });
+      const int8 = vt === 2 ? { q: new Int8Array(bytes.buffer.slice(bytes.byteOffset + p, bytes.byteOffset + p + n)), scales: scales! } : undefined;
       p += pad4(n * vw);
-      groups.set(name, { kind: 'csr', rows, cols, rowPtr, colIdx, values });
+      groups.set(name, { kind: 'csr', rows, cols, rowPtr, colIdx, values, ...(int8 ? { int8 } : {}) });
     }
     sectionBytes.set(name, p - start);
   }

@@ -93,17 +93,23 @@ function transpose(a: Float32Array, rows: number, cols: number): Float32Array {
   return t;
 }
 
-/** 'auto' keeps halves for products of at least this many non-zeros (512 KiB of fp32 values). */
+/** 'auto' keeps halves / int8 codes for products of at least this many non-zeros (512 KiB of fp32 values). */
 export const HALF_AUTO_MIN_NNZ = 131072;
 
 /**
  * A CSR for the addon: values as IEEE half bits when every value is exactly a half
  * (fp16 exports; lossless) and `half` is allowed, else fp32.
  */
-function packCsr(m: GatherCsr, half: boolean | 'auto'): GatherCsr & { valuesHalf?: Uint16Array } {
+type PackedCsr = GatherCsr & { valuesHalf?: Uint16Array; valuesInt8?: Int8Array; colScale?: Float32Array };
+
+function packCsr(m: GatherCsr, half: boolean | 'auto', int8: boolean | 'auto'): PackedCsr {
   // auto: only matrices too big for L2 gain (below that the products are compute-bound
-  // and the half → float conversion costs more than the bytes it saves).
-  if (half === false || (half === 'auto' && m.values.length < HALF_AUTO_MIN_NNZ)) return m;
+  // and the conversion to float costs more than the bytes it saves).
+  const big = m.values.length >= HALF_AUTO_MIN_NNZ;
+  if (m.int8 && (int8 === true || (int8 === 'auto' && big))) {
+    return { ...m, values: new Float32Array(0), valuesInt8: m.int8.q, colScale: m.int8.colScale };
+  }
+  if (half === false || (half === 'auto' && !big)) return m;
   const h = new Uint16Array(m.values.length);
   for (let k = 0; k < h.length; k++) {
     h[k] = toHalf(m.values[k]);
@@ -119,7 +125,10 @@ class NativeRuntime extends RuntimeBase {
   /** True when some sparse product runs on half-precision values. */
   readonly halfValues: boolean;
 
-  constructor(model: SparseModel, mode: NativeMode, allowHalf: boolean | 'auto') {
+  /** True when some sparse product runs on int8 codes. */
+  readonly int8Values: boolean;
+
+  constructor(model: SparseModel, mode: NativeMode, allowHalf: boolean | 'auto', allowInt8: boolean | 'auto') {
     const plan = buildPlan(model);
     super(model, plan);
     const addon = inferAddon();
@@ -128,15 +137,18 @@ class NativeRuntime extends RuntimeBase {
       cell: ['rnn', 'lstm', 'gru'].indexOf(spec.cell), relu: spec.activation === 'relu',
       hidden: spec.hidden, outputSize: spec.outputSize, mode, headBias: plan.headBias,
       layers: plan.layers.map((lp, l) => mode === 'sparse'
-        ? { inDim: lp.inDim, bias: lp.bias, main: packCsr(lp.main, allowHalf), rec: lp.rec && packCsr(lp.rec, allowHalf) }
+        ? { inDim: lp.inDim, bias: lp.bias, main: packCsr(lp.main, allowHalf, allowInt8), rec: lp.rec && packCsr(lp.rec, allowHalf, allowInt8) }
         : { inDim: lp.inDim, bias: lp.bias, ih: densify(groups.get(`rnn.${l}.ih`)!), hh: densify(groups.get(`rnn.${l}.hh`)!) }),
     };
-    if (mode === 'sparse') cfg.head = packCsr(plan.head, allowHalf);
+    if (mode === 'sparse') cfg.head = packCsr(plan.head, allowHalf, allowInt8);
     else if (spec.tied) cfg.headW = transpose(densify(groups.get('embedding')!), spec.outputSize, spec.hidden);
     else cfg.headW = densify(groups.get('head')!);
     this.m = new addon.Model(cfg);
-    this.halfValues = mode === 'sparse' && cfg.layers.some((l) => l.main && 'valuesHalf' in l.main);
-    this.engine = mode === 'naive' ? 'native-naive' : `native-${mode}-${addon.isaActive()}${this.halfValues ? '-f16' : ''}`;
+    const packed = cfg.layers.map((l) => l.main as PackedCsr | undefined);
+    this.halfValues = mode === 'sparse' && packed.some((m) => m?.valuesHalf);
+    this.int8Values = mode === 'sparse' && packed.some((m) => m?.valuesInt8);
+    const suffix = this.halfValues ? '-f16' : this.int8Values ? '-i8' : '';
+    this.engine = mode === 'naive' ? 'native-naive' : `native-${mode}-${addon.isaActive()}${suffix}`;
   }
 
   /** Bytes of recurrent weights (biases included) one step reads on the active path. */
@@ -170,6 +182,12 @@ export interface NativeRuntimeOptions {
    * and the product has ≥ HALF_AUTO_MIN_NNZ non-zeros (memory-bound); false — never.
    */
   halfValues?: boolean | 'auto';
+  /**
+   * int8 files: keep the int8 codes in memory, the per-row scales folded into the
+   * product's input (file rows are gather columns): Σ q·(scale ⊙ z). Equal to the decoded
+   * model up to float rounding. 'auto' (default): for products of ≥ HALF_AUTO_MIN_NNZ.
+   */
+  int8Values?: boolean | 'auto';
 }
 
 export type NativeInferenceRuntime = InferenceRuntime & { weightBytes(): number };
@@ -178,5 +196,5 @@ export type NativeInferenceRuntime = InferenceRuntime & { weightBytes(): number 
 export function createNativeRuntime(model: SparseModel, opts: NativeRuntimeOptions = {}): NativeInferenceRuntime {
   const mode = opts.mode ?? 'sparse';
   if (!['sparse', 'dense', 'naive'].includes(mode)) fail('BAD_FLAG', `native mode must be sparse, dense or naive (got ${JSON.stringify(mode)})`);
-  return new NativeRuntime(model, mode, opts.halfValues ?? 'auto');
+  return new NativeRuntime(model, mode, opts.halfValues ?? 'auto', opts.int8Values ?? 'auto');
 }

@@ -26,6 +26,12 @@ export interface GatherCsr {
   /** Uint16Array when cols ≤ 65536, else Uint32Array. */
   colIdx: Uint16Array | Uint32Array;
   values: Float32Array;
+  /**
+   * int8 files (every source group int8, CSR or dense): the codes [nnz] and one scale per
+   * column [cols] — a file row's scale, since file rows are gather columns here — so
+   * values[k] = q[k] · colScale[colIdx[k]] and a product is Σ q·(colScale ⊙ z).
+   */
+  int8?: { q: Int8Array; colScale: Float32Array };
 }
 
 export interface LayerPlan {
@@ -50,45 +56,61 @@ export interface Plan {
  * costs no per-entry objects. Sources are added in increasing column offset and each
  * is walked in increasing source row, so columns come out sorted within every row.
  */
+type Emit = (row: number, col: number, v: number, q: number) => void;
+
 class Builder {
-  private readonly sources: ((f: (row: number, col: number, v: number) => void) => void)[] = [];
-  constructor(readonly rows: number, readonly cols: number) {}
+  private readonly sources: ((f: Emit) => void)[] = [];
+  /** Column scales while every source so far is a transposed CSR int8 group. */
+  private colScale: Float32Array | null;
+  constructor(readonly rows: number, readonly cols: number) {
+    this.colScale = new Float32Array(cols);
+  }
   /** Adds group g ([in, out] natural orientation) transposed: entry (i, j) → row rowOf(j), col colOff + i. */
   addTransposed(g: WeightGroup, colOff: number, rowOf: (j: number) => number): void {
-    this.sources.push((f) => forEachEntry(g, (i, j, v) => {
+    if (g.int8 && this.colScale) this.colScale.set(g.int8.scales, colOff);
+    else this.colScale = null;
+    this.sources.push((f) => forEachEntry(g, (i, j, v, q) => {
       const r = rowOf(j);
-      if (r >= 0) f(r, colOff + i, v);
+      if (r >= 0) f(r, colOff + i, v, q);
     }));
   }
   /** Adds group g as is: entry (r, c) → row r, col c. */
   addDirect(g: WeightGroup): void {
+    this.colScale = null; // per-row scales of g would be per output row here
     this.sources.push((f) => forEachEntry(g, f));
   }
   build(): GatherCsr {
     const rowPtr = new Uint32Array(this.rows + 1);
-    const each = (f: (row: number, col: number, v: number) => void) => {
-      for (const s of this.sources) s((r, c, v) => { if (v !== 0) f(r, c, v); });
+    const each = (f: Emit) => {
+      for (const s of this.sources) s((r, c, v, q) => { if (v !== 0) f(r, c, v, q); });
     };
     each((r) => rowPtr[r + 1]++);
     for (let r = 0; r < this.rows; r++) rowPtr[r + 1] += rowPtr[r];
     const nnz = rowPtr[this.rows];
     const colIdx = this.cols <= 0x10000 ? new Uint16Array(nnz) : new Uint32Array(nnz);
     const values = new Float32Array(nnz);
+    const q = this.colScale ? new Int8Array(nnz) : null;
     const fill = rowPtr.slice(0, this.rows);
-    each((r, c, v) => {
+    each((r, c, v, code) => {
       const k = fill[r]++;
       colIdx[k] = c;
       values[k] = v;
+      if (q) q[k] = code;
     });
-    return { rows: this.rows, cols: this.cols, rowPtr, colIdx, values };
+    const out: GatherCsr = { rows: this.rows, cols: this.cols, rowPtr, colIdx, values };
+    if (q && this.sources.length > 0) out.int8 = { q, colScale: this.colScale! };
+    return out;
   }
 }
 
-function forEachEntry(g: WeightGroup, f: (row: number, col: number, v: number) => void): void {
+/** Every stored entry: (row, col, value, int8 code or 0). */
+function forEachEntry(g: WeightGroup, f: Emit): void {
   if (g.kind === 'dense') {
-    for (let r = 0, k = 0; r < g.rows; r++) for (let c = 0; c < g.cols; c++, k++) f(r, c, g.values[k]);
+    const q = g.int8?.q;
+    for (let r = 0, k = 0; r < g.rows; r++) for (let c = 0; c < g.cols; c++, k++) f(r, c, g.values[k], q ? q[k] : 0);
   } else {
-    for (let r = 0; r < g.rows; r++) for (let k = g.rowPtr[r]; k < g.rowPtr[r + 1]; k++) f(r, g.colIdx[k], g.values[k]);
+    const q = g.int8?.q;
+    for (let r = 0; r < g.rows; r++) for (let k = g.rowPtr[r]; k < g.rowPtr[r + 1]; k++) f(r, g.colIdx[k], g.values[k], q ? q[k] : 0);
   }
 }
 
@@ -96,7 +118,9 @@ function forEachEntry(g: WeightGroup, f: (row: number, col: number, v: number) =
 function vec(g: WeightGroup): Float32Array {
   if (g.kind === 'dense') return g.values.slice();
   const out = new Float32Array(g.rows * g.cols);
-  forEachEntry(g, (r, c, v) => (out[r * g.cols + c] = v));
+  forEachEntry(g, (r, c, v) => {
+    out[r * g.cols + c] = v;
+  });
   return out;
 }
 

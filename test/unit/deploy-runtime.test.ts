@@ -42,7 +42,7 @@ const inputs = (spec: ModelSpec, T: number): (number | Float32Array)[] =>
 function engines(model: ReturnType<typeof load>): InferenceRuntime[] {
   const out: InferenceRuntime[] = [createRuntime(model)];
   if (NATIVE) {
-    out.push(createNativeRuntime(model), createNativeRuntime(model, { halfValues: true }),
+    out.push(createNativeRuntime(model), createNativeRuntime(model, { halfValues: true, int8Values: true }),
       createNativeRuntime(model, { mode: 'dense' }), createNativeRuntime(model, { mode: 'naive' }));
   }
   return out;
@@ -53,7 +53,7 @@ test('every engine equals the dense reference within 1e-5 (all cells, tied, vect
   for (const isa of ISAS.length ? ISAS : ['none']) {
     if (NATIVE) inferAddon().setIsa(isa as InferIsa);
     for (const spec of specs()) {
-      for (const values of ['fp32', 'fp16'] as const) {
+      for (const values of ['fp32', 'fp16', 'int8'] as const) {
         const model = load(spec, 0.8, values);
         const { params } = toDenseParams(model);
         const rts = engines(model);
@@ -77,15 +77,18 @@ test('every engine equals the dense reference within 1e-5 (all cells, tied, vect
   if (NATIVE) inferAddon().setIsa('auto');
 });
 
-test('an fp16 model runs on half values in the native sparse path (lossless), fp32 does not', { skip: !NATIVE && 'native addon not built' }, () => {
+test('fp16 / int8 models run on half values / int8 codes in the native sparse path; fp32 does not', { skip: !NATIVE && 'native addon not built' }, () => {
   const spec = specs()[0];
   assert.match(createNativeRuntime(load(spec, 0.9, 'fp16'), { halfValues: true }).engine, /-f16$/);
   assert.doesNotMatch(createNativeRuntime(load(spec, 0.9, 'fp16')).engine, /-f16$/, "'auto': small products stay fp32");
   assert.doesNotMatch(createNativeRuntime(load(spec, 0.9, 'fp32'), { halfValues: true }).engine, /-f16$/);
   assert.doesNotMatch(createNativeRuntime(load(spec, 0.9, 'fp16'), { halfValues: false }).engine, /-f16$/);
+  assert.match(createNativeRuntime(load(spec, 0.9, 'int8'), { int8Values: true }).engine, /-i8$/);
+  assert.doesNotMatch(createNativeRuntime(load(spec, 0.9, 'int8')).engine, /-i8$/, "'auto': small products stay fp32");
   // 'auto' switches on for a product of ≥ 131072 non-zeros (H 256 LSTM, 50%: 262144).
   const big = defaultSpec({ cell: 'lstm', inputKind: 'vectors', inputSize: 256, hidden: 256, outputSize: 2, task: 'classify' });
   assert.match(createNativeRuntime(load(big, 0.5, 'fp16')).engine, /-f16$/);
+  assert.match(createNativeRuntime(load(big, 0.5, 'int8')).engine, /-i8$/);
 });
 
 test('step leaves its input state alone; run equals repeated steps', () => {
