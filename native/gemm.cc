@@ -81,9 +81,11 @@ struct Scratch {
   float* get(size_t n) {
     if (n > cap) {
       std::free(p);
-      cap = (n + 1023) & ~size_t(1023);
-      p = static_cast<float*>(std::aligned_alloc(64, cap * sizeof(float)));
+      cap = 0;
+      const size_t c = (n + 1023) & ~size_t(1023);
+      p = static_cast<float*>(std::aligned_alloc(64, c * sizeof(float)));
       if (!p) throw std::bad_alloc();
+      cap = c;
     }
     return p;
   }
@@ -294,23 +296,24 @@ PackedB::~PackedB() { std::free(data_); }
 void PackedB::pack(bool transB, int N, int K, const float* B, int ldb) {
   const SimdLevel lvl = simd_level();
   const Kernel& kr = kernel_for(lvl);
+  N = N < 0 ? 0 : N;
+  K = K < 0 ? 0 : K;
+  const size_t ld = ((size_t)(N + kr.nr - 1) / kr.nr) * kr.nr, need = ld * K;
+  if (need > cap_) {
+    std::free(data_);
+    N_ = K_ = cap_ = 0;  // stays empty (products of no columns) if the allocation throws
+    const size_t c = (need + 1023) & ~size_t(1023);
+    data_ = static_cast<float*>(std::aligned_alloc(64, c * sizeof(float)));
+    if (!data_) throw std::bad_alloc();
+    cap_ = c;
+  }
   transB_ = transB;
-  N_ = N < 0 ? 0 : N;
-  K_ = K < 0 ? 0 : K;
+  N_ = N;
+  K_ = K;
   B_ = B;
   ldb_ = ldb;
   level_ = (int)lvl;
-  ld_ = ((size_t)(N_ + kr.nr - 1) / kr.nr) * kr.nr;
-  const size_t need = ld_ * K_;
-  if (need > cap_) {
-    std::free(data_);
-    data_ = static_cast<float*>(std::aligned_alloc(64, ((need + 1023) & ~size_t(1023)) * sizeof(float)));
-    if (!data_) {
-      cap_ = 0;
-      throw std::bad_alloc();
-    }
-    cap_ = (need + 1023) & ~size_t(1023);
-  }
+  ld_ = ld;
   if (N_ == 0 || K_ == 0) return;
   const int kcmax = kc_for(K_);
   for (int pc = 0; pc < K_; pc += kcmax) {
