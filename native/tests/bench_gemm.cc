@@ -5,7 +5,7 @@
 // ("cpu"), which a busy machine disturbs far less than wall time (it still pays
 // for the caches other processes evict).
 //
-//   g++ -O2 -std=c++17 -pthread -Inative native/gemm.cc native/simd.cc native/threadpool.cc
+//   g++ -O3 -std=c++17 -pthread native/gemm.cc native/simd.cc native/threadpool.cc
 //       native/tests/bench_gemm.cc -o /tmp/bench_gemm
 //   /tmp/bench_gemm [--simd avx512|avx2|scalar] [--threads 1,2] [--no-naive] [--trials 5] [--ms 200]
 #include <algorithm>
@@ -17,9 +17,9 @@
 #include <string>
 #include <vector>
 
-#include "gemm.h"
-#include "simd.h"
-#include "threadpool.h"
+#include "../gemm.h"
+#include "../simd.h"
+#include "../threadpool.h"
 #include <time.h>
 
 using namespace srnn;

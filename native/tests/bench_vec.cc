@@ -2,7 +2,7 @@
 // every SIMD level: vec_sigmoid, vec_tanh, adam_step, sgd_step, sum_squares, on
 // 64 Ki floats (L2-resident, like one step's gate pre-activations).
 //
-//   g++ -O2 -std=c++17 -pthread -Inative native/simd.cc native/optim.cc native/threadpool.cc
+//   g++ -O3 -std=c++17 -pthread native/simd.cc native/optim.cc native/threadpool.cc
 //       native/tests/bench_vec.cc -o /tmp/bench_vec && /tmp/bench_vec
 #include <algorithm>
 #include <chrono>
@@ -10,8 +10,8 @@
 #include <cstdio>
 #include <vector>
 
-#include "optim.h"
-#include "simd.h"
+#include "../optim.h"
+#include "../simd.h"
 
 using namespace srnn;
 

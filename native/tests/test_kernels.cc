@@ -1,9 +1,9 @@
-// Standalone tests of the native kernels against their references, at every SIMD
-// level the CPU has and with 1 and 2 threads. Fails loudly (exit 1) on mismatch.
+// Standalone tests of sgemm (against sgemm_naive), sgemm_packed, the activations
+// and the thread pool, at every SIMD level the CPU has and with 1 and 2 threads.
+// Fails loudly (exit 1) on mismatch. The optimizer loops: test_optim.cc.
 //
-//   g++ -O2 -std=c++17 -pthread -Inative native/gemm.cc native/simd.cc native/threadpool.cc
-//       native/optim.cc native/tests/test_kernels.cc -o /tmp/test_kernels
-//   /tmp/test_kernels
+//   g++ -O2 -std=c++17 -pthread native/gemm.cc native/simd.cc native/threadpool.cc
+//       native/tests/test_kernels.cc -o /tmp/test_kernels && /tmp/test_kernels
 #include <atomic>
 #include <cmath>
 #include <cstdint>
@@ -13,32 +13,12 @@
 #include <random>
 #include <vector>
 
-#include "gemm.h"
-#include "optim.h"
-#include "simd.h"
-#include "threadpool.h"
+#include "../gemm.h"
+#include "../simd.h"
+#include "../threadpool.h"
+#include "check.h"
 
 using namespace srnn;
-
-static int g_failures = 0, g_checks = 0;
-#define CHECK(cond, ...)                                        \
-  do {                                                          \
-    g_checks++;                                                 \
-    if (!(cond)) {                                              \
-      g_failures++;                                             \
-      if (g_failures <= 30) {                                   \
-        std::printf("FAIL %s:%d: ", __FILE__, __LINE__);        \
-        std::printf(__VA_ARGS__);                               \
-        std::printf("\n");                                      \
-      }                                                         \
-    }                                                           \
-  } while (0)
-
-static std::mt19937 rng(1234);
-static void fill(std::vector<float>& v, float lo = -1.f, float hi = 1.f) {
-  std::uniform_real_distribution<float> d(lo, hi);
-  for (auto& x : v) x = d(rng);
-}
 
 // ---------------------------------------------------------------- gemm
 struct Shape {
@@ -186,93 +166,6 @@ static void test_activations(const char* tag) {
   }
 }
 
-// ---------------------------------------------------------------- optimizers
-// References: the formulas of optim.h in double.
-static void ref_sgd(std::vector<double>& p, std::vector<double>& g, std::vector<double>& v, const std::vector<uint8_t>* mask,
-                    double lr, double mom, double wd, bool nesterov) {
-  for (size_t i = 0; i < p.size(); i++) {
-    if (mask && !(*mask)[i]) { p[i] = g[i] = v[i] = 0; continue; }
-    double d = g[i] + wd * p[i];
-    v[i] = mom * v[i] + d;
-    p[i] -= lr * (nesterov ? d + mom * v[i] : v[i]);
-  }
-}
-static void ref_adam(std::vector<double>& p, std::vector<double>& g, std::vector<double>& m, std::vector<double>& v,
-                     const std::vector<uint8_t>* mask, double lr, double b1, double b2, double eps, double wd, int t) {
-  double c1 = 1 - std::pow(b1, t), c2 = 1 - std::pow(b2, t);
-  for (size_t i = 0; i < p.size(); i++) {
-    if (mask && !(*mask)[i]) { p[i] = g[i] = m[i] = v[i] = 0; continue; }
-    double d = g[i] + wd * p[i];
-    m[i] = b1 * m[i] + (1 - b1) * d;
-    v[i] = b2 * v[i] + (1 - b2) * d * d;
-    p[i] -= lr * (m[i] / c1) / (std::sqrt(v[i] / c2) + eps);
-  }
-}
-
-static double maxdiff(const std::vector<float>& a, const std::vector<double>& b) {
-  double e = 0;
-  for (size_t i = 0; i < a.size(); i++) e = std::max(e, std::fabs(a[i] - b[i]));
-  return e;
-}
-
-static void test_optim(const char* tag, size_t n) {
-  std::vector<uint8_t> mask(n);
-  for (size_t i = 0; i < n; i++) mask[i] = (i * 7 + 3) % 5 != 0;  // 20% pruned
-  for (int withmask = 0; withmask < 2; withmask++)
-    for (int nesterov = 0; nesterov < 2; nesterov++) {
-      std::vector<float> p(n), g(n), v(n, 0.f);
-      fill(p);
-      std::vector<double> pd(p.begin(), p.end()), gd(n), vd(n, 0.0);
-      bool zero_ok = true;
-      for (int step = 0; step < 5; step++) {
-        fill(g);
-        for (size_t i = 0; i < n; i++) gd[i] = g[i];
-        sgd_step(p.data(), g.data(), v.data(), withmask ? mask.data() : nullptr, n, 0.1f, 0.9f, 1e-3f, nesterov);
-        ref_sgd(pd, gd, vd, withmask ? &mask : nullptr, 0.1, 0.9, 1e-3, nesterov);
-        if (withmask)
-          for (size_t i = 0; i < n; i++)
-            if (!mask[i] && (p[i] != 0.f || g[i] != 0.f || v[i] != 0.f)) zero_ok = false;
-      }
-      CHECK(maxdiff(p, pd) < 1e-5 && maxdiff(v, vd) < 1e-5 && zero_ok, "%s sgd n=%zu mask=%d nesterov=%d: p err %.3g v err %.3g zeros %d",
-            tag, n, withmask, nesterov, maxdiff(p, pd), maxdiff(v, vd), zero_ok);
-    }
-  for (int withmask = 0; withmask < 2; withmask++) {
-    std::vector<float> p(n), g(n), m(n, 0.f), v(n, 0.f);
-    fill(p);
-    std::vector<double> pd(p.begin(), p.end()), gd(n), md(n, 0.0), vd(n, 0.0);
-    bool zero_ok = true;
-    for (int t = 1; t <= 5; t++) {
-      fill(g);
-      for (size_t i = 0; i < n; i++) gd[i] = g[i];
-      adam_step(p.data(), g.data(), m.data(), v.data(), withmask ? mask.data() : nullptr, n, 1e-2f, 0.9f, 0.999f, 1e-8f, 1e-4f, t);
-      ref_adam(pd, gd, md, vd, withmask ? &mask : nullptr, 1e-2, 0.9, 0.999, 1e-8, 1e-4, t);
-      if (withmask)
-        for (size_t i = 0; i < n; i++)
-          if (!mask[i] && (p[i] != 0.f || g[i] != 0.f || m[i] != 0.f || v[i] != 0.f)) zero_ok = false;
-    }
-    CHECK(maxdiff(p, pd) < 1e-5 && maxdiff(m, md) < 1e-5 && zero_ok, "%s adam n=%zu mask=%d: p err %.3g m err %.3g zeros %d",
-          tag, n, withmask, maxdiff(p, pd), maxdiff(m, md), zero_ok);
-  }
-  {
-    std::vector<float> x(n);
-    fill(x);
-    double ref = 0;
-    for (float f : x) ref += (double)f * f;
-    double s = sum_squares(x.data(), n);
-    CHECK(std::fabs(s - ref) <= 1e-12 * (ref + 1), "%s sum_squares n=%zu: %.17g vs %.17g", tag, n, s, ref);
-    std::vector<float> y = x;
-    scale(y.data(), n, -2.5f);
-    bool ok = true;
-    for (size_t i = 0; i < n; i++) ok = ok && y[i] == x[i] * -2.5f;
-    CHECK(ok, "%s scale n=%zu", tag, n);
-    y = x;
-    apply_mask(y.data(), mask.data(), n);
-    ok = true;
-    for (size_t i = 0; i < n; i++) ok = ok && y[i] == (mask[i] ? x[i] : 0.f);
-    CHECK(ok, "%s apply_mask n=%zu", tag, n);
-  }
-}
-
 // ---------------------------------------------------------------- thread pool
 static void test_pool() {
   for (int t : {1, 2, 3, 8, 64, 2}) {
@@ -327,7 +220,6 @@ int main() {
       int before = g_failures;
       test_gemm(tag);
       test_activations(tag);
-      for (size_t n : {0, 1, 15, 17, 33, 1000, 70001, 300007}) test_optim(tag, n);
       std::printf("%s %s\n", tag, g_failures == before ? "ok" : "FAILED");
     }
   }
