@@ -147,7 +147,7 @@ function defaultOut(cfg: TrainConfig): string {
 }
 
 function printRow(row: EpochRow, metric: MetricName, first: boolean): void {
-  const head = ['epoch', 'step', 'lr', `train ${metric}`, `valid ${metric}`, 'valid loss', 'tok/s', 'sparsity', 'time'];
+  const head = ['epoch', 'step', 'lr', `train ${metric}`, `valid ${metric}`, 'valid loss', 'tok/s', 'ih+hh sparsity', 'time'];
   const cells = [row.epoch, row.step, row.lr.toPrecision(3), formatMetric(metric, row.train[metric]), formatMetric(metric, row.valid[metric]),
     row.valid.loss.toFixed(4), Math.round(row.tokensPerSec).toLocaleString('en-US'), row.sparsity === undefined ? '—' : `${(100 * row.sparsity).toFixed(1)}%`, `${row.seconds.toFixed(1)}s`];
   const widths = head.map((h, i) => Math.max(h.length, String(cells[i]).length, 9));

@@ -16,6 +16,7 @@ import { fail, SparseRnnError } from '../errors.js';
 import { defaultSpec, sameSpec, STATE_VECTORS, type ModelSpec } from '../model/spec.js';
 import { buildLayout, nativeConfig, type Layout } from '../model/layout.js';
 import { initParams } from '../model/init.js';
+import { accountModel } from '../model/accounting.js';
 import { readCheckpoint, resolveCheckpoint, writeCheckpoint } from '../model/checkpoint.js';
 import { native, type NativeNet } from '../engine/native.js';
 import { loadDataset } from '../data/index.js';
@@ -88,7 +89,7 @@ export interface EpochRow {
   valid: Metrics;
   seconds: number;
   tokensPerSec: number;
-  /** Fraction of prunable weights masked at the end of the epoch. */
+  /** Sparsity of the recurrent kernels (ih + hh, all layers) at the end of the epoch; set when pruning. */
   sparsity?: number;
 }
 
@@ -185,16 +186,9 @@ export function evaluate(s: Session, ds: Dataset, split: 'train' | 'valid' | 'te
   return sums;
 }
 
-function fraction(mask: Uint8Array | null, layout: Layout): number | undefined {
-  if (!mask) return undefined;
-  let n = 0;
-  let z = 0;
-  for (const seg of layout.segments) {
-    if (seg.kind === 'bias') continue;
-    n += seg.size;
-    for (let i = seg.offset; i < seg.offset + seg.size; i++) z += mask[i] === 0 ? 1 : 0;
-  }
-  return n ? z / n : 0;
+/** Sparsity of the recurrent kernels (ih + hh of every layer), from the one place that counts it. */
+function recurrentSparsity(s: Session, mask: Uint8Array | null): number | undefined {
+  return mask ? accountModel(s.spec, s.layout, s.params, mask).recurrent.sparsity : undefined;
 }
 
 export async function train(cfgIn: TrainConfig, o: TrainOptions): Promise<TrainResult> {
@@ -342,7 +336,7 @@ export async function train(cfgIn: TrainConfig, o: TrainOptions): Promise<TrainR
     const row: EpochRow = {
       epoch, step, lr: lrState.lr, train: summarize(sums, metric), valid, seconds,
       tokensPerSec: units / Math.max(seconds, 1e-9),
-      ...(mask ? { sparsity: fraction(mask, layout) } : {}),
+      ...(mask ? { sparsity: recurrentSparsity(session, mask) } : {}),
     };
     history.push(row);
     appendLine(path.join(runDir, 'metrics.jsonl'), JSON.stringify(row));
@@ -362,6 +356,6 @@ export async function train(cfgIn: TrainConfig, o: TrainOptions): Promise<TrainR
   const test = summarize(evaluate(session, ds, 'test', evalB, cfg.bptt, 0), metric);
   const valid = history.length ? history[history.length - 1].valid : summarize(evaluate(session, ds, 'valid', evalB, cfg.bptt, cfg.evalBatches), metric);
   const result: TrainResult = { runDir, spec, metric, epochs: history, valid, test, steps: step, seconds: (performance.now() - t0) / 1000 };
-  writeFileAtomic(path.join(runDir, 'summary.json'), JSON.stringify({ ...result, sparsity: fraction(mask, layout), formatted: { valid: formatMetric(metric, valid[metric]), test: formatMetric(metric, test[metric]) } }, null, 2) + '\n');
+  writeFileAtomic(path.join(runDir, 'summary.json'), JSON.stringify({ ...result, sparsity: recurrentSparsity(session, mask), formatted: { valid: formatMetric(metric, valid[metric]), test: formatMetric(metric, test[metric]) } }, null, 2) + '\n');
   return result;
 }
