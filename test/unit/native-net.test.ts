@@ -175,17 +175,24 @@ test('2 threads agree with 1 thread', () => {
   const before = addon.getThreads();
   try {
     for (const cell of ['rnn', 'lstm', 'gru'] as const) {
-      const m = model({ cell, inputSize: 40, embedDim: 32, hidden: 48, layers: 2, outputSize: 40 }, 12);
-      const B = 8, T = 6, x = tokens(B * T, 40, 1), y = tokens(B * T, 40, 2);
-      const args: RunArgs = { x, y, batch: B, steps: T, state: null, backward: true, dropoutSeed: 0 };
-      addon.setThreads(1);
-      const r1 = m.net.run(args);
-      const g1 = m.grads.slice();
-      addon.setThreads(2);
-      assert.equal(addon.getThreads(), 2);
-      const r2 = m.net.run(args);
-      assert.ok(Math.abs(r1.loss - r2.loss) <= 1e-5 * r1.loss, `${cell}: loss ${r1.loss} vs ${r2.loss}`);
-      assertAllClose(`${cell}: grads`, m.grads, g1, 1e-5);
+      // two batch sizes, with dropout and a carried state
+      for (const B of [8, 20]) {
+        const m = model({ cell, inputSize: 40, embedDim: 32, hidden: 48, layers: 2, outputSize: 40, dropout: 0.2 }, 12);
+        const T = 6, x = tokens(B * T, 40, 1), y = tokens(B * T, 40, 2);
+        const state = new Float32Array(2 * STATE_VECTORS[cell] * B * 48).fill(0.1);
+        const args = (s: Float32Array): RunArgs => ({ x, y, batch: B, steps: T, state: s, backward: true, dropoutSeed: 3 });
+        addon.setThreads(1);
+        const s1 = state.slice();
+        const r1 = m.net.run(args(s1));
+        const g1 = m.grads.slice();
+        addon.setThreads(2);
+        assert.equal(addon.getThreads(), 2);
+        const s2 = state.slice();
+        const r2 = m.net.run(args(s2));
+        assert.ok(Math.abs(r1.loss - r2.loss) <= 1e-5 * r1.loss, `${cell} B ${B}: loss ${r1.loss} vs ${r2.loss}`);
+        assertAllClose(`${cell} B ${B}: grads`, m.grads, g1, 1e-5);
+        assertAllClose(`${cell} B ${B}: state`, s2, s1, 1e-5);
+      }
     }
   } finally {
     addon.setThreads(before);
