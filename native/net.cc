@@ -36,17 +36,6 @@ void fill_rows(float* out, const float* v, int R, int W) {
   });
 }
 
-// dst = src^T                                                 src (R, C), dst (C, R)
-void transpose(float* dst, const float* src, int R, int C) {
-  constexpr int kB = 32;
-  for (int r0 = 0; r0 < R; r0 += kB)
-    for (int c0 = 0; c0 < C; c0 += kB) {
-      const int r1 = std::min(R, r0 + kB), c1 = std::min(C, c0 + kB);
-      for (int r = r0; r < r1; r++)
-        for (int cc = c0; cc < c1; cc++) dst[(size_t)cc * R + r] = src[(size_t)r * C + cc];
-    }
-}
-
 // dv += Σ_r x[r], rows summed in order (deterministic), columns split across threads.
 //                                                              x (R, W) row stride ld
 void add_colsum(float* dv, const float* x, int R, int W, int ld) {
@@ -169,7 +158,6 @@ void Net::plan(int B, int T) {
   table.push_back({&w.dA, R * std::max(H, in0)});
   table.push_back({&w.dB, R * std::max(H, in0)});
   table.push_back({&w.scratch, 4 * (size_t)B * H});
-  table.push_back({&w.whhT, GH * H});
   w.proj = w.dproj = nullptr;
   if (proj) {
     table.push_back({&w.proj, (size_t)c.inputSize * GH});
@@ -254,11 +242,22 @@ RunStats Net::run(const float* P, float* Gr, const RunIO& io) {
       if (io.state) std::memcpy(dst, io.state + ((size_t)l * S + s) * BH, BH * sizeof(float));
       else std::memset(dst, 0, BH * sizeof(float));
     }
+    // Whh packed once for the T per-step products                (H, GH)
     const float* Whh = P + c.hh[l];
     switch (c.cell) {
-      case CellType::RNN: rnn_forward(lb, Whh, T, B, H, c.relu); break;
-      case CellType::LSTM: lstm_forward(lb, Whh, T, B, H); break;
-      case CellType::GRU: gru_forward(lb, Whh, T, B, H); break;
+      case CellType::RNN:
+        w.fwd[0].pack(false, GH, H, Whh, GH);
+        rnn_forward(lb, w.fwd[0], T, B, H, c.relu);
+        break;
+      case CellType::LSTM:
+        w.fwd[0].pack(false, GH, H, Whh, GH);
+        lstm_forward(lb, w.fwd[0], T, B, H);
+        break;
+      case CellType::GRU:
+        w.fwd[0].pack(false, 2 * H, H, Whh, GH);      // [Uz Ur]
+        w.fwd[1].pack(false, H, H, Whh + 2 * H, GH);  // Uh
+        gru_forward(lb, w.fwd[0], w.fwd[1], T, B, H);
+        break;
     }
     if (dropping) dropout(w.xd[l], lb.hs + BH, (size_t)R * H, p, dropout_key(io.seed, l + 1));
   }
@@ -350,14 +349,23 @@ RunStats Net::run(const float* P, float* Gr, const RunIO& io) {
   for (int l = L - 1; l >= 0; l--) {
     const int in = c.layerIn(l);
     LayerBuf lb = layer(l);
-    // Whh^T (GH, H): the per-step dh_{t-1} += dG_t · Whh^T then reads contiguous rows
-    // (a gemm packs a transposed operand far slower than a plain one).
-    transpose(w.whhT, P + c.hh[l], H, GH);
+    // Whhᵀ packed once for the T per-step dh_{t-1} += dG_t · Whhᵀ   (GH, H)
+    const float* Whh = P + c.hh[l];
     float* dWhh = Gr + c.hh[l];
     switch (c.cell) {
-      case CellType::RNN: rnn_backward(dWhh, dcur, lb, w.whhT, T, B, H, c.relu, w.scratch); break;
-      case CellType::LSTM: lstm_backward(dWhh, dcur, lb, w.whhT, T, B, H, w.scratch); break;
-      case CellType::GRU: gru_backward(dWhh, dcur, lb, w.whhT, T, B, H, w.scratch); break;
+      case CellType::RNN:
+        w.bwd[0].pack(true, H, GH, Whh, GH);
+        rnn_backward(dWhh, dcur, lb, w.bwd[0], T, B, H, c.relu, w.scratch);
+        break;
+      case CellType::LSTM:
+        w.bwd[0].pack(true, H, GH, Whh, GH);
+        lstm_backward(dWhh, dcur, lb, w.bwd[0], T, B, H, w.scratch);
+        break;
+      case CellType::GRU:
+        w.bwd[0].pack(true, H, 2 * H, Whh, GH);      // [Uz Ur]ᵀ
+        w.bwd[1].pack(true, H, H, Whh + 2 * H, GH);  // Uhᵀ
+        gru_backward(dWhh, dcur, lb, w.bwd[0], w.bwd[1], T, B, H, w.scratch);
+        break;
     }
     const float* dG = lb.gates;  // (R, GH)
     const float* Wih = P + c.ih[l];

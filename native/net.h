@@ -18,6 +18,8 @@
 #include <string>
 #include <vector>
 
+#include "gemm.h"
+
 namespace srnn {
 
 enum class CellType { RNN = 0, LSTM = 1, GRU = 2 };
@@ -83,13 +85,15 @@ struct Workspace {
   float* dA = nullptr;        // (R, max(H, in0)) gradient ping-pong buffers
   float* dB = nullptr;
   float* scratch = nullptr;   // (4, B, H)   per-step temporaries of the cells
-  float* whhT = nullptr;      // (GH, H)     the current layer's Whh^T (backward)
   float* proj = nullptr;      // (V, GH)     embedding · Wih + bias (fused input path)
   float* dproj = nullptr;     // (V, GH)     dGates summed per token
   std::vector<int32_t> tok;   // (R)         token ids, time-major
   std::vector<int32_t> tgt;   // (Rh)        targets, time-major
   std::vector<double> rowLoss;   // (Rh)
   std::vector<uint8_t> rowHit;   // (Rh)
+  // The current layer's recurrent weights packed for the per-step products (cell.h):
+  // fwd Whh (gru: [Uz Ur], Uh), bwd Whhᵀ (gru: [Uz Ur]ᵀ, Uhᵀ). ~4·H·GH bytes each way.
+  PackedB fwd[2], bwd[2];
 };
 
 class Net {
@@ -103,8 +107,11 @@ class Net {
   bool fusedInput(int B, int T, bool dropping) const;
   // Bytes held by the workspace (reported to V8 as external memory by binding.cc).
   size_t workspaceBytes() const {
+    size_t packed = 0;
+    for (const PackedB* p : {&ws_.fwd[0], &ws_.fwd[1], &ws_.bwd[0], &ws_.bwd[1]})
+      packed += (size_t)p->N() * p->K() * sizeof(float);
     return ws_.mem.capacity() * sizeof(float) + (ws_.tok.capacity() + ws_.tgt.capacity()) * sizeof(int32_t) +
-           ws_.rowLoss.capacity() * sizeof(double) + ws_.rowHit.capacity();
+           ws_.rowLoss.capacity() * sizeof(double) + ws_.rowHit.capacity() + packed;
   }
 
  private:

@@ -8,9 +8,8 @@
 // gemm before calling *_forward, and the input-side gradients (dWih, dbias, dX)
 // from the dGates the *_backward leaves behind. A cell only does the recurrence:
 // per step one small gemm h_{t-1} · Whh (two for GRU) and fused gate math forward;
-// per step dGates and dh_{t-1} += dGates · Whh^T backward (Whh^T passed in as a
-// contiguous (GH, H) copy: a gemm streams it without transposing); then dWhh as one
-// big gemm over all steps after the loop.
+// per step dGates and dh_{t-1} += dGates · Whh^T backward; then dWhh as one big
+// gemm over all steps after the loop.
 //
 // Buffers (the Workspace of net.h, one set per layer):
 //   gates (T, B, GH)  forward in:  x_t · Wih + b            (pre-activation, input part)
@@ -28,6 +27,7 @@
 #pragma once
 #include <cstddef>
 
+#include "gemm.h"
 #include "threadpool.h"
 
 namespace srnn {
@@ -41,16 +41,20 @@ struct LayerBuf {
   bool h0zero = false;     // hs[0] is all zeros: skip the t = 0 recurrent products
 };
 
-void rnn_forward(const LayerBuf& L, const float* Whh, int T, int B, int H, bool relu);
-void rnn_backward(float* dWhh, float* dhs, const LayerBuf& L, const float* WhhT,
+// The recurrent products use weights packed once per call (gemm.h PackedB): forward
+// op(B) = Whh (K H, N GH), backward op(B) = Whhᵀ (K GH, N H); for the GRU the z r
+// columns and the h columns are packed separately ([Uz Ur] and Uh, and their
+// transposes), since the candidate's product needs r first.
+void rnn_forward(const LayerBuf& L, const PackedB& Whh, int T, int B, int H, bool relu);
+void rnn_backward(float* dWhh, float* dhs, const LayerBuf& L, const PackedB& WhhT,
                   int T, int B, int H, bool relu, float* scratch);
 
-void lstm_forward(const LayerBuf& L, const float* Whh, int T, int B, int H);
-void lstm_backward(float* dWhh, float* dhs, const LayerBuf& L, const float* WhhT,
+void lstm_forward(const LayerBuf& L, const PackedB& Whh, int T, int B, int H);
+void lstm_backward(float* dWhh, float* dhs, const LayerBuf& L, const PackedB& WhhT,
                    int T, int B, int H, float* scratch);
 
-void gru_forward(const LayerBuf& L, const float* Whh, int T, int B, int H);
-void gru_backward(float* dWhh, float* dhs, const LayerBuf& L, const float* WhhT,
+void gru_forward(const LayerBuf& L, const PackedB& Uzr, const PackedB& Uh, int T, int B, int H);
+void gru_backward(float* dWhh, float* dhs, const LayerBuf& L, const PackedB& UzrT, const PackedB& UhT,
                   int T, int B, int H, float* scratch);
 
 // Runs fn(b0, b1) over the B rows of one step: split across the thread pool when

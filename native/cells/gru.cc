@@ -11,7 +11,7 @@
 
 namespace srnn {
 
-void gru_forward(const LayerBuf& L, const float* Whh, int T, int B, int H) {
+void gru_forward(const LayerBuf& L, const PackedB& Uzr, const PackedB& Uh, int T, int B, int H) {
   const size_t BH = (size_t)B * H, GH = 3 * (size_t)H;
   const GateKernels& k = gate_kernels();
   for (int t = 0; t < T; t++) {
@@ -21,19 +21,19 @@ void gru_forward(const LayerBuf& L, const float* Whh, int T, int B, int H) {
     float* h = L.hs + (t + 1) * BH;      // (B, H) h_t
     const bool rec = t > 0 || !L.h0zero;
     // a[:, z r] += h_{t-1} · [Uz Ur]                             (B, 2H)
-    if (rec) sgemm(false, false, B, 2 * H, H, hp, H, Whh, (int)GH, 1.f, a, (int)GH);
+    if (rec) sgemm_packed(false, B, hp, H, Uzr, 1.f, a, (int)GH);
     for_rows(B, 2 * (size_t)H, [&](int b0, int b1) {
       for (int b = b0; b < b1; b++) k.gru_fwd_zr(a + b * GH, hp + (size_t)b * H, rh + (size_t)b * H, H);
     });
     // a[:, n] += (r ⊙ h_{t-1}) · Uh                              (B, H)
-    if (rec) sgemm(false, false, B, H, H, rh, H, Whh + 2 * H, (int)GH, 1.f, a + 2 * H, (int)GH);
+    if (rec) sgemm_packed(false, B, rh, H, Uh, 1.f, a + 2 * H, (int)GH);
     for_rows(B, GH, [&](int b0, int b1) {
       for (int b = b0; b < b1; b++) k.gru_fwd_n(a + b * GH, hp + (size_t)b * H, h + (size_t)b * H, H);
     });
   }
 }
 
-void gru_backward(float* dWhh, float* dhs, const LayerBuf& L, const float* WhhT,
+void gru_backward(float* dWhh, float* dhs, const LayerBuf& L, const PackedB& UzrT, const PackedB& UhT,
                   int T, int B, int H, float* scratch) {
   const size_t BH = (size_t)B * H, GH = 3 * (size_t)H;
   const GateKernels& k = gate_kernels();
@@ -50,8 +50,8 @@ void gru_backward(float* dWhh, float* dhs, const LayerBuf& L, const float* WhhT,
         k.gru_bwd_zn(a + b * GH, hp + o, dh + o, dhp ? dhp + o : nullptr, H);
       }
     });
-    // 2. drh = da_n · Uh^T (rows 2H..3H of Whh^T)                                      (B, H)
-    sgemm(false, false, B, H, H, a + 2 * H, (int)GH, WhhT + (size_t)2 * H * H, H, 0.f, drh, H);
+    // 2. drh = da_n · Uh^T                                      (B, H)
+    sgemm_packed(false, B, a + 2 * H, (int)GH, UhT, 0.f, drh, H);
     // 3. through rh = r ⊙ h_{t-1}: da_r; dh_{t-1} += drh ⊙ r
     for_rows(B, 2 * (size_t)H, [&](int b0, int b1) {
       for (int b = b0; b < b1; b++) {
@@ -60,7 +60,7 @@ void gru_backward(float* dWhh, float* dhs, const LayerBuf& L, const float* WhhT,
       }
     });
     // 4. dh_{t-1} += [da_z da_r] · [Uz Ur]^T                      (B, H)
-    if (dhp) sgemm(false, false, B, H, 2 * H, a, (int)GH, WhhT, H, 1.f, dhp, H);
+    if (dhp) sgemm_packed(false, B, a, (int)GH, UzrT, 1.f, dhp, H);
   }
   // dWhh[:, z r] = [h_{-1} … h_{T-2}]^T · dA[:, z r]             (H, 2H) over R rows
   const int t0 = L.h0zero ? 1 : 0;  // a zero h_{-1} adds nothing

@@ -11,13 +11,13 @@
 
 namespace srnn {
 
-void lstm_forward(const LayerBuf& L, const float* Whh, int T, int B, int H) {
+void lstm_forward(const LayerBuf& L, const PackedB& Whh, int T, int B, int H) {
   const size_t BH = (size_t)B * H, GH = 4 * (size_t)H;
   const GateKernels& k = gate_kernels();
   for (int t = 0; t < T; t++) {
     float* a = L.gates + t * B * GH;  // (B, 4H) in: x_t·Wih + b; out: i f g o
     if (t > 0 || !L.h0zero)
-      sgemm(false, false, B, (int)GH, H, L.hs + t * BH, H, Whh, (int)GH, 1.f, a, (int)GH);
+      sgemm_packed(false, B, L.hs + t * BH, H, Whh, 1.f, a, (int)GH);
     for_rows(B, GH, [&](int b0, int b1) {
       for (int b = b0; b < b1; b++) {
         const size_t o = (size_t)b * H;
@@ -28,7 +28,7 @@ void lstm_forward(const LayerBuf& L, const float* Whh, int T, int B, int H) {
   }
 }
 
-void lstm_backward(float* dWhh, float* dhs, const LayerBuf& L, const float* WhhT,
+void lstm_backward(float* dWhh, float* dhs, const LayerBuf& L, const PackedB& WhhT,
                    int T, int B, int H, float* scratch) {
   const size_t BH = (size_t)B * H, GH = 4 * (size_t)H;
   const GateKernels& k = gate_kernels();
@@ -43,7 +43,7 @@ void lstm_backward(float* dWhh, float* dhs, const LayerBuf& L, const float* WhhT
       }
     });
     // dh_{t-1} += dA_t · Whh^T                                  (B, H)
-    if (t > 0) sgemm(false, false, B, H, (int)GH, a, (int)GH, WhhT, H, 1.f, dhs + (t - 1) * BH, H);
+    if (t > 0) sgemm_packed(false, B, a, (int)GH, WhhT, 1.f, dhs + (t - 1) * BH, H);
   }
   // dWhh = [h_{-1} … h_{T-2}]^T · dA                            (H, 4H) over R rows
   const int t0 = L.h0zero ? 1 : 0;  // a zero h_{-1} adds nothing
