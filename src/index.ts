@@ -26,3 +26,18 @@ export { exportTfjs, importTfjs, toTfjsArtifacts, fromTfjsArtifacts, type TfjsMo
 export { scheduleCommand } from './cli/schedule.js';
 export { inspectCommand } from './cli/inspect.js';
 export { exportCommand } from './cli/export.js';
+export { writeSparseModel, readSparseModel, toDenseParams, SPARSE_MAGIC, SPARSE_FORMAT_VERSION, SPARSE_EXT, VALUE_TYPES, type SparseModel, type ValueType } from './deploy/format.js';
+export { writeSparseModelFile, readSparseModelFile } from './deploy/file.js';
+export { sizeReport, formatSizeReport, type SizeReport } from './deploy/size.js';
+export { createRuntime, type InferenceRuntime } from './deploy/runtime.js';
+export { createNativeRuntime, hasInferAddon } from './deploy/native-runtime.js';
+export { benchInfer, type BenchInferOptions, type BenchInferRow } from './deploy/bench.js';
+export { benchInferCommand, generateCommand, classifyCommand } from './cli/infer.js';
+export { studyCommand } from './cli/study.js';
+export { reportCommand } from './cli/report.js';
+export { runStudy, StudyRunner } from './study/runner.js';
+export { parseStudySpec, parseStudyText, readStudySpec, presetSpec, STUDY_METHODS, TARGETS, CELLS, DEFAULT_SCHEDULE } from './study/spec.js';
+export { expandStudy, recipeFor, runId, smallDenseHidden, describePlan } from './study/plan.js';
+export { PRESETS, PRESET_NAMES } from './study/presets.js';
+export { summarize as summarizeSample, tQuantile, mean, sd } from './study/stats.js';
+export { writeReport, loadStudy, buildReport, conclusions } from './report/index.js';
