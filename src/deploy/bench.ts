@@ -12,10 +12,8 @@
  * 2-core machine. The anchor reports a plain mean over 1000 steps, so vs_pytorch divides
  * by our plain mean (step_us_mean) — the same statistic on both sides.
  */
-import { spawnSync } from 'node:child_process';
-import fs from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { runAnchor } from '../util/anchor.js';
+export { anchorsDir, pytorchAvailable } from '../util/anchor.js';
 import { defaultSpec, type CellType } from '../model/spec.js';
 import { randomPrunedModel } from './random.js';
 import { readSparseModel, writeSparseModel, type ValueType } from './format.js';
@@ -87,47 +85,11 @@ export function timeStepUs(fn: () => void, batchMs = 30, batches = 9): { median:
   return { median: means[Math.floor(batches / 2)], mean };
 }
 
-/** The anchors folder: $SPARSE_RNN_ANCHORS, else ../shared/anchors beside the repository root. */
-export function anchorsDir(): string {
-  if (process.env.SPARSE_RNN_ANCHORS) return process.env.SPARSE_RNN_ANCHORS;
-  let dir = path.dirname(fileURLToPath(import.meta.url));
-  while (!fs.existsSync(path.join(dir, 'package.json')) && path.dirname(dir) !== dir) dir = path.dirname(dir);
-  return path.resolve(dir, '../shared/anchors');
-}
-
-let torchCheck: { ok: boolean; why: string } | undefined;
-
-/** Whether the PyTorch anchor can run here, and why not. */
-export function pytorchAvailable(): { ok: boolean; why: string } {
-  if (torchCheck) return torchCheck;
-  const script = path.join(anchorsDir(), 'torch_bench.py');
-  if (!fs.existsSync('/usr/bin/python3')) torchCheck = { ok: false, why: '/usr/bin/python3 is missing' };
-  else if (!fs.existsSync(script)) torchCheck = { ok: false, why: `${script} is missing (set SPARSE_RNN_ANCHORS)` };
-  else {
-    const r = spawnSync('/usr/bin/python3', ['-c', 'import torch'], { encoding: 'utf8' });
-    torchCheck = r.status === 0 ? { ok: true, why: '' }
-      : { ok: false, why: 'torch is not importable (apt-get install -y python3-torch libopenblas0-pthread)' };
-  }
-  return torchCheck;
-}
-
 function runPytorch(o: Required<Pick<BenchInferOptions, 'cell' | 'hidden' | 'sparsity' | 'threads'>>): BenchInferRow {
   const base = { mode: 'infer' as const, cell: o.cell, hidden: o.hidden, threads: o.threads, sparsity: o.sparsity };
-  const avail = pytorchAvailable();
-  if (!avail.ok) return { engine: 'pytorch', ...base, step_us: null, note: `PyTorch not available: ${avail.why}` };
-  const script = path.join(anchorsDir(), 'torch_bench.py');
-  const r = spawnSync('/usr/bin/python3', [script, '--mode', 'infer', '--cell', o.cell, '--hidden', String(o.hidden),
-    '--sparsity', String(o.sparsity), '--threads', String(o.threads)], {
-    encoding: 'utf8', env: { ...process.env, OPENBLAS_NUM_THREADS: String(o.threads), OMP_NUM_THREADS: String(o.threads) },
-    timeout: 600_000,
-  });
-  const line = (r.stdout ?? '').trim().split('\n').pop() ?? '';
-  try {
-    const row = JSON.parse(line) as BenchInferRow;
-    return { ...row, mode: 'infer' };
-  } catch {
-    return { engine: 'pytorch', ...base, step_us: null, note: `PyTorch anchor failed: ${(r.stderr ?? '').trim().split('\n').pop()}` };
-  }
+  const r = runAnchor({ mode: 'infer', cell: o.cell, hidden: o.hidden, sparsity: o.sparsity, threads: o.threads }, o.threads);
+  if (!r.row) return { engine: 'pytorch', ...base, step_us: null, note: r.why };
+  return { ...(r.row as unknown as BenchInferRow), mode: 'infer' };
 }
 
 /** TS engine: bytes of the plan's layer CSRs (u16 / u32 indices, fp32 values, row pointers, bias). */
