@@ -22,20 +22,11 @@ import assert from 'node:assert/strict';
 import { native } from '../../src/engine/native.js';
 import { defaultSpec, GATES, STATE_VECTORS, type ModelSpec } from '../../src/model/spec.js';
 import { buildLayout, nativeConfig, type Layout } from '../../src/model/layout.js';
+import { mulberry32 } from '../helpers/random.js';
 
 // ---------------------------------------------------------------------------------
 // Seeded data
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Case {
   name: string;

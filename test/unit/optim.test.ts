@@ -13,6 +13,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { native, type SimdName } from '../../src/engine/native.js';
+import { mulberry32 } from '../helpers/random.js';
 
 const addon = native();
 after(() => {
@@ -20,16 +21,6 @@ after(() => {
   addon.setThreads(1);
 });
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 const rnd = mulberry32(11);
 function randomArray(n: number, scale = 1): Float32Array {
   const a = new Float32Array(n);
