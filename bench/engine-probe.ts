@@ -8,7 +8,8 @@
  */
 import { parseArgs } from 'node:util';
 import { native } from '../src/engine/native.js';
-import { defaultSpec, type CellType } from '../src/model/spec.js';
+import { REFERENCE_CONFIGS } from '../src/train/bench.js';
+import { defaultSpec } from '../src/model/spec.js';
 import { buildLayout, nativeConfig } from '../src/model/layout.js';
 
 const { values } = parseArgs({
@@ -20,14 +21,7 @@ const { values } = parseArgs({
 const addon = native();
 if (values.simd) addon.setSimd(values.simd as 'auto');
 const repeats = Number(values.repeats ?? 10);
-type Config = { name: string; cell: CellType; hidden: number; vocab: number; layers: number; batch: number; steps: number };
-const all: Config[] = [
-  { name: 'char rnn', cell: 'rnn', hidden: 256, vocab: 100, layers: 1, batch: 32, steps: 100 },
-  { name: 'char lstm', cell: 'lstm', hidden: 256, vocab: 100, layers: 1, batch: 32, steps: 100 },
-  { name: 'char gru', cell: 'gru', hidden: 256, vocab: 100, layers: 1, batch: 32, steps: 100 },
-  { name: 'word lstm×2', cell: 'lstm', hidden: 256, vocab: 10000, layers: 2, batch: 20, steps: 35 },
-];
-const configs = all.filter((c) => !values.only || c.name.includes(values.only));
+const configs = REFERENCE_CONFIGS.filter((c) => !values.only || c.name.includes(values.only));
 
 let seed = 1;
 const rnd = () => { seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0; return seed / 4294967296; };

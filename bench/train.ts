@@ -6,22 +6,14 @@
  *   npx tsx bench/train.ts [--repeats 5] [--only lstm] [--threads 1,2]
  */
 import { parseArgs } from 'node:util';
-import { benchTrain } from '../src/train/bench.js';
+import { benchTrain, REFERENCE_CONFIGS } from '../src/train/bench.js';
 import { table } from '../src/cli/args.js';
 import { runAnchor, torchUnavailable } from './anchor.js';
-import type { CellType } from '../src/model/spec.js';
 
 const { values } = parseArgs({ options: { repeats: { type: 'string' }, only: { type: 'string' }, threads: { type: 'string' }, json: { type: 'boolean' } } });
 const repeats = Number(values.repeats ?? 5);
 const threadList = (values.threads ?? '1,2').split(',').map(Number);
-type Config = { name: string; cell: CellType; hidden: number; vocab: number; layers: number; batch: number; steps: number };
-const all: Config[] = [
-  { name: 'char rnn', cell: 'rnn', hidden: 256, vocab: 100, layers: 1, batch: 32, steps: 100 },
-  { name: 'char lstm', cell: 'lstm', hidden: 256, vocab: 100, layers: 1, batch: 32, steps: 100 },
-  { name: 'char gru', cell: 'gru', hidden: 256, vocab: 100, layers: 1, batch: 32, steps: 100 },
-  { name: 'word lstm×2', cell: 'lstm', hidden: 256, vocab: 10000, layers: 2, batch: 20, steps: 35 },
-];
-const configs = all.filter((c) => !values.only || c.name.includes(values.only));
+const configs = REFERENCE_CONFIGS.filter((c) => !values.only || c.name.includes(values.only));
 
 const why = torchUnavailable();
 if (why) process.stderr.write(`PyTorch figures skipped: ${why}\n`);

@@ -39,6 +39,14 @@ export interface TrainBenchRow {
 
 export const ENGINE_NAME = 'sparse-rnn-0.1.0';
 
+/** The configurations of REFERENCE.md §7 that the training benchmarks measure. */
+export const REFERENCE_CONFIGS: readonly (Omit<TrainBenchOptions, 'threads' | 'repeats'> & { name: string })[] = [
+  { name: 'char rnn', cell: 'rnn', hidden: 256, vocab: 100, layers: 1, batch: 32, steps: 100 },
+  { name: 'char lstm', cell: 'lstm', hidden: 256, vocab: 100, layers: 1, batch: 32, steps: 100 },
+  { name: 'char gru', cell: 'gru', hidden: 256, vocab: 100, layers: 1, batch: 32, steps: 100 },
+  { name: 'word lstm×2', cell: 'lstm', hidden: 256, vocab: 10000, layers: 2, batch: 20, steps: 35 },
+];
+
 export function benchTrain(o: TrainBenchOptions): TrainBenchRow {
   const a = native();
   a.setThreads(o.threads);
