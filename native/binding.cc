@@ -300,7 +300,7 @@ bool read_config(Napi::Env env, const Napi::Value& v, NetConfig* c) {
 class NetWrap : public Napi::ObjectWrap<NetWrap> {
  public:
   static Napi::Function Define(Napi::Env env) {
-    return DefineClass(env, "Net", {InstanceMethod("run", &NetWrap::Run)});
+    return DefineClass(env, "Net", {InstanceMethod("run", &NetWrap::Run), InstanceMethod("setMask", &NetWrap::SetMask)});
   }
 
   NetWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<NetWrap>(info) {
@@ -323,6 +323,28 @@ class NetWrap : public Napi::ObjectWrap<NetWrap> {
   }
 
  private:
+  // setMask(mask: Uint8Array [total] | null): kept by reference and read at every run
+  // (sparse-aware training, native/sparse.h); null goes back to the dense path.
+  Napi::Value SetMask(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    const Napi::Value none = env.Undefined();
+    if (!net_) {
+      Napi::Error::New(env, "Net.setMask: this Net was not constructed").ThrowAsJavaScriptException();
+      return none;
+    }
+    if (!check_args(info, 1, "Net.setMask")) return none;
+    if (info[0].IsNull() || info[0].IsUndefined()) {
+      mask_.Reset();
+      return none;
+    }
+    Napi::Uint8Array m;
+    if (!get_u8(env, info[0], "Net.setMask: mask", &m) ||
+        !check_len(env, m.ElementLength(), net_->config().total, "Net.setMask: mask", "cfg.total"))
+      return none;
+    mask_ = Napi::Persistent(m);
+    return none;
+  }
+
   Napi::Value Run(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     const Napi::Value none = env.Undefined();
@@ -435,6 +457,14 @@ class NetWrap : public Napi::ObjectWrap<NetWrap> {
         return none;
       }
     }
+    if (!mask_.IsEmpty()) {
+      Napi::Uint8Array m = mask_.Value();
+      if (m.ElementLength() != c.total) {
+        Napi::Error::New(env, "Net.run: the mask buffer was detached or resized").ThrowAsJavaScriptException();
+        return none;
+      }
+      io.mask = m.Data();
+    }
     srnn::RunStats st;
     try {
       st = net_->run(params.Data(), grads.Data(), io);
@@ -466,6 +496,7 @@ class NetWrap : public Napi::ObjectWrap<NetWrap> {
 
   std::unique_ptr<srnn::Net> net_;
   Napi::Reference<Napi::Float32Array> params_, grads_;
+  Napi::Reference<Napi::Uint8Array> mask_;  // empty: dense
   int64_t reported_ = 0;  // workspace bytes reported to V8
 };
 

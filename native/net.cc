@@ -182,6 +182,48 @@ void Net::plan(int B, int T) {
   w.T = T;
 }
 
+void Net::planSparse(const float* P, const RunIO& io, std::vector<const SparseRec*>* out) {
+  const NetConfig& c = cfg_;
+  const int L = c.layers, H = c.hidden, GH = c.gates() * H, B = io.B, T = io.T;
+  const size_t R = (size_t)B * T;
+  out->assign(L, nullptr);
+  if (!io.mask) return;
+  const int nm = c.cell == CellType::GRU ? 2 : 1;
+  std::vector<bool> on(L);
+  size_t need = 0;
+  for (int l = 0; l < L; l++) {
+    on[l] = mask_density(io.mask + c.hh[l], GH, H, GH) <= kSparseDensity;
+    if (on[l]) need += (size_t)nm * H * R;
+  }
+  if (!need) return;
+  need += (io.backward ? (size_t)GH * R : 0) + (size_t)std::max(GH, H) * B;
+  if (spmem_.size() < need) spmem_.resize(need);
+  sp_.resize(L);
+  float* base = spmem_.data();
+  float* gT = io.backward ? base : nullptr;
+  if (io.backward) base += (size_t)GH * R;
+  float* yT = base;
+  base += (size_t)std::max(GH, H) * B;
+  for (int l = 0; l < L; l++) {
+    if (!on[l]) continue;
+    SparseRec& s = sp_[l];
+    s.B = B; s.T = T; s.R = R; s.GH = GH; s.nm = nm; s.gT = gT; s.yT = yT;
+    const float* W = P + c.hh[l];
+    const uint8_t* m = io.mask + c.hh[l];
+    if (nm == 2) {
+      s.m[0].build(W, m, GH, H, 2 * H, 0);
+      s.m[1].build(W, m, GH, H, H, 2 * H);
+    } else {
+      s.m[0].build(W, m, GH, H, GH, 0);
+    }
+    for (int i = 0; i < nm; i++) {
+      s.xT[i] = base;
+      base += (size_t)H * R;
+    }
+    (*out)[l] = &s;
+  }
+}
+
 RunStats Net::run(const float* P, float* Gr, const RunIO& io) {
   const NetConfig& c = cfg_;
   const int B = io.B, T = io.T, R = B * T, H = c.hidden, G = c.gates(), GH = G * H;
@@ -194,6 +236,8 @@ RunStats Net::run(const float* P, float* Gr, const RunIO& io) {
   const bool fused = fusedInput(B, T, dropping);
   const float p = c.dropout;
   const float* emb = c.tokens ? P + c.embedding : nullptr;  // (V, E)
+  std::vector<const SparseRec*> spl;  // per layer: sparse recurrent products, or null
+  planSparse(P, io, &spl);
 
   auto layer = [&](int l) {
     LayerBuf lb;
@@ -246,17 +290,19 @@ RunStats Net::run(const float* P, float* Gr, const RunIO& io) {
     const float* Whh = P + c.hh[l];
     switch (c.cell) {
       case CellType::RNN:
-        w.fwd[0].pack(false, GH, H, Whh, GH);
-        rnn_forward(lb, w.fwd[0], T, B, H, c.relu);
+        if (!spl[l]) w.fwd[0].pack(false, GH, H, Whh, GH);
+        rnn_forward(lb, w.fwd[0], T, B, H, c.relu, spl[l]);
         break;
       case CellType::LSTM:
-        w.fwd[0].pack(false, GH, H, Whh, GH);
-        lstm_forward(lb, w.fwd[0], T, B, H);
+        if (!spl[l]) w.fwd[0].pack(false, GH, H, Whh, GH);
+        lstm_forward(lb, w.fwd[0], T, B, H, spl[l]);
         break;
       case CellType::GRU:
-        w.fwd[0].pack(false, 2 * H, H, Whh, GH);      // [Uz Ur]
-        w.fwd[1].pack(false, H, H, Whh + 2 * H, GH);  // Uh
-        gru_forward(lb, w.fwd[0], w.fwd[1], T, B, H);
+        if (!spl[l]) {
+          w.fwd[0].pack(false, 2 * H, H, Whh, GH);      // [Uz Ur]
+          w.fwd[1].pack(false, H, H, Whh + 2 * H, GH);  // Uh
+        }
+        gru_forward(lb, w.fwd[0], w.fwd[1], T, B, H, spl[l]);
         break;
     }
     if (dropping) dropout(w.xd[l], lb.hs + BH, (size_t)R * H, p, dropout_key(io.seed, l + 1));
@@ -352,21 +398,36 @@ RunStats Net::run(const float* P, float* Gr, const RunIO& io) {
     // Whhᵀ packed once for the T per-step dh_{t-1} += dG_t · Whhᵀ   (GH, H)
     const float* Whh = P + c.hh[l];
     float* dWhh = Gr + c.hh[l];
+    const SparseRec* sp = spl[l];
+    if (sp) std::memset(dWhh, 0, (size_t)H * GH * sizeof(float));  // sparse: kept entries only
     switch (c.cell) {
       case CellType::RNN:
-        w.bwd[0].pack(true, H, GH, Whh, GH);
-        rnn_backward(dWhh, dcur, lb, w.bwd[0], T, B, H, c.relu, w.scratch);
+        if (!sp) w.bwd[0].pack(true, H, GH, Whh, GH);
+        rnn_backward(dWhh, dcur, lb, w.bwd[0], T, B, H, c.relu, w.scratch, sp);
         break;
       case CellType::LSTM:
-        w.bwd[0].pack(true, H, GH, Whh, GH);
-        lstm_backward(dWhh, dcur, lb, w.bwd[0], T, B, H, w.scratch);
+        if (!sp) w.bwd[0].pack(true, H, GH, Whh, GH);
+        lstm_backward(dWhh, dcur, lb, w.bwd[0], T, B, H, w.scratch, sp);
         break;
       case CellType::GRU:
-        w.bwd[0].pack(true, H, 2 * H, Whh, GH);      // [Uz Ur]ᵀ
-        w.bwd[1].pack(true, H, H, Whh + 2 * H, GH);  // Uhᵀ
-        gru_backward(dWhh, dcur, lb, w.bwd[0], w.bwd[1], T, B, H, w.scratch);
+        if (!sp) {
+          w.bwd[0].pack(true, H, 2 * H, Whh, GH);      // [Uz Ur]ᵀ
+          w.bwd[1].pack(true, H, H, Whh + 2 * H, GH);  // Uhᵀ
+        }
+        gru_backward(dWhh, dcur, lb, w.bwd[0], w.bwd[1], T, B, H, w.scratch, sp);
         break;
     }
+    // A sparse input kernel keeps its dense products (the layer-0 token path reads it
+    // through the (V, GH) table), but its gradient is 0 at pruned positions too.
+    auto zero_pruned_ih = [&]() {
+      if (!io.mask) return;
+      const uint8_t* m = io.mask + c.ih[l];
+      const size_t n = (size_t)in * GH;
+      if (mask_density(m, (int)GH, in, GH) > kSparseDensity) return;
+      float* g = Gr + c.ih[l];
+      for (size_t i = 0; i < n; i++)
+        if (!m[i]) g[i] = 0.f;
+    };
     const float* dG = lb.gates;  // (R, GH)
     const float* Wih = P + c.ih[l];
     float* dWih = Gr + c.ih[l];
@@ -377,9 +438,11 @@ RunStats Net::run(const float* P, float* Gr, const RunIO& io) {
       sgemm(true, false, E, GH, V, emb, E, w.dproj, GH, 0.f, dWih, GH);
       add_colsum(Gr + c.bias[0], w.dproj, V, GH, GH);
       sgemm(false, true, V, E, GH, w.dproj, GH, Wih, GH, c.tied ? 1.f : 0.f, dEmb, E);
+      zero_pruned_ih();
       break;
     }
     sgemm(true, false, in, GH, R, layer_input(l), in, dG, GH, 0.f, dWih, GH);  // dWih = X^T · dG
+    zero_pruned_ih();
     add_colsum(Gr + c.bias[l], dG, R, GH, GH);
     if (l == 0 && !c.tokens) break;  // no gradient for raw input vectors
     sgemm(false, true, R, in, GH, dG, GH, Wih, GH, 0.f, dnext, in);  // dX = dG · Wih^T
@@ -388,6 +451,211 @@ RunStats Net::run(const float* P, float* Gr, const RunIO& io) {
     std::swap(dcur, dnext);
   }
   return st;
+}
+
+}  // namespace srnn
+
+// ======== Sparse-aware training (sparse.h) ========
+
+#define SRNN_ISA SRNN_ISA_AVX512
+#include "kernels/isa.h"
+namespace srnn { namespace sp_avx512 {
+#include "kernels/sparse.inc"
+} }
+#include "kernels/isa_end.h"
+#define SRNN_ISA SRNN_ISA_AVX2
+#include "kernels/isa.h"
+namespace srnn { namespace sp_avx2 {
+#include "kernels/sparse.inc"
+} }
+#include "kernels/isa_end.h"
+#define SRNN_ISA SRNN_ISA_SCALAR
+#include "kernels/isa.h"
+namespace srnn { namespace sp_scalar {
+#include "kernels/sparse.inc"
+} }
+#include "kernels/isa_end.h"
+
+namespace srnn {
+
+namespace {
+
+using SpmmFn = void (*)(const int32_t*, const int32_t*, const float*, int, int, const float*, size_t, float*, size_t, int);
+using SddmmFn = void (*)(const int32_t*, const int32_t*, const int32_t*, int, int, int, const float*, size_t, size_t,
+                         const float*, size_t, size_t, int, int, float*);
+
+SpmmFn spmm_fn() {
+  const SimdLevel l = simd_level();
+  return l == SimdLevel::AVX512 ? sp_avx512::spmm_rows : l == SimdLevel::AVX2 ? sp_avx2::spmm_rows : sp_scalar::spmm_rows;
+}
+SddmmFn sddmm_fn() {
+  const SimdLevel l = simd_level();
+  return l == SimdLevel::AVX512 ? sp_avx512::sddmm_cols : l == SimdLevel::AVX2 ? sp_avx2::sddmm_cols : sp_scalar::sddmm_cols;
+}
+
+// 8×8 block: out[c·ldo + r] = (acc ? out[..] : 0) + in[r·ldi + c], r, c < 8.
+__attribute__((target("avx2,fma")))
+inline void tr8x8_avx2(const float* in, size_t ldi, float* out, size_t ldo, bool acc) {
+  __m256 r0 = _mm256_loadu_ps(in), r1 = _mm256_loadu_ps(in + ldi), r2 = _mm256_loadu_ps(in + 2 * ldi),
+         r3 = _mm256_loadu_ps(in + 3 * ldi), r4 = _mm256_loadu_ps(in + 4 * ldi), r5 = _mm256_loadu_ps(in + 5 * ldi),
+         r6 = _mm256_loadu_ps(in + 6 * ldi), r7 = _mm256_loadu_ps(in + 7 * ldi);
+  __m256 t0 = _mm256_unpacklo_ps(r0, r1), t1 = _mm256_unpackhi_ps(r0, r1);
+  __m256 t2 = _mm256_unpacklo_ps(r2, r3), t3 = _mm256_unpackhi_ps(r2, r3);
+  __m256 t4 = _mm256_unpacklo_ps(r4, r5), t5 = _mm256_unpackhi_ps(r4, r5);
+  __m256 t6 = _mm256_unpacklo_ps(r6, r7), t7 = _mm256_unpackhi_ps(r6, r7);
+  __m256 u0 = _mm256_shuffle_ps(t0, t2, _MM_SHUFFLE(1, 0, 1, 0)), u1 = _mm256_shuffle_ps(t0, t2, _MM_SHUFFLE(3, 2, 3, 2));
+  __m256 u2 = _mm256_shuffle_ps(t1, t3, _MM_SHUFFLE(1, 0, 1, 0)), u3 = _mm256_shuffle_ps(t1, t3, _MM_SHUFFLE(3, 2, 3, 2));
+  __m256 u4 = _mm256_shuffle_ps(t4, t6, _MM_SHUFFLE(1, 0, 1, 0)), u5 = _mm256_shuffle_ps(t4, t6, _MM_SHUFFLE(3, 2, 3, 2));
+  __m256 u6 = _mm256_shuffle_ps(t5, t7, _MM_SHUFFLE(1, 0, 1, 0)), u7 = _mm256_shuffle_ps(t5, t7, _MM_SHUFFLE(3, 2, 3, 2));
+  __m256 o[8] = {_mm256_permute2f128_ps(u0, u4, 0x20), _mm256_permute2f128_ps(u1, u5, 0x20),
+                 _mm256_permute2f128_ps(u2, u6, 0x20), _mm256_permute2f128_ps(u3, u7, 0x20),
+                 _mm256_permute2f128_ps(u0, u4, 0x31), _mm256_permute2f128_ps(u1, u5, 0x31),
+                 _mm256_permute2f128_ps(u2, u6, 0x31), _mm256_permute2f128_ps(u3, u7, 0x31)};
+  for (int i = 0; i < 8; i++) {
+    float* d = out + i * ldo;
+    _mm256_storeu_ps(d, acc ? _mm256_add_ps(_mm256_loadu_ps(d), o[i]) : o[i]);
+  }
+}
+
+// out[c·ldo + r] = (acc ? out[c·ldo + r] : 0) + in[r·ldi + c]     in (rows, cols) → out (cols, rows)
+__attribute__((target("avx2,fma")))
+void transpose_avx2(const float* in, size_t ldi, int rows, int cols, float* out, size_t ldo, bool acc) {
+  const int r8 = rows & ~7, c8 = cols & ~7;
+  // Walk along the rows of whichever side has the long stride (8 of its rows at a
+  // time), so that its few rows stay cached (a 4 KiB stride maps them to one set).
+  if (ldi >= ldo) {
+    for (int r = 0; r < r8; r += 8)
+      for (int c = 0; c < c8; c += 8) tr8x8_avx2(in + (size_t)r * ldi + c, ldi, out + (size_t)c * ldo + r, ldo, acc);
+  } else {
+    for (int c = 0; c < c8; c += 8)
+      for (int r = 0; r < r8; r += 8) tr8x8_avx2(in + (size_t)r * ldi + c, ldi, out + (size_t)c * ldo + r, ldo, acc);
+  }
+  for (int r = 0; r < rows; r++)
+    for (int c = r < r8 ? c8 : 0; c < cols; c++) {
+      float& d = out[(size_t)c * ldo + r];
+      d = (acc ? d : 0.f) + in[(size_t)r * ldi + c];
+    }
+}
+
+void transpose_scalar(const float* in, size_t ldi, int rows, int cols, float* out, size_t ldo, bool acc) {
+  constexpr int kB = 16;
+  for (int c0 = 0; c0 < cols; c0 += kB) {
+    const int c1 = std::min(cols, c0 + kB);
+    for (int r0 = 0; r0 < rows; r0 += kB) {
+      const int r1 = std::min(rows, r0 + kB);
+      for (int c = c0; c < c1; c++)
+        for (int r = r0; r < r1; r++) {
+          float& d = out[(size_t)c * ldo + r];
+          d = (acc ? d : 0.f) + in[(size_t)r * ldi + c];
+        }
+    }
+  }
+}
+
+// dst[c·ldd + r] = src[r·lds + c]                  src (rows, cols) → dst (cols, rows)
+void transpose(const float* src, size_t lds, int rows, int cols, float* dst, size_t ldd) {
+  if (simd_level() == SimdLevel::Scalar) transpose_scalar(src, lds, rows, cols, dst, ldd, false);
+  else transpose_avx2(src, lds, rows, cols, dst, ldd, false);
+}
+
+// C[r·ldc + c] = beta·C[r·ldc + c] + yT[c·ldy + r]      C (rows, cols), yT (cols, rows); beta ∈ {0, 1}
+void add_transposed(const float* yT, size_t ldy, int rows, int cols, float beta, float* C, size_t ldc) {
+  if (simd_level() == SimdLevel::Scalar) transpose_scalar(yT, ldy, cols, rows, C, ldc, beta != 0.f);
+  else transpose_avx2(yT, ldy, cols, rows, C, ldc, beta != 0.f);
+}
+
+// Rows [0, n) of a sparse product split over the pool when the work pays.
+template <class F>
+void sp_par(int n, size_t work, F&& fn) {
+  if (n > 1 && threads() > 1 && work >= ((size_t)1 << 15)) parallel_for(n, fn);
+  else fn(0, n);
+}
+
+}  // namespace
+
+double mask_density(const uint8_t* mask, int ld, int K, int N) {
+  size_t kept = 0;
+  for (int k = 0; k < K; k++) {
+    const uint8_t* m = mask + (size_t)k * ld;
+    for (int j = 0; j < N; j++) kept += m[j] != 0;
+  }
+  return K && N ? (double)kept / ((double)K * N) : 1.0;
+}
+
+void SparseMat::build(const float* W, const uint8_t* mask, int ldw, int K_, int N_, int c0_) {
+  K = K_; N = N_; c0 = c0_;
+  rptr.assign(K + 1, 0);
+  cptr.assign(N + 1, 0);
+  ridx.clear(); rval.clear();
+  for (int k = 0; k < K; k++) {
+    const uint8_t* m = mask + (size_t)k * ldw + c0;
+    const float* w = W + (size_t)k * ldw + c0;
+    for (int j = 0; j < N; j++)
+      if (m[j]) {
+        ridx.push_back(j);
+        rval.push_back(w[j]);
+        cptr[j + 1]++;
+      }
+    rptr[k + 1] = (int32_t)ridx.size();
+  }
+  for (int j = 0; j < N; j++) cptr[j + 1] += cptr[j];
+  cidx.resize(ridx.size());
+  cval.resize(ridx.size());
+  std::vector<int32_t> at(cptr.begin(), cptr.end() - 1);
+  for (int k = 0; k < K; k++)
+    for (int p = rptr[k]; p < rptr[k + 1]; p++) {
+      const int q = at[ridx[p]]++;
+      cidx[q] = k;
+      cval[q] = rval[p];
+    }
+}
+
+// Layouts: xT[m] (T, K, B) and gT (T, GH, B), one contiguous (rows, B) block per step.
+void SparseRec::fwd(int mi, int t, const float* A, int lda, float* C, int ldc) const {
+  const SparseMat& s = m[mi];
+  float* x = xT[mi] + (size_t)t * s.K * B;
+  transpose(A, lda, B, s.K, x, B);
+  SpmmFn f = spmm_fn();
+  sp_par(s.N, s.cidx.size() * B, [&](int j0, int j1) {
+    f(s.cptr.data(), s.cidx.data(), s.cval.data(), j0, j1, x, B, yT, B, B);
+    add_transposed(yT + (size_t)j0 * B, B, B, j1 - j0, 1.f, C + j0, ldc);
+  });
+}
+
+void SparseRec::keepG(int t, const float* dG, int ldg, int c0, int n) const {
+  transpose(dG, ldg, B, n, gT + ((size_t)t * GH + c0) * B, B);
+}
+
+void SparseRec::bwd(int mi, int t, float beta, float* C, int ldc) const {
+  const SparseMat& s = m[mi];
+  const float* g = gT + ((size_t)t * GH + s.c0) * B;
+  SpmmFn f = spmm_fn();
+  sp_par(s.K, s.ridx.size() * B, [&](int k0, int k1) {
+    f(s.rptr.data(), s.ridx.data(), s.rval.data(), k0, k1, g, B, yT, B, B);
+    add_transposed(yT + (size_t)k0 * B, B, B, k1 - k0, beta, C + k0, ldc);
+  });
+}
+
+void SparseRec::wgrad(int mi, int t0, float* dW, int ldw) const {
+  const SparseMat& s = m[mi];
+  if (t0 >= T) return;
+  SddmmFn f = sddmm_fn();
+  const size_t xs = (size_t)s.K * B, gs = (size_t)GH * B;
+  // Steps outer, columns inner (inside the kernel): per step the dGates block (GH·B)
+  // and the accumulators are read in order and the step's inputs (K·B) stay cached.
+  // Threads take column ranges (in whole tiles of kTile).
+  constexpr int kTile = 64;
+  const int tiles = (s.N + kTile - 1) / kTile;
+  sp_par(tiles, s.cidx.size() * (size_t)(T - t0) * B, [&](int i0, int i1) {
+    const int j0 = i0 * kTile, j1 = std::min(s.N, i1 * kTile);
+    const int p0 = s.cptr[j0], p1 = s.cptr[j1];
+    if (p1 == p0) return;
+    std::vector<float> acc(p1 - p0, 0.f);
+    f(s.cptr.data(), s.cptr.data() + 1, s.cidx.data(), j0, j1, p0, gT + (size_t)t0 * gs + (size_t)s.c0 * B, B, gs,
+      xT[mi] + (size_t)t0 * xs, B, xs, T - t0, B, acc.data());
+    for (int j = j0; j < j1; j++)
+      for (int p = s.cptr[j]; p < s.cptr[j + 1]; p++) dW[(size_t)s.cidx[p] * ldw + s.c0 + j] = acc[p - p0];
+  });
 }
 
 }  // namespace srnn

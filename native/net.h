@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "gemm.h"
+#include "sparse.h"
 
 namespace srnn {
 
@@ -60,6 +61,11 @@ struct RunIO {
   bool backward = false;
   uint64_t seed = 0;                // dropout key (backward only)
   float* logits = nullptr;          // lm (B, T, O), classify (B, O); or null
+  // (total) 1 kept / 0 pruned, or null (all dense). Pruned params must be 0. A
+  // recurrent kernel (hh) at density <= kSparseDensity runs on the sparse kernels
+  // (sparse.h); the grads of such a group, and of an ih kernel that sparse, are 0
+  // at pruned positions (kept positions: as the dense path, up to summation order).
+  const uint8_t* mask = nullptr;
 };
 
 struct RunStats {
@@ -110,14 +116,18 @@ class Net {
     size_t packed = 0;
     for (const PackedB* p : {&ws_.fwd[0], &ws_.fwd[1], &ws_.bwd[0], &ws_.bwd[1]})
       packed += (size_t)p->N() * p->K() * sizeof(float);
-    return ws_.mem.capacity() * sizeof(float) + (ws_.tok.capacity() + ws_.tgt.capacity()) * sizeof(int32_t) +
+    return (ws_.mem.capacity() + spmem_.capacity()) * sizeof(float) + (ws_.tok.capacity() + ws_.tgt.capacity()) * sizeof(int32_t) +
            ws_.rowLoss.capacity() * sizeof(double) + ws_.rowHit.capacity() + packed;
   }
 
  private:
   void plan(int B, int T);
+  // Which layers run sparse for this call's mask; builds their SparseRec. Null entries: dense.
+  void planSparse(const float* params, const RunIO& io, std::vector<const SparseRec*>* out);
   NetConfig cfg_;
   Workspace ws_;
+  std::vector<SparseRec> sp_;   // per layer
+  std::vector<float> spmem_;    // transposed inputs / dGates of the sparse layers
 };
 
 }  // namespace srnn

@@ -28,6 +28,7 @@
 #include <cstddef>
 
 #include "gemm.h"
+#include "sparse.h"
 #include "threadpool.h"
 
 namespace srnn {
@@ -45,17 +46,23 @@ struct LayerBuf {
 // op(B) = Whh (K H, N GH), backward op(B) = Whhᵀ (K GH, N H); for the GRU the z r
 // columns and the h columns are packed separately ([Uz Ur] and Uh, and their
 // transposes), since the candidate's product needs r first.
-void rnn_forward(const LayerBuf& L, const PackedB& Whh, int T, int B, int H, bool relu);
+//
+// sp (sparse.h), when not null, replaces the packed products and the dWhh gemm with
+// the sparse kernels (the PackedB arguments are then not read); dWhh must then be
+// zeroed by the caller, and only its kept entries are written.
+void rnn_forward(const LayerBuf& L, const PackedB& Whh, int T, int B, int H, bool relu,
+                 const SparseRec* sp = nullptr);
 void rnn_backward(float* dWhh, float* dhs, const LayerBuf& L, const PackedB& WhhT,
-                  int T, int B, int H, bool relu, float* scratch);
+                  int T, int B, int H, bool relu, float* scratch, const SparseRec* sp = nullptr);
 
-void lstm_forward(const LayerBuf& L, const PackedB& Whh, int T, int B, int H);
+void lstm_forward(const LayerBuf& L, const PackedB& Whh, int T, int B, int H, const SparseRec* sp = nullptr);
 void lstm_backward(float* dWhh, float* dhs, const LayerBuf& L, const PackedB& WhhT,
-                   int T, int B, int H, float* scratch);
+                   int T, int B, int H, float* scratch, const SparseRec* sp = nullptr);
 
-void gru_forward(const LayerBuf& L, const PackedB& Uzr, const PackedB& Uh, int T, int B, int H);
+void gru_forward(const LayerBuf& L, const PackedB& Uzr, const PackedB& Uh, int T, int B, int H,
+                 const SparseRec* sp = nullptr);
 void gru_backward(float* dWhh, float* dhs, const LayerBuf& L, const PackedB& UzrT, const PackedB& UhT,
-                  int T, int B, int H, float* scratch);
+                  int T, int B, int H, float* scratch, const SparseRec* sp = nullptr);
 
 // Runs fn(b0, b1) over the B rows of one step: split across the thread pool when
 // there is enough work per call to pay for the hand-off, inline otherwise.

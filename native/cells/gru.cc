@@ -11,7 +11,8 @@
 
 namespace srnn {
 
-void gru_forward(const LayerBuf& L, const PackedB& Uzr, const PackedB& Uh, int T, int B, int H) {
+void gru_forward(const LayerBuf& L, const PackedB& Uzr, const PackedB& Uh, int T, int B, int H,
+                 const SparseRec* sp) {
   const size_t BH = (size_t)B * H, GH = 3 * (size_t)H;
   const GateKernels& k = gate_kernels();
   for (int t = 0; t < T; t++) {
@@ -21,12 +22,18 @@ void gru_forward(const LayerBuf& L, const PackedB& Uzr, const PackedB& Uh, int T
     float* h = L.hs + (t + 1) * BH;      // (B, H) h_t
     const bool rec = t > 0 || !L.h0zero;
     // a[:, z r] += h_{t-1} · [Uz Ur]                             (B, 2H)
-    if (rec) sgemm_packed(false, B, hp, H, Uzr, 1.f, a, (int)GH);
+    if (rec) {
+      if (sp) sp->fwd(0, t, hp, H, a, (int)GH);
+      else sgemm_packed(false, B, hp, H, Uzr, 1.f, a, (int)GH);
+    }
     for_rows(B, 2 * (size_t)H, [&](int b0, int b1) {
       for (int b = b0; b < b1; b++) k.gru_fwd_zr(a + b * GH, hp + (size_t)b * H, rh + (size_t)b * H, H);
     });
     // a[:, n] += (r ⊙ h_{t-1}) · Uh                              (B, H)
-    if (rec) sgemm_packed(false, B, rh, H, Uh, 1.f, a + 2 * H, (int)GH);
+    if (rec) {
+      if (sp) sp->fwd(1, t, rh, H, a + 2 * H, (int)GH);
+      else sgemm_packed(false, B, rh, H, Uh, 1.f, a + 2 * H, (int)GH);
+    }
     for_rows(B, GH, [&](int b0, int b1) {
       for (int b = b0; b < b1; b++) k.gru_fwd_n(a + b * GH, hp + (size_t)b * H, h + (size_t)b * H, H);
     });
@@ -34,7 +41,7 @@ void gru_forward(const LayerBuf& L, const PackedB& Uzr, const PackedB& Uh, int T
 }
 
 void gru_backward(float* dWhh, float* dhs, const LayerBuf& L, const PackedB& UzrT, const PackedB& UhT,
-                  int T, int B, int H, float* scratch) {
+                  int T, int B, int H, float* scratch, const SparseRec* sp) {
   const size_t BH = (size_t)B * H, GH = 3 * (size_t)H;
   const GateKernels& k = gate_kernels();
   float* drh = scratch;  // (B, H) dL/d(r ⊙ h_{t-1})
@@ -51,7 +58,12 @@ void gru_backward(float* dWhh, float* dhs, const LayerBuf& L, const PackedB& Uzr
       }
     });
     // 2. drh = da_n · Uh^T                                      (B, H)
-    sgemm_packed(false, B, a + 2 * H, (int)GH, UhT, 0.f, drh, H);
+    if (sp) {
+      sp->keepG(t, a + 2 * H, (int)GH, 2 * H, H);
+      sp->bwd(1, t, 0.f, drh, H);
+    } else {
+      sgemm_packed(false, B, a + 2 * H, (int)GH, UhT, 0.f, drh, H);
+    }
     // 3. through rh = r ⊙ h_{t-1}: da_r; dh_{t-1} += drh ⊙ r
     for_rows(B, 2 * (size_t)H, [&](int b0, int b1) {
       for (int b = b0; b < b1; b++) {
@@ -60,11 +72,21 @@ void gru_backward(float* dWhh, float* dhs, const LayerBuf& L, const PackedB& Uzr
       }
     });
     // 4. dh_{t-1} += [da_z da_r] · [Uz Ur]^T                      (B, H)
-    if (dhp) sgemm_packed(false, B, a, (int)GH, UzrT, 1.f, dhp, H);
+    if (sp) {
+      sp->keepG(t, a, (int)GH, 0, 2 * H);
+      if (dhp) sp->bwd(0, t, 1.f, dhp, H);
+    } else if (dhp) {
+      sgemm_packed(false, B, a, (int)GH, UzrT, 1.f, dhp, H);
+    }
   }
   // dWhh[:, z r] = [h_{-1} … h_{T-2}]^T · dA[:, z r]             (H, 2H) over R rows
   const int t0 = L.h0zero ? 1 : 0;  // a zero h_{-1} adds nothing
   const int K = (T - t0) * B;
+  if (sp) {
+    sp->wgrad(0, t0, dWhh, (int)GH);
+    sp->wgrad(1, t0, dWhh, (int)GH);
+    return;
+  }
   sgemm(true, false, H, 2 * H, K, L.hs + t0 * BH, H, L.gates + t0 * B * GH, (int)GH, 0.f, dWhh, (int)GH);
   // dWhh[:, n] = (r ⊙ h_prev)^T · dA[:, n]                       (H, H) over R rows
   sgemm(true, false, H, H, K, L.rh + t0 * BH, H, L.gates + t0 * B * GH + 2 * H, (int)GH, 0.f, dWhh + 2 * H, (int)GH);

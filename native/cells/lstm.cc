@@ -11,13 +11,15 @@
 
 namespace srnn {
 
-void lstm_forward(const LayerBuf& L, const PackedB& Whh, int T, int B, int H) {
+void lstm_forward(const LayerBuf& L, const PackedB& Whh, int T, int B, int H, const SparseRec* sp) {
   const size_t BH = (size_t)B * H, GH = 4 * (size_t)H;
   const GateKernels& k = gate_kernels();
   for (int t = 0; t < T; t++) {
     float* a = L.gates + t * B * GH;  // (B, 4H) in: x_t·Wih + b; out: i f g o
-    if (t > 0 || !L.h0zero)
-      sgemm_packed(false, B, L.hs + t * BH, H, Whh, 1.f, a, (int)GH);
+    if (t > 0 || !L.h0zero) {
+      if (sp) sp->fwd(0, t, L.hs + t * BH, H, a, (int)GH);
+      else sgemm_packed(false, B, L.hs + t * BH, H, Whh, 1.f, a, (int)GH);
+    }
     for_rows(B, GH, [&](int b0, int b1) {
       for (int b = b0; b < b1; b++) {
         const size_t o = (size_t)b * H;
@@ -29,7 +31,7 @@ void lstm_forward(const LayerBuf& L, const PackedB& Whh, int T, int B, int H) {
 }
 
 void lstm_backward(float* dWhh, float* dhs, const LayerBuf& L, const PackedB& WhhT,
-                   int T, int B, int H, float* scratch) {
+                   int T, int B, int H, float* scratch, const SparseRec* sp) {
   const size_t BH = (size_t)B * H, GH = 4 * (size_t)H;
   const GateKernels& k = gate_kernels();
   float* dc = scratch;  // (B, H) dL/dc_t carried backwards through f
@@ -43,10 +45,16 @@ void lstm_backward(float* dWhh, float* dhs, const LayerBuf& L, const PackedB& Wh
       }
     });
     // dh_{t-1} += dA_t · Whh^T                                  (B, H)
-    if (t > 0) sgemm_packed(false, B, a, (int)GH, WhhT, 1.f, dhs + (t - 1) * BH, H);
+    if (sp) {
+      sp->keepG(t, a, (int)GH, 0, (int)GH);
+      if (t > 0) sp->bwd(0, t, 1.f, dhs + (t - 1) * BH, H);
+    } else if (t > 0) {
+      sgemm_packed(false, B, a, (int)GH, WhhT, 1.f, dhs + (t - 1) * BH, H);
+    }
   }
   // dWhh = [h_{-1} … h_{T-2}]^T · dA                            (H, 4H) over R rows
   const int t0 = L.h0zero ? 1 : 0;  // a zero h_{-1} adds nothing
+  if (sp) { sp->wgrad(0, t0, dWhh, (int)GH); return; }
   sgemm(true, false, H, (int)GH, (T - t0) * B, L.hs + t0 * BH, H, L.gates + t0 * B * GH, (int)GH, 0.f, dWhh, (int)GH);
 }
 

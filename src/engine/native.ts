@@ -47,6 +47,13 @@ export interface RunResult {
 
 export interface NativeNet {
   run(args: RunArgs): RunResult;
+  /**
+   * Sparse-aware training: mask [total] (1 kept, 0 pruned; pruned params must be 0),
+   * kept by reference and read at every run; null = dense. A recurrent kernel at
+   * density <= 0.15 then runs on sparse kernels (docs/engine.md), and the grads of
+   * such groups are 0 at pruned positions.
+   */
+  setMask(mask: Uint8Array | null): void;
 }
 
 export interface NativeAddon {

@@ -201,8 +201,13 @@ export async function train(cfgIn: TrainConfig, o: TrainOptions): Promise<TrainR
   } else if (fs.existsSync(last)) {
     fail('BAD_FLAG', `run folder ${runDir} already holds a run`, 'pass --resume to continue it, or choose another --out');
   }
+  const recipe = cfg.recipe ? loadRecipe(cfg.recipe) : null;
   const ds = o.dataset ?? loadDataset(cfg.data.name, { level: cfg.data.level, limit: cfg.data.limit });
   const spec = specFor(cfg, ds);
+  // Everything that can reject the input is checked before the run folder is written.
+  const trainBatches = batches(ds, 'train', cfg.batch, cfg.bptt, true, cfg.seed);
+  const nb = trainBatches.count;
+  const pruner: Pruner | null = recipe ? createPruner(recipe, spec, buildLayout(spec), { stepsPerEpoch: nb }) : null;
   native().setThreads(cfg.threads);
   const metric = mainMetric(ds.kind, ds.kind === 'lm' ? ds.level : undefined);
 
@@ -254,15 +259,13 @@ export async function train(cfgIn: TrainConfig, o: TrainOptions): Promise<TrainR
   }
 
   const { layout, params, grads, net } = session;
-  const trainBatches = batches(ds, 'train', cfg.batch, cfg.bptt, true, cfg.seed);
   const evalB = (cfg.evalBatch ?? DEFAULT_TRAIN.evalBatch!) || cfg.batch;
-  const nb = trainBatches.count;
-  let pruner: Pruner | null = null;
-  if (cfg.recipe) {
-    pruner = createPruner(loadRecipe(cfg.recipe), spec, layout, { stepsPerEpoch: nb });
+  if (pruner) {
     if (prunerState !== undefined) pruner.restore(prunerState);
     if (!mask) mask = new Uint8Array(layout.total).fill(1);
   }
+  // Sparse-aware training: the net reads the mask at every run (sparse kernels for groups sparse enough).
+  if (mask) net.setMask(mask);
   const totalSteps = Math.min(cfg.epochs * nb, cfg.maxSteps > 0 ? cfg.maxSteps : Infinity);
   const stateLen = spec.layers * STATE_VECTORS[spec.cell] * cfg.batch * spec.hidden;
   const state = ds.kind === 'lm' ? new Float32Array(stateLen) : null;
@@ -302,6 +305,7 @@ export async function train(cfgIn: TrainConfig, o: TrainOptions): Promise<TrainR
       if (pruner && mask) {
         const ev = pruner.step(step, params, mask);
         if (ev) {
+          net.setMask(mask);
           appendLine(path.join(runDir, 'prune.jsonl'), JSON.stringify(ev));
           o.onPrune?.(ev);
         }

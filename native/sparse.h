@@ -1,0 +1,56 @@
+// Sparse-aware training (docs/engine.md "Sparse-aware training"): once a recurrent
+// kernel Whh is sparse enough (density <= kSparseDensity under the mask given to
+// Net::run), its per-step products and its weight gradient use the kernels here
+// instead of the dense packed gemms.
+//
+// Layouts (one contiguous (rows, B) block per step t):
+//   xT (T, K, B)   the product's input transposed: xT[t][k][b] = h_{t-1}[b][k]
+//                  (gru: a second one for r ⊙ h_{t-1}), written step by step forward
+//   gT (T, GH, B)  dGates transposed, written step by step backward
+// so one non-zero is one B-wide FMA on contiguous memory in the per-step products,
+// and a dot over T segments of B floats in the weight gradient (kept entries only).
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+namespace srnn {
+
+// Groups at or below this density (kept / size) run sparse.
+constexpr double kSparseDensity = 0.15;
+
+// One (K, N) block of a recurrent matrix W (row stride ldw, columns [c0, c0 + N) of
+// the full (H, GH) Whh), kept entries only, by column (forward) and by row (backward).
+struct SparseMat {
+  int K = 0, N = 0, c0 = 0;
+  std::vector<int32_t> cptr, cidx;  // CSC: column j holds rows cidx[cptr[j] .. cptr[j+1])
+  std::vector<float> cval;
+  std::vector<int32_t> rptr, ridx;  // CSR: row k holds columns ridx[rptr[k] .. rptr[k+1])
+  std::vector<float> rval;
+  void build(const float* W, const uint8_t* mask, int ldw, int K, int N, int c0);
+};
+
+// Density of the kept entries of a (K, N) block with row stride ld.
+double mask_density(const uint8_t* mask, int ld, int K, int N);
+
+// The sparse recurrent products of one layer (see the layout note above).
+struct SparseRec {
+  int B = 0, T = 0, GH = 0;
+  size_t R = 0;
+  int nm = 0;          // matrices: 1 (rnn, lstm), 2 (gru: [Uz Ur], Uh)
+  SparseMat m[2];
+  float* xT[2] = {nullptr, nullptr};  // (T, K, B) per matrix
+  float* gT = nullptr;                // (T, GH, B)
+  float* yT = nullptr;                // (max(GH, H), B) per-step scratch
+  // C (B, N) += A (B, K) · W_m at step t; A is transposed into xT[m] column block t.
+  void fwd(int mi, int t, const float* A, int lda, float* C, int ldc) const;
+  // dG columns [c0, c0 + n) of step t (B rows, stride ldg) transposed into gT.
+  void keepG(int t, const float* dG, int ldg, int c0, int n) const;
+  // C (B, K) = beta·C + dG_m(t) · W_mᵀ, dG_m read from gT (after keepG).
+  void bwd(int mi, int t, float beta, float* C, int ldc) const;
+  // dW[k][c0 + j] = Σ_{r ≥ t0·B} xT[m][k][r] · gT[c0 + j][r] at kept (k, j) only;
+  // other entries untouched (zero them first).
+  void wgrad(int mi, int t0, float* dW, int ldw) const;
+};
+
+}  // namespace srnn
