@@ -41,3 +41,4 @@ export { expandStudy, recipeFor, runId, smallDenseHidden, describePlan } from '.
 export { PRESETS, PRESET_NAMES } from './study/presets.js';
 export { summarize as summarizeSample, tQuantile, mean, sd } from './study/stats.js';
 export { writeReport, loadStudy, buildReport, conclusions } from './report/index.js';
+export { exportQuality, type QualityRow } from './deploy/quality.js';

@@ -4,7 +4,7 @@
  */
 import path from 'node:path';
 import { fail } from '../errors.js';
-import { parseFlags, oneOf } from './args.js';
+import { parseFlags, oneOf, table } from './args.js';
 import { readCheckpoint, resolveCheckpoint, type Checkpoint } from '../model/checkpoint.js';
 import { SPARSE_EXT, VALUE_TYPES, type ValueType } from '../deploy/format.js';
 import { writeSparseModelFile } from '../deploy/file.js';
@@ -18,9 +18,12 @@ RUN is a run folder (its ckpt/last.srnn) or a checkpoint file.
   --values fp32|fp16|int8   sparse: value type of the weights (fp16)
   --out FILE|DIR            (RUN/model.srnz, or RUN/tfjs/)
   --json                    one JSON line: file, bytes, dense bytes, ratio
+  --compare                 evaluate the checkpoint and its fp32 / fp16 / int8 sparse
+                            files on the run's valid and test splits, beside their sizes
 
 examples:
   sparse-rnn export runs/lstm-agp --format sparse --values fp16
+  sparse-rnn export runs/lstm-agp --compare
   sparse-rnn generate runs/lstm-agp/model.srnz --prime "The " --length 200 --seed 1
 `;
 
@@ -41,7 +44,7 @@ async function extrasOf(ck: Checkpoint): Promise<{ extra: Record<string, unknown
 
 export async function exportCommand(argv: string[]): Promise<number> {
   const { values: flags, positionals } = parseFlags('export', argv, {
-    format: { type: 'string' }, values: { type: 'string' }, out: { type: 'string' }, json: { type: 'boolean' },
+    format: { type: 'string' }, values: { type: 'string' }, out: { type: 'string' }, json: { type: 'boolean' }, compare: { type: 'boolean' },
   });
   const v = flags as Record<string, string | undefined> & { help?: boolean; json?: boolean };
   if (v.help) {
@@ -55,6 +58,7 @@ export async function exportCommand(argv: string[]): Promise<number> {
   const file = resolveCheckpoint(run);
   const ck = readCheckpoint(file);
   const runDir = file === run ? path.dirname(file) : run;
+  if (v.compare) return compareValues(ck, !!v.json);
   if (format === 'tfjs') {
     if (v.values !== undefined) fail('BAD_FLAG', 'export: --values applies to --format sparse only', 'TF.js weights are fp32');
     const { exportTfjs } = await import('../model/tfjs.js');
@@ -75,6 +79,25 @@ export async function exportCommand(argv: string[]): Promise<number> {
   else {
     process.stdout.write(`wrote ${out}: ${bytes.length} bytes, ${pct(bytes.length, dense.denseFp32)} of dense fp32 (${dense.denseFp32} bytes; gzip ${pct(dense.denseGzip, dense.denseFp32)}), ${values} values\n`);
     if (note) process.stdout.write(`note: ${note}\n`);
+  }
+  return 0;
+}
+
+/** `--compare`: accuracy and size of the checkpoint and of its fp32 / fp16 / int8 sparse files. */
+async function compareValues(ck: Checkpoint, json: boolean): Promise<number> {
+  const cfg = (ck.train as { config?: { data?: { name?: string; level?: 'word' | 'char'; limit?: number }; batch?: number; bptt?: number; evalBatch?: number } } | undefined)?.config;
+  if (!cfg?.data?.name) fail('BAD_FILE', 'export --compare: the checkpoint does not name its data set', 'use a checkpoint written by sparse-rnn train');
+  const { loadDataset } = await import('../data/index.js');
+  const { exportQuality } = await import('../deploy/quality.js');
+  const ds = loadDataset(cfg.data.name, { level: cfg.data.level, limit: cfg.data.limit });
+  const rows = exportQuality(ck, ds, { batch: ck.spec.task === 'lm' ? cfg.evalBatch || 10 : cfg.batch ?? 64, bptt: cfg.bptt ?? 100 });
+  const base = rows[0];
+  if (json) for (const r of rows) process.stdout.write(JSON.stringify({ ...r, ratio: +(r.bytes / base.bytes).toFixed(4) }) + '\n');
+  else {
+    const fmt = (x: number) => (base.metric === 'accuracy' ? `${(100 * x).toFixed(2)}%` : x.toFixed(4));
+    process.stdout.write(table(['weights', 'bytes', 'of dense fp32', `valid ${base.metric}`, `test ${base.metric}`, 'test change'],
+      rows.map((r) => [r.values === 'checkpoint' ? 'checkpoint (dense fp32)' : `sparse ${r.values}`, r.bytes.toLocaleString('en-US'),
+        pct(r.bytes, base.bytes), fmt(r.valid), fmt(r.test), `${r.test >= base.test ? '+' : ''}${(100 * (r.test / base.test - 1)).toFixed(3)}%`])) + '\n');
   }
   return 0;
 }

@@ -110,3 +110,26 @@ test('bad recipes: one clear line naming the field, a non-zero exit, no run fold
     assert.ok(!fs.existsSync(out), 'nothing is written for a rejected recipe');
   }
 });
+
+test('prune --from a trained run, then inspect and export --compare (accuracy of fp32 / fp16 / int8 files)', () => {
+  const dir = tmpDir();
+  const base = path.join(dir, 'dense');
+  const t = cli(['train', '--data', 'synthetic-lm', '--limit', '12000', '--cell', 'gru', '--hidden', '24', '--batch', '4', '--bptt', '10', '--epochs', '2', '--optimizer', 'adam', '--lr', '0.01', '--quiet', '--out', base]);
+  assert.equal(t.code, 0, t.stderr);
+  const pruned = path.join(dir, 'pruned');
+  const p = cli(['prune', '--from', base, '--recipe', 'recipes/agp-both-90-finetune.yaml', '--epochs', '2', '--quiet', '--json', '--out', pruned]);
+  assert.equal(p.code, 0, p.stderr);
+  const ck = checkMaskedZero(path.join(pruned, 'ckpt/last.srnn'));
+  const acc = accountModel(ck.spec, ck.layout, ck.params, ck.mask);
+  assert.ok(Math.abs(acc.recurrent.sparsity - 0.9) < 0.005, `recurrent sparsity ${acc.recurrent.sparsity}`);
+  const ins = cli(['inspect', pruned, '--json']);
+  assert.equal(ins.code, 0, ins.stderr);
+  assert.match(ins.stdout, /rnn\.0\.hh/);
+  const cmp = cli(['export', pruned, '--compare', '--json']);
+  assert.equal(cmp.code, 0, cmp.stderr);
+  const rows = cmp.stdout.trim().split('\n').map((l) => JSON.parse(l));
+  assert.deepEqual(rows.map((r) => r.values), ['checkpoint', 'fp32', 'fp16', 'int8']);
+  assert.equal(rows[1].test, rows[0].test, 'an fp32 sparse file is lossless');
+  for (const r of rows.slice(2)) assert.ok(Math.abs(r.test / rows[0].test - 1) < 0.01, `${r.values}: ${r.test} vs ${rows[0].test}`);
+  assert.ok(rows[2].bytes < rows[1].bytes && rows[3].bytes < rows[2].bytes);
+});
