@@ -42,3 +42,4 @@ export { PRESETS, PRESET_NAMES } from './study/presets.js';
 export { summarize as summarizeSample, tQuantile, mean, sd } from './study/stats.js';
 export { writeReport, loadStudy, buildReport, conclusions } from './report/index.js';
 export { exportQuality, type QualityRow } from './deploy/quality.js';
+export { evaluateCommand } from './cli/evaluate.js';

@@ -10,6 +10,7 @@ type Command = (argv: string[]) => Promise<number>;
 const COMMANDS: Record<string, { about: string; load: () => Promise<Command> }> = {
   train: { about: 'train a model (optionally pruning it with a recipe)', load: async () => (await import('./train.js')).trainCommand },
   prune: { about: 'prune a trained run with a recipe and fine-tune it', load: async () => (await import('./train.js')).pruneCommand },
+  evaluate: { about: 'metrics of a trained run on its valid and test splits', load: async () => (await import('./evaluate.js')).evaluateCommand },
   schedule: { about: 'preview a pruning schedule step by step', load: async () => (await import('./schedule.js')).scheduleCommand },
   inspect: { about: 'per-group sparsity, non-zeros, FLOPs and bytes of a run', load: async () => (await import('./inspect.js')).inspectCommand },
   data: { about: 'list the data sets and their splits', load: async () => (await import('./data.js')).dataCommand },

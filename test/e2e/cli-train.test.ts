@@ -29,6 +29,12 @@ test('train: a tiny run writes its folder, learns, and the metrics agree with th
   assert.ok(rows[1].valid.loss < Math.log(summary.spec.inputSize) * 0.9, `valid loss ${rows[1].valid.loss}`);
   assert.equal(res.valid.loss, rows[1].valid.loss);
   assert.ok(Number.isFinite(res.test.bpc));
+  // `evaluate` recomputes the same numbers from the checkpoint.
+  const ev = cli(['evaluate', out, '--json']);
+  assert.equal(ev.code, 0, ev.stderr);
+  const e = JSON.parse(ev.stdout);
+  assert.equal(e.valid.loss, res.valid.loss);
+  assert.equal(e.test.loss, res.test.loss);
 });
 
 test('train: the same seed gives the same loss curve; resume continues exactly', () => {
