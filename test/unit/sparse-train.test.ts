@@ -10,19 +10,10 @@ import assert from 'node:assert/strict';
 import { native, type SimdName } from '../../src/engine/native.js';
 import { defaultSpec, STATE_VECTORS, type CellType } from '../../src/model/spec.js';
 import { buildLayout, nativeConfig } from '../../src/model/layout.js';
+import { mulberry32 } from '../helpers/random.js';
 
 const addon = native();
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const levels: SimdName[] = (['scalar', 'avx2', 'avx512'] as SimdName[]).filter((l) => {
   const order = ['scalar', 'avx2', 'avx512'];
