@@ -67,9 +67,18 @@ export class RunBusyError extends Error {
 function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (e) {
     return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+  // A killed worker whose parent died too stays a zombie where PID 1 does not reap
+  // (containers): signal 0 still reaches it, but it holds nothing. Linux says so in
+  // /proc/<pid>/stat (state after the command name: Z zombie, X dead).
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+    return state !== 'Z' && state !== 'X';
+  } catch {
+    return true; // no /proc (not Linux): trust the signal
   }
 }
 
