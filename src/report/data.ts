@@ -2,22 +2,13 @@
  * A study's results as the report reads them: every row of the store, read-only.
  */
 import { Store } from '../study/store.js';
-import type { EpochRecord, GateRecord, PruneStepRecord } from '../study/store.js';
+import type { EpochRecord, GateRecord, PruneStepRecord, RunRecord } from '../study/store.js';
 import type { MetricName } from '../train/metrics.js';
 
-export interface RunRow {
-  id: string;
-  task: string;
-  cell: string;
-  method: string;
-  target: string | null;
-  sparsity: number;
-  seed: number;
-  hidden: number;
+/** One finished run as the report reads it: the store's record, flattened. */
+export interface RunRow extends Pick<RunRecord, 'id' | 'task' | 'cell' | 'method' | 'target' | 'sparsity' | 'seed' | 'hidden'
+  | 'valid' | 'test' | 'recurrentSparsity' | 'steps' | 'wallSeconds' | 'tokensPerSec' | 'resumedFrom'> {
   metric: MetricName;
-  valid: number;
-  test: number;
-  recurrentSparsity: number;
   recParams: number;
   recNonzeros: number;
   recFlops: number;
@@ -30,10 +21,6 @@ export interface RunRow {
   flopsDense: number;
   bytes: number;
   bytesDense: number;
-  steps: number;
-  wallSeconds: number;
-  tokensPerSec: number;
-  resumedFrom: number;
   config: Record<string, unknown>;
 }
 
