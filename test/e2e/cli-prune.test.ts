@@ -26,11 +26,11 @@ const RECIPE = `pruning:
     frequency: 20
 `;
 
-function args(dir: string, extra: string[]): string[] {
+function args(dir: string, extra: string[], epochs = 5): string[] {
   const recipe = path.join(dir, 'recipe.yaml');
   fs.writeFileSync(recipe, RECIPE);
   return ['train', '--data', 'synthetic-lm', '--limit', '12000', '--cell', 'lstm', '--hidden', '24', '--batch', '4', '--bptt', '10',
-    '--epochs', '5', '--recipe', recipe, '--quiet', '--json', ...extra];
+    '--epochs', String(epochs), '--recipe', recipe, '--quiet', '--json', ...extra];
 }
 
 function checkMaskedZero(file: string) {
@@ -66,10 +66,11 @@ for (const opt of [['--optimizer', 'sgd', '--lr', '0.5', '--momentum', '0.9'], [
 
 test('recipe: an interrupted run resumes to the same mask, weights and metrics', async () => {
   const dir = tmpDir();
-  const a = cli([...args(dir, ['--optimizer', 'adam', '--lr', '0.01', '--checkpoint-every', '25']), '--out', path.join(dir, 'a')]);
+  // Long enough (40 epochs) that the run is still going when the signal arrives on a fast machine.
+  const a = cli([...args(dir, ['--optimizer', 'adam', '--lr', '0.01', '--checkpoint-every', '25'], 40), '--out', path.join(dir, 'a')]);
   assert.equal(a.code, 0, a.stderr);
   const out = path.join(dir, 'b');
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/cli/run.ts'), ...args(dir, ['--optimizer', 'adam', '--lr', '0.01', '--checkpoint-every', '25']), '--out', out], { cwd: ROOT });
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/cli/run.ts'), ...args(dir, ['--optimizer', 'adam', '--lr', '0.01', '--checkpoint-every', '25'], 40), '--out', out], { cwd: ROOT });
   let stderr = '';
   child.stderr.on('data', (d) => (stderr += d));
   // Interrupt once pruning has begun (prune.jsonl exists), so the mask and pruner state must survive.

@@ -103,7 +103,8 @@ test('train: Ctrl-C (SIGINT) mid-epoch checkpoints, exits 130, and --resume ends
   const { spawn } = await import('node:child_process');
   const { ROOT } = await import('../helpers/cli.js');
   const base = tmpDir();
-  const args = ['--data', 'synthetic-lm', '--limit', '20000', '--cell', 'gru', '--hidden', '24', '--batch', '4', '--bptt', '10', '--epochs', '6', '--checkpoint-every', '50', '--quiet', '--json'];
+  const args = ['--data', 'synthetic-lm', '--limit', '20000', '--cell', 'gru', '--hidden', '24', '--batch', '4', '--bptt', '10', '--epochs', '30', '--checkpoint-every', '50', '--quiet', '--json'];
+  // 30 epochs: long enough that the run is still going when SIGINT arrives on a fast machine.
   const ref = cli(['train', ...args, '--out', path.join(base, 'ref')]);
   assert.equal(ref.code, 0, ref.stderr);
   const out = path.join(base, 'int');
