@@ -193,13 +193,17 @@ void Net::planSparse(const float* P, const RunIO& io, std::vector<const SparseRe
   size_t need = 0;
   for (int l = 0; l < L; l++) {
     on[l] = mask_density(io.mask + c.hh[l], GH, H, GH) <= kSparseDensity;
-    if (on[l]) need += (size_t)nm * H * R;
+    if (on[l]) need += (size_t)nm * (size_t)H * R;
   }
   if (!need) return;
   need += (io.backward ? (size_t)GH * R : 0) + (size_t)std::max(GH, H) * B;
-  if (spmem_.size() < need) spmem_.resize(need);
+  // +16 floats: the base is aligned to 64 bytes (a cache line) like the workspace;
+  // with B a multiple of 16 every B-wide row is then whole cache lines (split loads
+  // cost the sparse kernels ~1/3 of their speed).
+  if (spmem_.size() < need + 16) spmem_.resize(need + 16);
   sp_.resize(L);
   float* base = spmem_.data();
+  base += (16 - ((uintptr_t)base / sizeof(float)) % 16) % 16;
   float* gT = io.backward ? base : nullptr;
   if (io.backward) base += (size_t)GH * R;
   float* yT = base;
@@ -490,7 +494,7 @@ SpmmFn spmm_fn() {
 }
 SddmmFn sddmm_fn() {
   const SimdLevel l = simd_level();
-  return l == SimdLevel::AVX512 ? sp_avx512::sddmm_cols : l == SimdLevel::AVX2 ? sp_avx2::sddmm_cols : sp_scalar::sddmm_cols;
+  return l == SimdLevel::AVX512 ? sp_avx512::sddmm_steps : l == SimdLevel::AVX2 ? sp_avx2::sddmm_steps : sp_scalar::sddmm_steps;
 }
 
 // 8×8 block: out[c·ldo + r] = (acc ? out[..] : 0) + in[r·ldi + c], r, c < 8.
@@ -583,7 +587,21 @@ double mask_density(const uint8_t* mask, int ld, int K, int N) {
 }
 
 void SparseMat::build(const float* W, const uint8_t* mask, int ldw, int K_, int N_, int c0_) {
+  // Same shape and mask as the last call (the usual case: the mask changes only at
+  // prune events, the weights at every step): refresh the values only.
+  bool same = K == K_ && N == N_ && c0 == c0_ && keep.size() == (size_t)K_ * N_;
+  for (int k = 0; same && k < K_; k++) same = !std::memcmp(keep.data() + (size_t)k * N_, mask + (size_t)k * ldw + c0_, N_);
+  if (same) {
+    for (int k = 0; k < K; k++) {
+      const float* w = W + (size_t)k * ldw + c0;
+      for (int p = rptr[k]; p < rptr[k + 1]; p++) rval[p] = w[ridx[p]];
+    }
+    for (size_t q = 0; q < cval.size(); q++) cval[q] = rval[cperm[q]];
+    return;
+  }
   K = K_; N = N_; c0 = c0_;
+  keep.resize((size_t)K * N);
+  for (int k = 0; k < K; k++) std::memcpy(keep.data() + (size_t)k * N, mask + (size_t)k * ldw + c0, N);
   rptr.assign(K + 1, 0);
   cptr.assign(N + 1, 0);
   ridx.clear(); rval.clear();
@@ -601,16 +619,18 @@ void SparseMat::build(const float* W, const uint8_t* mask, int ldw, int K_, int 
   for (int j = 0; j < N; j++) cptr[j + 1] += cptr[j];
   cidx.resize(ridx.size());
   cval.resize(ridx.size());
+  cperm.resize(ridx.size());
   std::vector<int32_t> at(cptr.begin(), cptr.end() - 1);
   for (int k = 0; k < K; k++)
     for (int p = rptr[k]; p < rptr[k + 1]; p++) {
       const int q = at[ridx[p]]++;
       cidx[q] = k;
       cval[q] = rval[p];
+      cperm[q] = p;
     }
 }
 
-// Layouts: xT[m] (T, K, B) and gT (T, GH, B), one contiguous (rows, B) block per step.
+// Layouts (sparse.h): xT[m] (T, K, B) and gT (T, GH, B), one contiguous (rows, B) block per step.
 void SparseRec::fwd(int mi, int t, const float* A, int lda, float* C, int ldc) const {
   const SparseMat& s = m[mi];
   float* x = xT[mi] + (size_t)t * s.K * B;
@@ -641,9 +661,10 @@ void SparseRec::wgrad(int mi, int t0, float* dW, int ldw) const {
   if (t0 >= T) return;
   SddmmFn f = sddmm_fn();
   const size_t xs = (size_t)s.K * B, gs = (size_t)GH * B;
-  // Steps outer, columns inner (inside the kernel): per step the dGates block (GH·B)
-  // and the accumulators are read in order and the step's inputs (K·B) stay cached.
-  // Threads take column ranges (in whole tiles of kTile).
+  // Chunks of kSpChunk steps outer, columns inner (inside the kernel): per chunk the
+  // dGates blocks are read in order once and the chunk's inputs (S·K·B) stay cached;
+  // one horizontal sum per kept entry and chunk. Threads take column ranges (in whole
+  // tiles of kTile).
   constexpr int kTile = 64;
   const int tiles = (s.N + kTile - 1) / kTile;
   sp_par(tiles, s.cidx.size() * (size_t)(T - t0) * B, [&](int i0, int i1) {
@@ -651,8 +672,9 @@ void SparseRec::wgrad(int mi, int t0, float* dW, int ldw) const {
     const int p0 = s.cptr[j0], p1 = s.cptr[j1];
     if (p1 == p0) return;
     std::vector<float> acc(p1 - p0, 0.f);
-    f(s.cptr.data(), s.cptr.data() + 1, s.cidx.data(), j0, j1, p0, gT + (size_t)t0 * gs + (size_t)s.c0 * B, B, gs,
-      xT[mi] + (size_t)t0 * xs, B, xs, T - t0, B, acc.data());
+    for (int t = t0; t < T; t += kSpChunk)
+      f(s.cptr.data(), s.cptr.data() + 1, s.cidx.data(), j0, j1, p0, gT + (size_t)t * gs + (size_t)s.c0 * B, B, gs,
+        xT[mi] + (size_t)t * xs, B, xs, std::min(kSpChunk, T - t), B, acc.data());
     for (int j = j0; j < j1; j++)
       for (int p = s.cptr[j]; p < s.cptr[j + 1]; p++) dW[(size_t)s.cidx[p] * ldw + s.c0 + j] = acc[p - p0];
   });

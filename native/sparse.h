@@ -8,7 +8,10 @@
 //                  (gru: a second one for r ⊙ h_{t-1}), written step by step forward
 //   gT (T, GH, B)  dGates transposed, written step by step backward
 // so one non-zero is one B-wide FMA on contiguous memory in the per-step products,
-// and a dot over T segments of B floats in the weight gradient (kept entries only).
+// and a dot over T segments of B floats in the weight gradient (kept entries only),
+// summed kSpChunk steps at a time per horizontal sum. (A chunk-interleaved layout,
+// (T/S, K, S, B), made the gradient's dots contiguous but spread a step's block over
+// 4× the L1 sets: the forward product lost more than the gradient gained.)
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -18,6 +21,9 @@ namespace srnn {
 
 // Groups at or below this density (kept / size) run sparse.
 constexpr double kSparseDensity = 0.15;
+// Steps summed per horizontal sum in the weight gradient (the chunk's inputs, S·K·B
+// floats, stay in L2 while its dGates stream through).
+constexpr int kSpChunk = 4;
 
 // One (K, N) block of a recurrent matrix W (row stride ldw, columns [c0, c0 + N) of
 // the full (H, GH) Whh), kept entries only, by column (forward) and by row (backward).
@@ -27,6 +33,9 @@ struct SparseMat {
   std::vector<float> cval;
   std::vector<int32_t> rptr, ridx;  // CSR: row k holds columns ridx[rptr[k] .. rptr[k+1])
   std::vector<float> rval;
+  std::vector<int32_t> cperm;  // CSC entry q is CSR entry cperm[q]
+  std::vector<uint8_t> keep;   // the (K, N) mask block this structure was built for
+  // From W's kept entries; rebuilds the index arrays only when the mask block changed.
   void build(const float* W, const uint8_t* mask, int ldw, int K, int N, int c0);
 };
 
@@ -48,7 +57,7 @@ struct SparseRec {
   void keepG(int t, const float* dG, int ldg, int c0, int n) const;
   // C (B, K) = beta·C + dG_m(t) · W_mᵀ, dG_m read from gT (after keepG).
   void bwd(int mi, int t, float beta, float* C, int ldc) const;
-  // dW[k][c0 + j] = Σ_{r ≥ t0·B} xT[m][k][r] · gT[c0 + j][r] at kept (k, j) only;
+  // dW[k][c0 + j] = Σ_{t ≥ t0} Σ_b xT[m](t)[k][b] · gT(t)[c0 + j][b] at kept (k, j) only;
   // other entries untouched (zero them first).
   void wgrad(int mi, int t0, float* dW, int ldw) const;
 };
