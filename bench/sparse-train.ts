@@ -5,7 +5,8 @@
  * density <= 0.15 run on the sparse kernels), side by side in one run. Each step is
  * Net.run (forward + backward) + masked SGD; the figure is the best of `repeats`
  * timed rounds of `steps` steps, the rounds of the configurations interleaved (the
- * machine is shared), after 2 warm-up steps.
+ * machine is shared), each round after one untimed step (training runs one model
+ * at a time: its caches are warm), after 2 warm-up steps.
  * PyTorch's dense figure (bench/anchor.ts) is printed when PyTorch is available.
  *
  *   npx tsx bench/sparse-train.ts [--only lstm] [--threads 1,2] [--repeats 5] [--steps 3] [--sparsity 0,0.8,0.9]
@@ -65,6 +66,7 @@ function measure(cell: CellType, threads: number): number[] {
   const best = steps.map(() => Infinity);
   for (let r = 0; r < repeats; r++)
     steps.forEach((step, k) => {
+      step(); // untimed: the other configurations' rounds evicted this one's caches
       const t0 = performance.now();
       for (let i = 0; i < stepsPerRound; i++) step();
       best[k] = Math.min(best[k], (performance.now() - t0) / 1000 / stepsPerRound);

@@ -597,6 +597,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("getThreads", Napi::Function::New(env, GetThreads, "getThreads"));
   exports.Set("gemm", Napi::Function::New(env, Gemm, "gemm"));
   exports.Set("Net", NetWrap::Define(env));
+  exports.Set("sparseDensity", Napi::Number::New(env, srnn::kSparseDensity));
   exports.Set("sgd", Napi::Function::New(env, Sgd, "sgd"));
   exports.Set("adam", Napi::Function::New(env, Adam, "adam"));
   exports.Set("sumSquares", Napi::Function::New(env, SumSquares, "sumSquares"));

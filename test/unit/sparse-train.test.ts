@@ -1,6 +1,6 @@
 /**
  * Sparse-aware training (native/sparse.h, docs/engine.md): with a mask set, recurrent
- * kernels at density <= 0.15 run on sparse kernels. Same logits, loss and gradients at
+ * kernels at density <= addon.sparseDensity run on sparse kernels. Same logits, loss and gradients at
  * every kept position as the dense path (the same Net with setMask(null)), up to
  * summation order; gradients of sparse groups are 0 at pruned positions. Every SIMD
  * level, 1 and 2 threads, rnn / lstm / gru, 1–2 layers, tokens (fused and not) and vectors.
@@ -66,7 +66,7 @@ function check(c: Case, seed: number) {
     let scale = 0;
     for (let i = 0; i < s.size; i++) scale = Math.max(scale, Math.abs(dense.g[s.offset + i]));
     const sparseGroup = (s.kind === 'recurrent' || s.kind === 'kernel') &&
-      c.density[s.layer! * 2 + (s.kind === 'recurrent' ? 1 : 0)] <= 0.15;
+      c.density[s.layer! * 2 + (s.kind === 'recurrent' ? 1 : 0)] <= addon.sparseDensity;
     for (let i = 0; i < s.size; i++) {
       const k = s.offset + i;
       if (!mask[k] && sparseGroup) {
@@ -78,6 +78,10 @@ function check(c: Case, seed: number) {
     }
   }
 }
+
+test('the density threshold sits between the dense (0.5) and sparse (<= 0.12) cases below', () => {
+  assert.ok(addon.sparseDensity >= 0.12 && addon.sparseDensity < 0.5, `sparseDensity ${addon.sparseDensity}`);
+});
 
 const cases: Case[] = [];
 for (const cell of ['rnn', 'lstm', 'gru'] as const)
@@ -147,4 +151,35 @@ test('a few masked SGD steps give the same loss curve with and without the spars
   for (let i = 0; i < a.losses.length; i++)
     assert.ok(Math.abs(a.losses[i] - b.losses[i]) <= 1e-4 * Math.abs(a.losses[i]), `step ${i}: ${b.losses[i]} vs ${a.losses[i]}`);
   for (let i = 0; i < layout.total; i++) if (!mask[i]) assert.equal(b.params[i], 0);
+});
+
+test('a mask changed in place between runs (a prune event) is followed: same as the dense path after it', () => {
+  const spec = defaultSpec({ cell: 'gru', inputSize: 10, embedDim: 8, hidden: 32, layers: 1, outputSize: 10 });
+  const layout = buildLayout(spec);
+  const cfg = nativeConfig(spec, layout);
+  const rnd = mulberry32(5);
+  const params = new Float32Array(layout.total), grads = new Float32Array(layout.total);
+  const mask = new Uint8Array(layout.total).fill(1);
+  for (let i = 0; i < layout.total; i++) params[i] = (rnd() - 0.5) * 0.8;
+  const prune = (keep: number) => {
+    for (const s of layout.segments)
+      if (s.kind === 'recurrent' || s.kind === 'kernel')
+        for (let i = 0; i < s.size; i++)
+          if (rnd() > keep) { mask[s.offset + i] = 0; params[s.offset + i] = 0; }
+  };
+  const B = 16, T = 5;
+  const x = Int32Array.from({ length: B * T }, () => Math.floor(rnd() * 10));
+  const y = Int32Array.from({ length: B * T }, () => Math.floor(rnd() * 10));
+  const net = new addon.Net(cfg, params, grads);
+  net.setMask(mask);
+  const dense = new addon.Net(cfg, params, new Float32Array(layout.total));
+  const run = (n: typeof net) => n.run({ x, y, batch: B, steps: T, state: null, backward: true, dropoutSeed: 0 }).loss;
+  // dense (mask all ones) → ~80 % pruned → ~90 % pruned, on the same mask buffer
+  for (const keep of [1, 0.2, 0.5]) {
+    prune(keep);
+    const a = run(net), b = run(dense);
+    assert.ok(Math.abs(a - b) <= 1e-5 * Math.abs(b), `keep ${keep}: loss ${a} vs dense path ${b}`);
+    const hh = layout.segments.find((s) => s.kind === 'recurrent')!;
+    for (let i = 0; i < hh.size; i++) if (!mask[hh.offset + i]) assert.equal(grads[hh.offset + i], 0);
+  }
 });
