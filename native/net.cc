@@ -182,33 +182,62 @@ void Net::plan(int B, int T) {
   w.T = T;
 }
 
-void Net::planSparse(const float* P, const RunIO& io, std::vector<const SparseRec*>* out) {
+void Net::planSparse(const float* P, const RunIO& io, bool fused, std::vector<const SparseRec*>* out,
+                     std::vector<const SparseIn*>* ih) {
   const NetConfig& c = cfg_;
   const int L = c.layers, H = c.hidden, GH = c.gates() * H, B = io.B, T = io.T;
   const size_t R = (size_t)B * T;
   out->assign(L, nullptr);
+  ih->assign(L, nullptr);
   if (!io.mask) return;
   const int nm = c.cell == CellType::GRU ? 2 : 1;
-  std::vector<bool> on(L);
-  size_t need = 0;
+  // Every buffer starts on a 64-byte boundary (a cache line), like the workspace's:
+  // with B a multiple of 16 every B-wide row of SparseRec is then whole cache lines,
+  // and SparseIn pads its rows to 16 floats (split loads cost the sparse kernels ~1/3
+  // of their speed).
+  auto r16 = [](size_t n) { return (n + 15) / 16 * 16; };
+  std::vector<bool> on(L), inOn(L);
+  std::vector<size_t> ld(L);  // SparseIn row stride: rows (V or R) padded to 16
+  size_t need = 0, inScratch = 0;
+  bool anyRec = false;
   for (int l = 0; l < L; l++) {
     on[l] = mask_density(io.mask + c.hh[l], GH, H, GH) <= kSparseDensity;
-    if (on[l]) need += (size_t)nm * (size_t)H * R;
+    if (on[l]) need += (size_t)nm * r16((size_t)H * R), anyRec = true;
+    const int in = c.layerIn(l);
+    inOn[l] = mask_density(io.mask + c.ih[l], GH, in, GH) <= kSparseDensity;
+    ld[l] = r16(l == 0 && fused ? (size_t)c.inputSize : R);
+    if (inOn[l]) {
+      need += (size_t)in * ld[l];
+      inScratch = std::max(inScratch, (size_t)std::max(GH, in) * ld[l] + (io.backward ? (size_t)GH * ld[l] : 0));
+    }
   }
   if (!need) return;
-  need += (io.backward ? (size_t)GH * R : 0) + (size_t)std::max(GH, H) * B;
-  // +16 floats: the base is aligned to 64 bytes (a cache line) like the workspace;
-  // with B a multiple of 16 every B-wide row is then whole cache lines (split loads
-  // cost the sparse kernels ~1/3 of their speed).
+  if (anyRec) need += (io.backward ? r16((size_t)GH * R) : 0) + r16((size_t)std::max(GH, H) * B);
+  need += inScratch;
   if (spmem_.size() < need + 16) spmem_.resize(need + 16);
   sp_.resize(L);
+  spi_.resize(L);
   float* base = spmem_.data();
   base += (16 - ((uintptr_t)base / sizeof(float)) % 16) % 16;
-  float* gT = io.backward ? base : nullptr;
-  if (io.backward) base += (size_t)GH * R;
-  float* yT = base;
-  base += (size_t)std::max(GH, H) * B;
+  auto take = [&](size_t n) {
+    float* p = base;
+    base += r16(n);
+    return p;
+  };
+  float* inY = take(inScratch);
+  float* gT = anyRec && io.backward ? take((size_t)GH * R) : nullptr;
+  float* yT = anyRec ? take((size_t)std::max(GH, H) * B) : nullptr;
   for (int l = 0; l < L; l++) {
+    if (inOn[l]) {
+      SparseIn& s = spi_[l];
+      s.rows = l == 0 && fused ? c.inputSize : (int)R;
+      s.ld = (int)ld[l]; s.in = c.layerIn(l); s.GH = GH;
+      s.m.build(P + c.ih[l], io.mask + c.ih[l], GH, s.in, GH, 0);
+      s.XT = take((size_t)s.in * s.ld);
+      s.yT = inY;
+      s.dT = io.backward ? inY + (size_t)std::max(GH, s.in) * s.ld : nullptr;
+      (*ih)[l] = &s;
+    }
     if (!on[l]) continue;
     SparseRec& s = sp_[l];
     s.B = B; s.T = T; s.R = R; s.GH = GH; s.nm = nm; s.gT = gT; s.yT = yT;
@@ -220,10 +249,7 @@ void Net::planSparse(const float* P, const RunIO& io, std::vector<const SparseRe
     } else {
       s.m[0].build(W, m, GH, H, GH, 0);
     }
-    for (int i = 0; i < nm; i++) {
-      s.xT[i] = base;
-      base += (size_t)H * R;
-    }
+    for (int i = 0; i < nm; i++) s.xT[i] = take((size_t)H * R);
     (*out)[l] = &s;
   }
 }
@@ -241,7 +267,8 @@ RunStats Net::run(const float* P, float* Gr, const RunIO& io) {
   const float p = c.dropout;
   const float* emb = c.tokens ? P + c.embedding : nullptr;  // (V, E)
   std::vector<const SparseRec*> spl;  // per layer: sparse recurrent products, or null
-  planSparse(P, io, &spl);
+  std::vector<const SparseIn*> spi;   // per layer: sparse input products, or null
+  planSparse(P, io, fused, &spl, &spi);
 
   auto layer = [&](int l) {
     LayerBuf lb;
@@ -262,7 +289,8 @@ RunStats Net::run(const float* P, float* Gr, const RunIO& io) {
   if (fused) {
     // proj = emb · Wih0 + b0                                    (V, GH)
     fill_rows(w.proj, P + c.bias[0], V, GH);
-    sgemm(false, false, V, GH, E, emb, E, P + c.ih[0], GH, 1.f, w.proj, GH);
+    if (spi[0]) spi[0]->fwd(emb, E, w.proj, GH);
+    else sgemm(false, false, V, GH, E, emb, E, P + c.ih[0], GH, 1.f, w.proj, GH);
     embedding_forward(w.gates[0], w.proj, w.tok.data(), R, GH);
   } else {
     if (c.tokens) {
@@ -283,7 +311,8 @@ RunStats Net::run(const float* P, float* Gr, const RunIO& io) {
     if (!(l == 0 && fused)) {
       // gates = X · Wih + b                                      (R, GH)
       fill_rows(lb.gates, P + c.bias[l], R, GH);
-      sgemm(false, false, R, GH, in, layer_input(l), in, P + c.ih[l], GH, 1.f, lb.gates, GH);
+      if (spi[l]) spi[l]->fwd(layer_input(l), in, lb.gates, GH);
+      else sgemm(false, false, R, GH, in, layer_input(l), in, P + c.ih[l], GH, 1.f, lb.gates, GH);
     }
     for (int s = 0; s < S; s++) {
       float* dst = s == 0 ? lb.hs : lb.cs;  // slot 0: initial state (B, H)
@@ -421,35 +450,34 @@ RunStats Net::run(const float* P, float* Gr, const RunIO& io) {
         gru_backward(dWhh, dcur, lb, w.bwd[0], w.bwd[1], T, B, H, w.scratch, sp);
         break;
     }
-    // A sparse input kernel keeps its dense products (the layer-0 token path reads it
-    // through the (V, GH) table), but its gradient is 0 at pruned positions too.
-    auto zero_pruned_ih = [&]() {
-      if (!io.mask) return;
-      const uint8_t* m = io.mask + c.ih[l];
-      const size_t n = (size_t)in * GH;
-      if (mask_density(m, (int)GH, in, GH) > kSparseDensity) return;
-      float* g = Gr + c.ih[l];
-      for (size_t i = 0; i < n; i++)
-        if (!m[i]) g[i] = 0.f;
-    };
+    // A sparse input kernel (SparseIn) writes its gradient at kept entries only.
+    const SparseIn* si = spi[l];
     const float* dG = lb.gates;  // (R, GH)
     const float* Wih = P + c.ih[l];
     float* dWih = Gr + c.ih[l];
+    if (si) std::memset(dWih, 0, (size_t)in * GH * sizeof(float));
     if (l == 0 && fused) {
       // dproj[id] += dG[r]; dWih = emb^T · dproj; db = Σ dproj; dEmb (+)= dproj · Wih^T
       std::memset(w.dproj, 0, (size_t)V * GH * sizeof(float));
       embedding_backward(w.dproj, dG, w.tok.data(), R, GH);
-      sgemm(true, false, E, GH, V, emb, E, w.dproj, GH, 0.f, dWih, GH);
       add_colsum(Gr + c.bias[0], w.dproj, V, GH, GH);
-      sgemm(false, true, V, E, GH, w.dproj, GH, Wih, GH, c.tied ? 1.f : 0.f, dEmb, E);
-      zero_pruned_ih();
+      if (si) {
+        si->bwd(w.dproj, GH, dWih, dEmb, E, c.tied ? 1.f : 0.f);
+      } else {
+        sgemm(true, false, E, GH, V, emb, E, w.dproj, GH, 0.f, dWih, GH);
+        sgemm(false, true, V, E, GH, w.dproj, GH, Wih, GH, c.tied ? 1.f : 0.f, dEmb, E);
+      }
       break;
     }
-    sgemm(true, false, in, GH, R, layer_input(l), in, dG, GH, 0.f, dWih, GH);  // dWih = X^T · dG
-    zero_pruned_ih();
     add_colsum(Gr + c.bias[l], dG, R, GH, GH);
-    if (l == 0 && !c.tokens) break;  // no gradient for raw input vectors
-    sgemm(false, true, R, in, GH, dG, GH, Wih, GH, 0.f, dnext, in);  // dX = dG · Wih^T
+    const bool needDX = !(l == 0 && !c.tokens);  // no gradient for raw input vectors
+    if (si) {
+      si->bwd(dG, GH, dWih, needDX ? dnext : nullptr, in, 0.f);  // dWih = X^T · dG; dX = dG · Wih^T
+    } else {
+      sgemm(true, false, in, GH, R, layer_input(l), in, dG, GH, 0.f, dWih, GH);  // dWih = X^T · dG
+      if (needDX) sgemm(false, true, R, in, GH, dG, GH, Wih, GH, 0.f, dnext, in);  // dX = dG · Wih^T
+    }
+    if (!needDX) break;
     if (dropping) dropout(dnext, dnext, (size_t)R * in, p, dropout_key(io.seed, l));
     if (l == 0) embedding_backward(dEmb, dnext, w.tok.data(), R, E);
     std::swap(dcur, dnext);
@@ -677,6 +705,37 @@ void SparseRec::wgrad(int mi, int t0, float* dW, int ldw) const {
         xT[mi] + (size_t)t * xs, B, xs, std::min(kSpChunk, T - t), B, acc.data());
     for (int j = j0; j < j1; j++)
       for (int p = s.cptr[j]; p < s.cptr[j + 1]; p++) dW[(size_t)s.cidx[p] * ldw + s.c0 + j] = acc[p - p0];
+  });
+}
+
+void SparseIn::fwd(const float* X, int ldx, float* C, int ldc) const {
+  transpose(X, ldx, rows, in, XT, ld);
+  SpmmFn f = spmm_fn();
+  sp_par(GH, m.cidx.size() * (size_t)rows, [&](int j0, int j1) {
+    f(m.cptr.data(), m.cidx.data(), m.cval.data(), j0, j1, XT, ld, yT, ld, rows);
+    add_transposed(yT + (size_t)j0 * ld, ld, rows, j1 - j0, 1.f, C + j0, ldc);
+  });
+}
+
+void SparseIn::bwd(const float* dG, int ldg, float* dW, float* dX, int lddx, float beta) const {
+  transpose(dG, ldg, rows, GH, dT, ld);
+  SddmmFn g = sddmm_fn();
+  constexpr int kTile = 64;
+  const int tiles = (GH + kTile - 1) / kTile;
+  sp_par(tiles, m.cidx.size() * (size_t)rows, [&](int i0, int i1) {
+    const int j0 = i0 * kTile, j1 = std::min(GH, i1 * kTile);
+    const int p0 = m.cptr[j0], p1 = m.cptr[j1];
+    if (p1 == p0) return;
+    std::vector<float> acc(p1 - p0, 0.f);
+    g(m.cptr.data(), m.cptr.data() + 1, m.cidx.data(), j0, j1, p0, dT, ld, 0, XT, ld, 0, 1, rows, acc.data());
+    for (int j = j0; j < j1; j++)
+      for (int p = m.cptr[j]; p < m.cptr[j + 1]; p++) dW[(size_t)m.cidx[p] * GH + j] = acc[p - p0];
+  });
+  if (!dX) return;
+  SpmmFn f = spmm_fn();
+  sp_par(in, m.ridx.size() * (size_t)rows, [&](int k0, int k1) {
+    f(m.rptr.data(), m.ridx.data(), m.rval.data(), k0, k1, dT, ld, yT, ld, rows);
+    add_transposed(yT + (size_t)k0 * ld, ld, rows, k1 - k0, beta, dX + k0, lddx);
   });
 }
 

@@ -1,6 +1,6 @@
 /**
  * Sparse-aware training (native/sparse.h, docs/engine.md): with a mask set, recurrent
- * kernels at density <= addon.sparseDensity run on sparse kernels. Same logits, loss and gradients at
+ * and input kernels at density <= addon.sparseDensity run on sparse kernels. Same logits, loss and gradients at
  * every kept position as the dense path (the same Net with setMask(null)), up to
  * summation order; gradients of sparse groups are 0 at pruned positions. Every SIMD
  * level, 1 and 2 threads, rnn / lstm / gru, 1–2 layers, tokens (fused and not) and vectors.
@@ -91,6 +91,8 @@ for (const cell of ['rnn', 'lstm', 'gru'] as const)
       const d90 = Array(2 * layers).fill(0.1);
       cases.push({ cell, layers, tokens, V: tokens ? 8 : 0, B: 5, T: 6, density: d90, state: layers === 2 });
       cases.push({ cell, layers, tokens, V: tokens ? 40 : 0, B: 3, T: 7, density: Array(2 * layers).fill(0.5), state: false });
+      // V > R/2: layer 0 gathers embeddings (no fused table) and its sparse ih feeds dEmb
+      if (tokens) cases.push({ cell, layers, tokens, V: 40, B: 3, T: 7, density: d90, state: false });
       // big enough that the sparse products are split across threads
       if (layers === 1 && tokens) cases.push({ H: 64, cell, layers, tokens, V: 8, B: 16, T: 3, density: [0.12, 0.12], state: true });
       if (layers === 2) cases.push({ cell, layers, tokens, V: 8, B: 33, T: 3, density: [0.1, 1, 0.5, 0.12], state: true });
