@@ -1,8 +1,8 @@
 /**
  * Sparse-aware training throughput (docs/engine.md "Sparse-aware training"): the char
  * models (H256 V100 B32 T100, embedding 256) trained dense and with ih + hh of every
- * layer magnitude-pruned to 80 % and 90 % (mask set on the Net, so recurrent groups at
- * density <= 0.15 run on the sparse kernels), side by side in one run. Each step is
+ * layer magnitude-pruned to 80 % and 90 % (mask set on the Net, so groups at density
+ * <= addon.sparseDensity (0.25) run on the sparse kernels), side by side in one run. Each step is
  * Net.run (forward + backward) + masked SGD; the figure is the best of `repeats`
  * timed rounds of `steps` steps, the rounds of the configurations interleaved (the
  * machine is shared), each round after one untimed step (training runs one model

@@ -51,8 +51,9 @@ function assertAllClose(what: string, a: ArrayLike<number>, b: ArrayLike<number>
 test('the addon exports exactly the NativeAddon interface', () => {
   const names = ['simdLevel', 'simdDetected', 'setSimd', 'setThreads', 'getThreads', 'gemm', 'Net', 'sgd', 'adam',
     'sumSquares', 'scale', 'applyMask'];
-  assert.deepEqual(Object.keys(addon).sort(), [...names].sort());
+  assert.deepEqual(Object.keys(addon).sort(), [...names, 'sparseDensity'].sort());
   for (const n of names) assert.equal(typeof (addon as unknown as Record<string, unknown>)[n], 'function', n);
+  assert.equal(typeof addon.sparseDensity, 'number');
   assert.ok(['avx512', 'avx2', 'scalar'].includes(addon.simdLevel()));
   assert.ok(['avx512', 'avx2', 'scalar'].includes(addon.simdDetected()));
 });
