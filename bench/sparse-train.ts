@@ -9,7 +9,7 @@
  * at a time: its caches are warm), after 2 warm-up steps.
  * PyTorch's dense figure (bench/anchor.ts) is printed when PyTorch is available.
  *
- *   npx tsx bench/sparse-train.ts [--only lstm] [--threads 1,2] [--repeats 5] [--steps 3] [--sparsity 0,0.8,0.9]
+ *   npx tsx bench/sparse-train.ts [--only lstm] [--threads 1,2] [--repeats 5] [--steps 3] [--sparsity 0,0.8,0.9] [--layers 1]
  */
 import { parseArgs } from 'node:util';
 import { defaultSpec, type CellType } from '../src/model/spec.js';
@@ -21,17 +21,18 @@ import { createSession } from '../src/train/trainer.js';
 import { table } from '../src/cli/args.js';
 import { runAnchor, torchUnavailable } from './anchor.js';
 
-const { values } = parseArgs({ options: { only: { type: 'string' }, threads: { type: 'string' }, repeats: { type: 'string' }, steps: { type: 'string' }, sparsity: { type: 'string' }, json: { type: 'boolean' } } });
+const { values } = parseArgs({ options: { only: { type: 'string' }, threads: { type: 'string' }, repeats: { type: 'string' }, steps: { type: 'string' }, sparsity: { type: 'string' }, layers: { type: 'string' }, json: { type: 'boolean' } } });
 const repeats = Number(values.repeats ?? 5);
 const stepsPerRound = Number(values.steps ?? 3);
 const threadList = (values.threads ?? '1,2').split(',').map(Number);
 const sparsities = (values.sparsity ?? '0,0.8,0.9').split(',').map(Number);
 const cells = (['lstm', 'gru', 'rnn'] as CellType[]).filter((c) => !values.only || values.only.split(',').includes(c));
 const H = 256, V = 100, B = 32, T = 100;
+const layers = Number(values.layers ?? 1);  // ≥ 2: the upper layers' ih products are R-row SparseIn products
 
 /** A training step for one configuration (dense or masked). */
 function setup(cell: CellType, sparsity: number): () => void {
-  const spec = defaultSpec({ cell, hidden: H, layers: 1, inputSize: V, outputSize: V, embedDim: H, recurrentInit: 'same' });
+  const spec = defaultSpec({ cell, hidden: H, layers, inputSize: V, outputSize: V, embedDim: H, recurrentInit: 'same' });
   const s = createSession(spec);
   const rng = new Rng(0);
   initParams(spec, s.layout, s.params, () => rng.float());
@@ -79,7 +80,7 @@ if (why) process.stderr.write(`PyTorch figures skipped: ${why}\n`);
 const rows: (string | number)[][] = [];
 for (const cell of cells)
   for (const threads of threadList) {
-    const torch = why ? null : runAnchor({ mode: 'train', cell, hidden: H, vocab: V, layers: 1, batch: B, steps: T, threads, repeats });
+    const torch = why ? null : runAnchor({ mode: 'train', cell, hidden: H, vocab: V, layers, batch: B, steps: T, threads, repeats });
     const tt = torch ? Number(torch.tokens_per_s) : NaN;
     const toks = measure(cell, threads);
     const dense = sparsities.includes(0) ? toks[sparsities.indexOf(0)] : NaN;
@@ -87,7 +88,7 @@ for (const cell of cells)
       const tok = toks[k];
       const speedup = Number.isFinite(dense) ? tok / dense : NaN;
       if (values.json) process.stdout.write(JSON.stringify({ cell, threads, sparsity: sp, tokens_per_s: tok, speedup_vs_dense: +speedup.toFixed(3), pytorch_dense_tokens_per_s: Number.isFinite(tt) ? tt : null, simd: native().simdLevel() }) + '\n');
-      rows.push([`char ${cell}`, threads, `${Math.round(sp * 100)}%`, tok.toLocaleString('en-US'), Number.isFinite(speedup) ? `${speedup.toFixed(2)}×` : 'n/a', Number.isFinite(tt) ? tt.toLocaleString('en-US') : 'n/a']);
+      rows.push([layers > 1 ? `char ${cell} ×${layers}` : `char ${cell}`, threads, `${Math.round(sp * 100)}%`, tok.toLocaleString('en-US'), Number.isFinite(speedup) ? `${speedup.toFixed(2)}×` : 'n/a', Number.isFinite(tt) ? tt.toLocaleString('en-US') : 'n/a']);
     }
   }
 process.stdout.write('\n' + table(['config', 'threads', 'ih+hh sparsity', 'tok/s', 'vs dense', 'PyTorch dense tok/s'], rows) + '\n');

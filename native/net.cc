@@ -708,11 +708,19 @@ void SparseRec::wgrad(int mi, int t0, float* dW, int ldw) const {
   });
 }
 
+// Row chunk (in floats) for a product that gathers rows of a (nrows, ld) matrix: the
+// gathered rows' chunk, nrows·chunk floats, stays within ~256 KiB (L2), so that the
+// R-row products (R = T·B in the thousands) do not stream the whole matrix through
+// the cache once per column.
+static int row_chunk(int nrows) { return std::max(64, (65536 / std::max(1, nrows)) / 16 * 16); }
+
 void SparseIn::fwd(const float* X, int ldx, float* C, int ldc) const {
   transpose(X, ldx, rows, in, XT, ld);
   SpmmFn f = spmm_fn();
+  const int ch = row_chunk(in);
   sp_par(GH, m.cidx.size() * (size_t)rows, [&](int j0, int j1) {
-    f(m.cptr.data(), m.cidx.data(), m.cval.data(), j0, j1, XT, ld, yT, ld, rows);
+    for (int c = 0; c < rows; c += ch)
+      f(m.cptr.data(), m.cidx.data(), m.cval.data(), j0, j1, XT + c, ld, yT + c, ld, std::min(ch, rows - c));
     add_transposed(yT + (size_t)j0 * ld, ld, rows, j1 - j0, 1.f, C + j0, ldc);
   });
 }
@@ -722,19 +730,24 @@ void SparseIn::bwd(const float* dG, int ldg, float* dW, float* dX, int lddx, flo
   SddmmFn g = sddmm_fn();
   constexpr int kTile = 64;
   const int tiles = (GH + kTile - 1) / kTile;
+  const int chw = row_chunk(in);
   sp_par(tiles, m.cidx.size() * (size_t)rows, [&](int i0, int i1) {
     const int j0 = i0 * kTile, j1 = std::min(GH, i1 * kTile);
     const int p0 = m.cptr[j0], p1 = m.cptr[j1];
     if (p1 == p0) return;
     std::vector<float> acc(p1 - p0, 0.f);
-    g(m.cptr.data(), m.cptr.data() + 1, m.cidx.data(), j0, j1, p0, dT, ld, 0, XT, ld, 0, 1, rows, acc.data());
+    for (int c = 0; c < rows; c += chw)
+      g(m.cptr.data(), m.cptr.data() + 1, m.cidx.data(), j0, j1, p0, dT + c, ld, 0, XT + c, ld, 0, 1,
+        std::min(chw, rows - c), acc.data());
     for (int j = j0; j < j1; j++)
       for (int p = m.cptr[j]; p < m.cptr[j + 1]; p++) dW[(size_t)m.cidx[p] * GH + j] = acc[p - p0];
   });
   if (!dX) return;
   SpmmFn f = spmm_fn();
+  const int chx = row_chunk(GH);
   sp_par(in, m.ridx.size() * (size_t)rows, [&](int k0, int k1) {
-    f(m.rptr.data(), m.ridx.data(), m.rval.data(), k0, k1, dT, ld, yT, ld, rows);
+    for (int c = 0; c < rows; c += chx)
+      f(m.rptr.data(), m.ridx.data(), m.rval.data(), k0, k1, dT + c, ld, yT + c, ld, std::min(chx, rows - c));
     add_transposed(yT + (size_t)k0 * ld, ld, rows, k1 - k0, beta, dX + k0, lddx);
   });
 }
