@@ -96,6 +96,8 @@ for (const cell of ['rnn', 'lstm', 'gru'] as const)
       // big enough that the sparse products are split across threads
       if (layers === 1 && tokens) cases.push({ H: 64, cell, layers, tokens, V: 8, B: 16, T: 3, density: [0.12, 0.12], state: true });
       if (layers === 2) cases.push({ cell, layers, tokens, V: 8, B: 33, T: 3, density: [0.1, 1, 0.5, 0.12], state: true });
+      // layer 1's R-row input products (R = 1280) walked in several row chunks
+      if (layers === 2 && tokens && cell === 'lstm') cases.push({ H: 64, cell, layers, tokens, V: 8, B: 32, T: 40, density: d90, state: false });
     }
 
 for (const level of levels)
