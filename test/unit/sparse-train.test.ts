@@ -20,11 +20,11 @@ const levels: SimdName[] = (['scalar', 'avx2', 'avx512'] as SimdName[]).filter((
   return order.indexOf(l) <= order.indexOf(addon.simdDetected());
 });
 
-interface Case { H?: number; cell: CellType; layers: number; tokens: boolean; V: number; B: number; T: number; density: number[]; state: boolean }
+interface Case { H?: number; tied?: boolean; cell: CellType; layers: number; tokens: boolean; V: number; B: number; T: number; density: number[]; state: boolean }
 
 function check(c: Case, seed: number) {
-  const H = c.H ?? 20, E = 9, D = 6, O = 11;
-  const spec = defaultSpec({ cell: c.cell, inputSize: c.tokens ? c.V : D, embedDim: E, hidden: H, layers: c.layers, outputSize: O, inputKind: c.tokens ? 'tokens' : 'vectors' });
+  const H = c.H ?? 20, E = c.tied ? H : 9, D = 6, O = c.tied ? c.V : 11;
+  const spec = defaultSpec({ cell: c.cell, inputSize: c.tokens ? c.V : D, embedDim: E, hidden: H, layers: c.layers, outputSize: O, inputKind: c.tokens ? 'tokens' : 'vectors', tied: !!c.tied });
   const layout = buildLayout(spec);
   const rnd = mulberry32(seed);
   const params = new Float32Array(layout.total);
@@ -93,6 +93,8 @@ for (const cell of ['rnn', 'lstm', 'gru'] as const)
       cases.push({ cell, layers, tokens, V: tokens ? 40 : 0, B: 3, T: 7, density: Array(2 * layers).fill(0.5), state: false });
       // V > R/2: layer 0 gathers embeddings (no fused table) and its sparse ih feeds dEmb
       if (tokens) cases.push({ cell, layers, tokens, V: 40, B: 3, T: 7, density: d90, state: false });
+      // tied head: dEmb gathers the head's part and the sparse ih part (fused table and not)
+      if (tokens && layers === 1) for (const V of [8, 40]) cases.push({ tied: true, cell, layers, tokens, V, B: 3, T: 7, density: d90, state: false });
       // big enough that the sparse products are split across threads
       if (layers === 1 && tokens) cases.push({ H: 64, cell, layers, tokens, V: 8, B: 16, T: 3, density: [0.12, 0.12], state: true });
       if (layers === 2) cases.push({ cell, layers, tokens, V: 8, B: 33, T: 3, density: [0.1, 1, 0.5, 0.12], state: true });
