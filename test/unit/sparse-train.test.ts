@@ -54,6 +54,10 @@ function check(c: Case, seed: number) {
   net.setMask(mask);
   const sparse = go();
   const what = JSON.stringify(c);
+  // forward only (evaluation): the sparse path plans no backward buffers
+  const evalLogits = new Float32Array(R * O);
+  const ev = net.run({ x, y, batch: c.B, steps: c.T, state: c.state ? init.slice() : null, backward: false, dropoutSeed: 0, logits: evalLogits });
+  assert.ok(Math.abs(ev.loss - dense.r.loss) <= 1e-5 * Math.abs(dense.r.loss), `${what} forward-only loss ${ev.loss} vs ${dense.r.loss}`);
   const close = (name: string, a: ArrayLike<number>, b: ArrayLike<number>, scale: number) => {
     for (let i = 0; i < a.length; i++)
       if (!(Math.abs(a[i] - b[i]) <= 2e-5 * Math.max(scale, Math.abs(b[i])))) assert.fail(`${what} ${name}[${i}]: ${a[i]} vs ${b[i]}`);
@@ -61,6 +65,7 @@ function check(c: Case, seed: number) {
   assert.ok(Math.abs(sparse.r.loss - dense.r.loss) <= 1e-5 * Math.abs(dense.r.loss), `${what} loss ${sparse.r.loss} vs ${dense.r.loss}`);
   assert.equal(sparse.r.count, dense.r.count);
   close('logits', sparse.logits, dense.logits, 1);
+  close('forward-only logits', evalLogits, dense.logits, 1);
   if (c.state) close('state', sparse.state!, dense.state!, 1);
   for (const s of layout.segments) {
     let scale = 0;
