@@ -18,6 +18,7 @@ import { native } from '../src/engine/native.js';
 import { Rng } from '../src/data/rng.js';
 import { Optimizer, DEFAULT_OPTIM } from '../src/train/optim.js';
 import { createSession } from '../src/train/trainer.js';
+import { magnitudePruneRecurrent } from '../src/train/bench.js';
 import { table } from '../src/cli/args.js';
 import { runAnchor, torchUnavailable } from './anchor.js';
 
@@ -36,19 +37,9 @@ function setup(cell: CellType, sparsity: number): () => void {
   const s = createSession(spec);
   const rng = new Rng(0);
   initParams(spec, s.layout, s.params, () => rng.float());
-  let mask: Uint8Array | null = null;
-  if (sparsity > 0) {
-    // magnitude pruning of each ih / hh group to `sparsity`
-    mask = new Uint8Array(s.layout.total).fill(1);
-    for (const seg of s.layout.segments) {
-      if (seg.kind !== 'kernel' && seg.kind !== 'recurrent') continue;
-      const w = s.params.subarray(seg.offset, seg.offset + seg.size);
-      const sorted = Float32Array.from(w, Math.abs).sort();
-      const cut = sorted[Math.min(seg.size - 1, Math.floor(sparsity * seg.size))];
-      for (let i = 0; i < seg.size; i++) if (Math.abs(w[i]) < cut) { mask[seg.offset + i] = 0; w[i] = 0; }
-    }
-    s.net.setMask(mask);
-  }
+  // magnitude pruning of each ih / hh group to `sparsity`
+  const mask = sparsity > 0 ? magnitudePruneRecurrent(s.layout, s.params, sparsity) : null;
+  s.net.setMask(mask);
   const n = B * T;
   const x = new Int32Array(n).map(() => rng.int(V));
   const y = new Int32Array(n).map(() => rng.int(V));

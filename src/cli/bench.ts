@@ -4,7 +4,7 @@
  */
 import { fail } from '../errors.js';
 import { parseFlags, num, oneOf, table } from './args.js';
-import { benchTrain } from '../train/bench.js';
+import { benchTrain, type TrainBenchRow } from '../train/bench.js';
 
 export const BENCH_HELP = `usage: sparse-rnn bench train [flags]   |   sparse-rnn bench infer [flags]
 
@@ -12,11 +12,15 @@ train: tokens/s of one training step (forward + backward + SGD with clipping) on
 random tokens, the configuration of shared/anchors/torch_bench.py.
   --cell rnn|lstm|gru  --hidden H  --vocab V  --layers L  --batch B  --steps T
   --threads N  --repeats R  --json
+  --sparsity S   also train with ih + hh pruned by magnitude to S (0 <= S < 1) and
+                 print that row beside the dense one, with its speed-up (groups at
+                 density <= 0.25 run on the sparse kernels)
 infer: batch-1 step latency of dense vs sparse inference (see sparse-rnn bench infer --help).
 
 examples:
   sparse-rnn bench train --cell lstm --hidden 256 --vocab 100 --layers 1 --batch 32 --steps 100 --threads 1 --json
   sparse-rnn bench train --cell lstm --hidden 256 --vocab 10000 --layers 2 --batch 20 --steps 35 --threads 2
+  sparse-rnn bench train --cell lstm --sparsity 0.9 --threads 1
 `;
 
 export async function benchCommand(argv: string[]): Promise<number> {
@@ -34,10 +38,11 @@ export async function benchCommand(argv: string[]): Promise<number> {
   const { values: v } = parseFlags('bench', rest, {
     cell: { type: 'string' }, hidden: { type: 'string' }, vocab: { type: 'string' }, layers: { type: 'string' },
     batch: { type: 'string' }, steps: { type: 'string' }, threads: { type: 'string' }, repeats: { type: 'string' }, json: { type: 'boolean' },
+    sparsity: { type: 'string' },
   }, false);
   if (v.help) { process.stdout.write(BENCH_HELP); return 0; }
   const s = (k: string) => v[k] as string | undefined;
-  const row = benchTrain({
+  const opts = {
     cell: oneOf('cell', s('cell'), ['rnn', 'lstm', 'gru'] as const) ?? 'lstm',
     hidden: num('hidden', s('hidden'), { int: true, min: 1, max: 16384 }) ?? 256,
     vocab: num('vocab', s('vocab'), { int: true, min: 2 }) ?? 100,
@@ -46,9 +51,17 @@ export async function benchCommand(argv: string[]): Promise<number> {
     steps: num('steps', s('steps'), { int: true, min: 1 }) ?? 100,
     threads: num('threads', s('threads'), { int: true, min: 1, max: 64 }) ?? 1,
     repeats: num('repeats', s('repeats'), { int: true, min: 1 }) ?? 5,
-  });
-  if (v.json) process.stdout.write(JSON.stringify(row) + '\n');
-  else process.stdout.write(table(['engine', 'cell', 'H', 'V', 'L', 'B', 'T', 'threads', 'simd', 'tokens/s'],
-    [[row.engine, row.cell, row.hidden, row.vocab, row.layers, row.batch, row.steps, row.threads, row.simd, row.tokens_per_s.toLocaleString('en-US')]]) + '\n');
+  };
+  const sparsity = num('sparsity', s('sparsity'), { min: 0, lt: 1 }) ?? 0;
+  const dense = benchTrain(opts);
+  const rows: (TrainBenchRow & { vs_our_dense?: number })[] = [dense];
+  if (sparsity > 0) {
+    const sparse = benchTrain({ ...opts, sparsity });
+    rows.push({ ...sparse, vs_our_dense: +(sparse.tokens_per_s / dense.tokens_per_s).toFixed(3) });
+  }
+  if (v.json) for (const row of rows) process.stdout.write(JSON.stringify(row) + '\n');
+  else process.stdout.write(table(['engine', 'cell', 'H', 'V', 'L', 'B', 'T', 'threads', 'simd', 'ih+hh sparsity', 'tokens/s', 'vs dense'],
+    rows.map((row) => [row.engine, row.cell, row.hidden, row.vocab, row.layers, row.batch, row.steps, row.threads, row.simd,
+      `${Math.round(row.sparsity * 100)}%`, row.tokens_per_s.toLocaleString('en-US'), row.vs_our_dense ? `${row.vs_our_dense.toFixed(2)}×` : '1.00×'])) + '\n');
   return 0;
 }

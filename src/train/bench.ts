@@ -3,6 +3,11 @@
  * PyTorch: embedding → recurrent layers → linear head, random tokens, plain SGD
  * (lr 0.1) with global-norm clipping 0.25, 2 warm-up steps, then the mean of
  * `repeats` steps. Field names match the anchor script so rows compare directly.
+ *
+ * With `sparsity` > 0, ih and hh of every layer are pruned by magnitude to it (each
+ * group separately) and the mask is set on the Net and given to the optimizer, as
+ * the trainer does: groups at density <= addon.sparseDensity train on the sparse
+ * kernels (docs/engine.md, "Sparse-aware training").
  */
 import { defaultSpec, type CellType } from '../model/spec.js';
 import { initParams } from '../model/init.js';
@@ -10,6 +15,9 @@ import { native } from '../engine/native.js';
 import { Rng } from '../data/rng.js';
 import { Optimizer, DEFAULT_OPTIM } from './optim.js';
 import { createSession } from './trainer.js';
+import { segmentGroup } from '../prune/groups.js';
+import { pruneWeightsToSparsity } from '../prune/mask.js';
+import type { Layout } from '../model/layout.js';
 
 export interface TrainBenchOptions {
   cell: CellType;
@@ -21,6 +29,8 @@ export interface TrainBenchOptions {
   steps: number;
   threads: number;
   repeats: number;
+  /** ih + hh of every layer pruned by magnitude to this fraction (default 0: dense). */
+  sparsity?: number;
 }
 
 export interface TrainBenchRow {
@@ -35,6 +45,8 @@ export interface TrainBenchRow {
   steps: number;
   tokens_per_s: number;
   simd: string;
+  /** ih + hh sparsity the step ran at. */
+  sparsity: number;
 }
 
 export const ENGINE_NAME = 'sparse-rnn-0.1.0';
@@ -47,6 +59,17 @@ export const REFERENCE_CONFIGS: readonly (Omit<TrainBenchOptions, 'threads' | 'r
   { name: 'word lstm×2', cell: 'lstm', hidden: 256, vocab: 10000, layers: 2, batch: 20, steps: 35 },
 ];
 
+/**
+ * A mask (1 kept) pruning every ih and hh group of the layout to `sparsity` by
+ * magnitude; the pruned params are set to 0.
+ */
+export function magnitudePruneRecurrent(layout: Layout, params: Float32Array, sparsity: number): Uint8Array {
+  const mask = new Uint8Array(layout.total).fill(1);
+  for (const seg of layout.segments)
+    if (seg.kind === 'kernel' || seg.kind === 'recurrent') pruneWeightsToSparsity([segmentGroup(seg)], params, mask, sparsity);
+  return mask;
+}
+
 export function benchTrain(o: TrainBenchOptions): TrainBenchRow {
   const a = native();
   a.setThreads(o.threads);
@@ -54,13 +77,16 @@ export function benchTrain(o: TrainBenchOptions): TrainBenchRow {
   const s = createSession(spec);
   const rng = new Rng(0);
   initParams(spec, s.layout, s.params, () => rng.float());
+  const sparsity = o.sparsity ?? 0;
+  const mask = sparsity > 0 ? magnitudePruneRecurrent(s.layout, s.params, sparsity) : null;
+  s.net.setMask(mask);
   const n = o.batch * o.steps;
   const x = new Int32Array(n).map(() => rng.int(o.vocab));
   const y = new Int32Array(n).map(() => rng.int(o.vocab));
   const opt = new Optimizer({ ...DEFAULT_OPTIM, kind: 'sgd', lr: 0.1, momentum: 0, clip: 0.25 }, s.layout.total);
   const step = () => {
     s.net.run({ x, y, batch: o.batch, steps: o.steps, state: null, backward: true, dropoutSeed: 0 });
-    opt.step(s.params, s.grads, null, 0.1);
+    opt.step(s.params, s.grads, mask, 0.1);
   };
   for (let i = 0; i < 2; i++) step();
   const t0 = performance.now();
@@ -68,6 +94,6 @@ export function benchTrain(o: TrainBenchOptions): TrainBenchRow {
   const dt = (performance.now() - t0) / 1000 / o.repeats;
   return {
     engine: ENGINE_NAME, mode: 'train', cell: o.cell, hidden: o.hidden, threads: o.threads, vocab: o.vocab,
-    layers: o.layers, batch: o.batch, steps: o.steps, tokens_per_s: Math.round(n / dt), simd: a.simdLevel(),
+    layers: o.layers, batch: o.batch, steps: o.steps, tokens_per_s: Math.round(n / dt), simd: a.simdLevel(), sparsity,
   };
 }

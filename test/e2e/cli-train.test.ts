@@ -125,3 +125,18 @@ test('train: Ctrl-C (SIGINT) mid-epoch checkpoints, exits 130, and --resume ends
   assert.equal(b.valid.loss, a.valid.loss);
   assert.equal(b.test.loss, a.test.loss);
 });
+
+test('bench train --sparsity: a dense and a pruned row (anchor field names, speed-up), bad values refused', () => {
+  const r = cli(['bench', 'train', '--cell', 'gru', '--hidden', '16', '--vocab', '10', '--batch', '4', '--steps', '5', '--repeats', '1', '--sparsity', '0.9', '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  const rows = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+  assert.equal(rows.length, 2);
+  assert.deepEqual(rows.map((x) => x.sparsity), [0, 0.9]);
+  for (const x of rows) {
+    assert.equal(x.mode, 'train');
+    assert.equal(x.cell, 'gru');
+    assert.ok(x.tokens_per_s > 0);
+  }
+  assert.equal(rows[1].vs_our_dense, +(rows[1].tokens_per_s / rows[0].tokens_per_s).toFixed(3));
+  oneErrorLine(cli(['bench', 'train', '--sparsity', '1']), 'BAD_FLAG', /--sparsity/);
+});

@@ -11,6 +11,7 @@ import { native, type SimdName } from '../../src/engine/native.js';
 import { defaultSpec, STATE_VECTORS, type CellType } from '../../src/model/spec.js';
 import { buildLayout, nativeConfig } from '../../src/model/layout.js';
 import { mulberry32 } from '../helpers/random.js';
+import { magnitudePruneRecurrent } from '../../src/train/bench.js';
 
 const addon = native();
 
@@ -192,5 +193,28 @@ test('a mask changed in place between runs (a prune event) is followed: same as 
     assert.ok(Math.abs(a - b) <= 1e-5 * Math.abs(b), `keep ${keep}: loss ${a} vs dense path ${b}`);
     const hh = layout.segments.find((s) => s.kind === 'recurrent')!;
     for (let i = 0; i < hh.size; i++) if (!mask[hh.offset + i]) assert.equal(grads[hh.offset + i], 0);
+  }
+});
+
+test('magnitudePruneRecurrent prunes every ih and hh group to the sparsity by |w| and zeroes them; nothing else', () => {
+  const spec = defaultSpec({ cell: 'lstm', inputSize: 10, embedDim: 8, hidden: 12, layers: 2, outputSize: 10 });
+  const layout = buildLayout(spec);
+  const rnd = mulberry32(9);
+  const params = Float32Array.from({ length: layout.total }, () => rnd() - 0.5);
+  const before = params.slice();
+  const mask = magnitudePruneRecurrent(layout, params, 0.75);
+  for (const s of layout.segments) {
+    let kept = 0, minKept = Infinity, maxPruned = 0;
+    for (let i = 0; i < s.size; i++) {
+      const k = s.offset + i;
+      if (mask[k]) { kept++; minKept = Math.min(minKept, Math.abs(before[k])); assert.equal(params[k], before[k]); }
+      else { maxPruned = Math.max(maxPruned, Math.abs(before[k])); assert.equal(params[k], 0); }
+    }
+    if (s.kind === 'kernel' || s.kind === 'recurrent') {
+      assert.equal(kept, Math.round(s.size * 0.25), s.name);
+      assert.ok(maxPruned <= minKept, `${s.name}: a pruned |w| above a kept one`);
+    } else {
+      assert.equal(kept, s.size, `${s.name} must stay dense`);
+    }
   }
 });
