@@ -183,22 +183,27 @@ void Net::plan(int B, int T) {
 }
 
 void Net::planSparse(const float* P, const RunIO& io, bool fused, std::vector<const SparseRec*>* out,
-                     std::vector<const SparseIn*>* ih) {
+                     std::vector<const SparseLinear*>* ih, const SparseLinear** head) {
   const NetConfig& c = cfg_;
-  const int L = c.layers, H = c.hidden, GH = c.gates() * H, B = io.B, T = io.T;
-  const size_t R = (size_t)B * T;
+  const int L = c.layers, H = c.hidden, GH = c.gates() * H, B = io.B, T = io.T, O = c.outputSize;
+  const size_t R = (size_t)B * T, Rh = c.classify ? (size_t)B : R;
   out->assign(L, nullptr);
   ih->assign(L, nullptr);
+  *head = nullptr;
   if (!io.mask) return;
   const int nm = c.cell == CellType::GRU ? 2 : 1;
   // Every buffer starts on a 64-byte boundary (a cache line), like the workspace's:
   // with B a multiple of 16 every B-wide row of SparseRec is then whole cache lines,
-  // and SparseIn pads its rows to 16 floats (split loads cost the sparse kernels ~1/3
-  // of their speed).
+  // and SparseLinear pads its rows to 16 floats (split loads cost the sparse kernels
+  // ~1/3 of their speed).
   auto r16 = [](size_t n) { return (n + 15) / 16 * 16; };
   std::vector<bool> on(L), inOn(L);
-  std::vector<size_t> ld(L);  // SparseIn row stride: rows (V or R) padded to 16
-  size_t need = 0, inScratch = 0;
+  std::vector<size_t> ld(L);  // SparseLinear row stride: rows (V or R) padded to 16
+  size_t need = 0, linScratch = 0;
+  auto linear = [&](size_t in, size_t outw, size_t ldr) {  // a SparseLinear's XT and the scratch it needs
+    need += in * ldr;
+    linScratch = std::max(linScratch, std::max(outw, in) * ldr + (io.backward ? outw * ldr : 0));
+  };
   bool anyRec = false;
   for (int l = 0; l < L; l++) {
     on[l] = mask_density(io.mask + c.hh[l], GH, H, GH) <= kSparseDensity;
@@ -206,14 +211,13 @@ void Net::planSparse(const float* P, const RunIO& io, bool fused, std::vector<co
     const int in = c.layerIn(l);
     inOn[l] = mask_density(io.mask + c.ih[l], GH, in, GH) <= kSparseDensity;
     ld[l] = r16(l == 0 && fused ? (size_t)c.inputSize : R);
-    if (inOn[l]) {
-      need += (size_t)in * ld[l];
-      inScratch = std::max(inScratch, (size_t)std::max(GH, in) * ld[l] + (io.backward ? (size_t)GH * ld[l] : 0));
-    }
+    if (inOn[l]) linear(in, GH, ld[l]);
   }
+  const bool headOn = !c.tied && c.head >= 0 && mask_density(io.mask + c.head, O, H, O) <= kSparseDensity;
+  if (headOn) linear(H, O, r16(Rh));
   if (!need) return;
   if (anyRec) need += (io.backward ? r16((size_t)GH * R) : 0) + r16((size_t)std::max(GH, H) * B);
-  need += inScratch;
+  need += linScratch;
   if (spmem_.size() < need + 16) spmem_.resize(need + 16);
   sp_.resize(L);
   spi_.resize(L);
@@ -224,19 +228,24 @@ void Net::planSparse(const float* P, const RunIO& io, bool fused, std::vector<co
     base += r16(n);
     return p;
   };
-  float* inY = take(inScratch);
+  float* linY = take(linScratch);
   float* gT = anyRec && io.backward ? take((size_t)GH * R) : nullptr;
   float* yT = anyRec ? take((size_t)std::max(GH, H) * B) : nullptr;
+  auto setLinear = [&](SparseLinear& s, const float* W, const uint8_t* m, int rows, int in, int outw) {
+    s.rows = rows; s.ld = (int)r16(rows); s.in = in; s.out = outw;
+    s.m.build(W, m, outw, in, outw, 0);
+    s.XT = take((size_t)in * s.ld);
+    s.yT = linY;
+    s.dT = io.backward ? linY + (size_t)std::max(outw, in) * s.ld : nullptr;
+  };
+  if (headOn) {
+    setLinear(sph_, P + c.head, io.mask + c.head, (int)Rh, H, O);
+    *head = &sph_;
+  }
   for (int l = 0; l < L; l++) {
     if (inOn[l]) {
-      SparseIn& s = spi_[l];
-      s.rows = l == 0 && fused ? c.inputSize : (int)R;
-      s.ld = (int)ld[l]; s.in = c.layerIn(l); s.GH = GH;
-      s.m.build(P + c.ih[l], io.mask + c.ih[l], GH, s.in, GH, 0);
-      s.XT = take((size_t)s.in * s.ld);
-      s.yT = inY;
-      s.dT = io.backward ? inY + (size_t)std::max(GH, s.in) * s.ld : nullptr;
-      (*ih)[l] = &s;
+      setLinear(spi_[l], P + c.ih[l], io.mask + c.ih[l], l == 0 && fused ? c.inputSize : (int)R, c.layerIn(l), GH);
+      (*ih)[l] = &spi_[l];
     }
     if (!on[l]) continue;
     SparseRec& s = sp_[l];
@@ -267,8 +276,9 @@ RunStats Net::run(const float* P, float* Gr, const RunIO& io) {
   const float p = c.dropout;
   const float* emb = c.tokens ? P + c.embedding : nullptr;  // (V, E)
   std::vector<const SparseRec*> spl;  // per layer: sparse recurrent products, or null
-  std::vector<const SparseIn*> spi;   // per layer: sparse input products, or null
-  planSparse(P, io, fused, &spl, &spi);
+  std::vector<const SparseLinear*> spi;  // per layer: sparse input products, or null
+  const SparseLinear* sph = nullptr;     // the sparse head, or null
+  planSparse(P, io, fused, &spl, &spi, &sph);
 
   auto layer = [&](int l) {
     LayerBuf lb;
@@ -351,6 +361,7 @@ RunStats Net::run(const float* P, float* Gr, const RunIO& io) {
   const float* hin = c.classify ? top + (size_t)(T - 1) * BH : top;  // (Rh, H)
   fill_rows(w.logits, P + c.headBias, Rh, O);
   if (c.tied) sgemm(false, true, Rh, O, H, hin, H, emb, E, 1.f, w.logits, O);
+  else if (sph) sph->fwd(hin, H, w.logits, O);
   else sgemm(false, false, Rh, O, H, hin, H, P + c.head, O, 1.f, w.logits, O);
   if (io.logits) {
     if (c.classify) {
@@ -417,6 +428,9 @@ RunStats Net::run(const float* P, float* Gr, const RunIO& io) {
   if (c.tied) {
     sgemm(true, false, V, E, Rh, dlog, O, hin, H, 0.f, dEmb, E);        // dEmb = dlog^T · hin
     sgemm(false, false, Rh, H, V, dlog, O, emb, E, 0.f, dhin, H);       // dhin = dlog · emb
+  } else if (sph) {
+    std::memset(Gr + c.head, 0, (size_t)H * O * sizeof(float));  // sparse: kept entries only
+    sph->bwd(dlog, O, Gr + c.head, dhin, H, 0.f);                  // dHead = hin^T · dlog; dhin = dlog · head^T
   } else {
     sgemm(true, false, H, O, Rh, hin, H, dlog, O, 0.f, Gr + c.head, O);  // dHead = hin^T · dlog
     sgemm(false, true, Rh, H, O, dlog, O, P + c.head, O, 0.f, dhin, H);  // dhin = dlog · head^T
@@ -450,8 +464,8 @@ RunStats Net::run(const float* P, float* Gr, const RunIO& io) {
         gru_backward(dWhh, dcur, lb, w.bwd[0], w.bwd[1], T, B, H, w.scratch, sp);
         break;
     }
-    // A sparse input kernel (SparseIn) writes its gradient at kept entries only.
-    const SparseIn* si = spi[l];
+    // A sparse input kernel (SparseLinear) writes its gradient at kept entries only.
+    const SparseLinear* si = spi[l];
     const float* dG = lb.gates;  // (R, GH)
     const float* Wih = P + c.ih[l];
     float* dWih = Gr + c.ih[l];
@@ -516,6 +530,10 @@ using SpmmFn = void (*)(const int32_t*, const int32_t*, const float*, int, int, 
 using SddmmFn = void (*)(const int32_t*, const int32_t*, const int32_t*, int, int, int, const float*, size_t, size_t,
                          const float*, size_t, size_t, int, int, float*);
 
+SpmmFn spmm_scatter_fn() {
+  const SimdLevel l = simd_level();
+  return l == SimdLevel::AVX512 ? sp_avx512::spmm_scatter : l == SimdLevel::AVX2 ? sp_avx2::spmm_scatter : sp_scalar::spmm_scatter;
+}
 SpmmFn spmm_fn() {
   const SimdLevel l = simd_level();
   return l == SimdLevel::AVX512 ? sp_avx512::spmm_rows : l == SimdLevel::AVX2 ? sp_avx2::spmm_rows : sp_scalar::spmm_rows;
@@ -714,25 +732,25 @@ void SparseRec::wgrad(int mi, int t0, float* dW, int ldw) const {
 // the cache once per column.
 static int row_chunk(int nrows) { return std::max(64, (65536 / std::max(1, nrows)) / 16 * 16); }
 
-void SparseIn::fwd(const float* X, int ldx, float* C, int ldc) const {
+void SparseLinear::fwd(const float* X, int ldx, float* C, int ldc) const {
   transpose(X, ldx, rows, in, XT, ld);
   SpmmFn f = spmm_fn();
   const int ch = row_chunk(in);
-  sp_par(GH, m.cidx.size() * (size_t)rows, [&](int j0, int j1) {
+  sp_par(out, m.cidx.size() * (size_t)rows, [&](int j0, int j1) {
     for (int c = 0; c < rows; c += ch)
       f(m.cptr.data(), m.cidx.data(), m.cval.data(), j0, j1, XT + c, ld, yT + c, ld, std::min(ch, rows - c));
     add_transposed(yT + (size_t)j0 * ld, ld, rows, j1 - j0, 1.f, C + j0, ldc);
   });
 }
 
-void SparseIn::bwd(const float* dG, int ldg, float* dW, float* dX, int lddx, float beta) const {
-  transpose(dG, ldg, rows, GH, dT, ld);
+void SparseLinear::bwd(const float* dG, int ldg, float* dW, float* dX, int lddx, float beta) const {
+  transpose(dG, ldg, rows, out, dT, ld);
   SddmmFn g = sddmm_fn();
   constexpr int kTile = 64;
-  const int tiles = (GH + kTile - 1) / kTile;
+  const int tiles = (out + kTile - 1) / kTile;
   const int chw = row_chunk(in);
   sp_par(tiles, m.cidx.size() * (size_t)rows, [&](int i0, int i1) {
-    const int j0 = i0 * kTile, j1 = std::min(GH, i1 * kTile);
+    const int j0 = i0 * kTile, j1 = std::min(out, i1 * kTile);
     const int p0 = m.cptr[j0], p1 = m.cptr[j1];
     if (p1 == p0) return;
     std::vector<float> acc(p1 - p0, 0.f);
@@ -740,11 +758,24 @@ void SparseIn::bwd(const float* dG, int ldg, float* dW, float* dX, int lddx, flo
       g(m.cptr.data(), m.cptr.data() + 1, m.cidx.data(), j0, j1, p0, dT + c, ld, 0, XT + c, ld, 0, 1,
         std::min(chw, rows - c), acc.data());
     for (int j = j0; j < j1; j++)
-      for (int p = m.cptr[j]; p < m.cptr[j + 1]; p++) dW[(size_t)m.cidx[p] * GH + j] = acc[p - p0];
+      for (int p = m.cptr[j]; p < m.cptr[j + 1]; p++) dW[(size_t)m.cidx[p] * out + j] = acc[p - p0];
   });
   if (!dX) return;
+  if (out > 1024) {
+    // A wide map (the head of a word model: out = V): gathering dGT rows by the CSR
+    // would stream out·chunk floats through the cache for every row k; scatter by
+    // columns instead (each dGT row read once), into a zeroed yT (one thread: the
+    // columns of different threads would add to the same rows).
+    SpmmFn f = spmm_scatter_fn();
+    const int ch = std::max(16, (16384 / std::max(1, in)) / 16 * 16);
+    std::memset(yT, 0, (size_t)in * ld * sizeof(float));
+    for (int c = 0; c < rows; c += ch)
+      f(m.cptr.data(), m.cidx.data(), m.cval.data(), 0, out, dT + c, ld, yT + c, ld, std::min(ch, rows - c));
+    add_transposed(yT, ld, rows, in, beta, dX, lddx);
+    return;
+  }
   SpmmFn f = spmm_fn();
-  const int chx = row_chunk(GH);
+  const int chx = row_chunk(out);
   sp_par(in, m.ridx.size() * (size_t)rows, [&](int k0, int k1) {
     for (int c = 0; c < rows; c += chx)
       f(m.rptr.data(), m.ridx.data(), m.rval.data(), k0, k1, dT + c, ld, yT + c, ld, std::min(chx, rows - c));

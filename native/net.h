@@ -62,9 +62,9 @@ struct RunIO {
   uint64_t seed = 0;                // dropout key (backward only)
   float* logits = nullptr;          // lm (B, T, O), classify (B, O); or null
   // (total) 1 kept / 0 pruned, or null (all dense). Pruned params must be 0. A
-  // recurrent (hh) or input (ih) kernel at density <= kSparseDensity runs on the
-  // sparse kernels (sparse.h); the grads of such a group are 0 at pruned positions
-  // (kept positions: as the dense path, up to summation order).
+  // recurrent (hh) or input (ih) kernel, or an untied head, at density <=
+  // kSparseDensity runs on the sparse kernels (sparse.h); the grads of such a group
+  // are 0 at pruned positions (kept positions: as the dense path, up to summation order).
   const uint8_t* mask = nullptr;
 };
 
@@ -123,13 +123,15 @@ class Net {
  private:
   void plan(int B, int T);
   // Which layers run sparse for this call's mask; builds their SparseRec. Null entries: dense.
-  // ih: likewise for the input kernels (rows = V for layer 0 when `fused`, else R).
+  // ih: likewise for the input kernels (rows = V for layer 0 when `fused`, else R);
+  // head: the head's (rows Rh), or null.
   void planSparse(const float* params, const RunIO& io, bool fused, std::vector<const SparseRec*>* out,
-                  std::vector<const SparseIn*>* ih);
+                  std::vector<const SparseLinear*>* ih, const SparseLinear** head);
   NetConfig cfg_;
   Workspace ws_;
   std::vector<SparseRec> sp_;   // per layer
-  std::vector<SparseIn> spi_;   // per layer
+  std::vector<SparseLinear> spi_;   // per layer
+  SparseLinear sph_;               // the head
   std::vector<float> spmem_;    // transposed inputs / dGates of the sparse layers
 };
 

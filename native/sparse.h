@@ -1,8 +1,8 @@
 // Sparse-aware training (docs/engine.md "Sparse-aware training"): once a recurrent
 // kernel Whh is sparse enough (density <= kSparseDensity under the mask given to
 // Net::run), its per-step products and its weight gradient use the kernels here
-// instead of the dense packed gemms (SparseRec); an input kernel Wih likewise, for
-// its whole-sequence products (SparseIn, at the end).
+// instead of the dense packed gemms (SparseRec); an input kernel Wih, and the head,
+// likewise for their whole-sequence products (SparseLinear, at the end).
 //
 // Layouts (one contiguous (rows, B) block per step t):
 //   xT (T, K, B)   the product's input transposed: xT[t][k][b] = h_{t-1}[b][k]
@@ -63,21 +63,22 @@ struct SparseRec {
   void wgrad(int mi, int t0, float* dW, int ldw) const;
 };
 
-// The sparse input product of one layer, all rows at once (rows = R = T·B, or V for
-// layer 0's fused (V, GH) table where X is the embedding): Wih (in, GH) at density
-// <= kSparseDensity. Same kernels as SparseRec, on whole transposed matrices:
+// A sparse linear map applied to all rows at once (no recurrence): an input kernel
+// Wih (in, GH) — rows = R = T·B, or V for layer 0's fused (V, GH) table where X is
+// the embedding — or the head (H, O) over its Rh rows, at density <= kSparseDensity.
+// Same kernels as SparseRec, on whole transposed matrices:
 //   fwd   XT = Xᵀ (in, rows), kept for bwd;  yT = Wᵀ·XT by columns (CSC);  C += yTᵀ
-//   bwd   dGT = dGᵀ (GH, rows);  dW[k][j] = dot(XT[k], dGT[j]) at kept entries;
+//   bwd   dGT = dGᵀ (out, rows);  dW[k][j] = dot(XT[k], dGT[j]) at kept entries;
 //         dXT = W·dGT by rows (CSR);  dX = beta·dX + dXTᵀ
-struct SparseIn {
-  int rows = 0, ld = 0, in = 0, GH = 0;  // ld: row stride of the transposed buffers (rows padded to 16)
+struct SparseLinear {
+  int rows = 0, ld = 0, in = 0, out = 0;  // ld: row stride of the transposed buffers (rows padded to 16)
   SparseMat m;
-  float* XT = nullptr;  // (in, ld), this layer's
-  float* yT = nullptr;  // (max(GH, in), ld) scratch shared by the layers
-  float* dT = nullptr;  // (GH, ld) scratch shared by the layers
-  // C (rows, GH) += X (rows, in) · W
+  float* XT = nullptr;  // (in, ld), this map's
+  float* yT = nullptr;  // (max(out, in), ld) scratch shared by the maps
+  float* dT = nullptr;  // (out, ld) scratch shared by the maps
+  // C (rows, out) += X (rows, in) · W
   void fwd(const float* X, int ldx, float* C, int ldc) const;
-  // dW (in, GH): kept entries written, others untouched (zero them first); and, when
+  // dW (in, out): kept entries written, others untouched (zero them first); and, when
   // dX is not null, dX (rows, in) = beta·dX + dG · Wᵀ (beta 0 or 1).
   void bwd(const float* dG, int ldg, float* dW, float* dX, int lddx, float beta) const;
 };

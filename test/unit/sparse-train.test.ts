@@ -21,17 +21,17 @@ const levels: SimdName[] = (['scalar', 'avx2', 'avx512'] as SimdName[]).filter((
   return order.indexOf(l) <= order.indexOf(addon.simdDetected());
 });
 
-interface Case { H?: number; tied?: boolean; cell: CellType; layers: number; tokens: boolean; V: number; B: number; T: number; density: number[]; state: boolean }
+interface Case { H?: number; O?: number; tied?: boolean; classify?: boolean; head?: number; cell: CellType; layers: number; tokens: boolean; V: number; B: number; T: number; density: number[]; state: boolean }
 
 function check(c: Case, seed: number) {
-  const H = c.H ?? 20, E = c.tied ? H : 9, D = 6, O = c.tied ? c.V : 11;
-  const spec = defaultSpec({ cell: c.cell, inputSize: c.tokens ? c.V : D, embedDim: E, hidden: H, layers: c.layers, outputSize: O, inputKind: c.tokens ? 'tokens' : 'vectors', tied: !!c.tied });
+  const H = c.H ?? 20, E = c.tied ? H : 9, D = 6, O = c.O ?? (c.tied ? c.V : 11);
+  const spec = defaultSpec({ cell: c.cell, inputSize: c.tokens ? c.V : D, embedDim: E, hidden: H, layers: c.layers, outputSize: O, inputKind: c.tokens ? 'tokens' : 'vectors', tied: !!c.tied, task: c.classify ? 'classify' : 'lm' });
   const layout = buildLayout(spec);
   const rnd = mulberry32(seed);
   const params = new Float32Array(layout.total);
   const mask = new Uint8Array(layout.total).fill(1);
   for (const s of layout.segments) {
-    const d = s.kind === 'recurrent' ? c.density[s.layer! * 2 + 1] : s.kind === 'kernel' ? c.density[s.layer! * 2] : 1;
+    const d = s.kind === 'recurrent' ? c.density[s.layer! * 2 + 1] : s.kind === 'kernel' ? c.density[s.layer! * 2] : s.name === 'head' ? c.head ?? 1 : 1;
     for (let i = 0; i < s.size; i++) {
       params[s.offset + i] = (rnd() - 0.5) * 0.9;
       if (rnd() >= d) { mask[s.offset + i] = 0; params[s.offset + i] = 0; }
@@ -41,11 +41,12 @@ function check(c: Case, seed: number) {
   const net = new addon.Net(nativeConfig(spec, layout), params, grads);
   const R = c.B * c.T;
   const x = c.tokens ? Int32Array.from({ length: R }, () => Math.floor(rnd() * c.V)) : Float32Array.from({ length: R * D }, () => rnd() - 0.5);
-  const y = Int32Array.from({ length: R }, (_, i) => (i % 7 === 3 ? -1 : Math.floor(rnd() * O)));
+  const Ry = c.classify ? c.B : R;  // targets / logit rows
+  const y = Int32Array.from({ length: Ry }, (_, i) => (i % 7 === 3 ? -1 : Math.floor(rnd() * O)));
   const S = STATE_VECTORS[c.cell];
   const init = Float32Array.from({ length: c.layers * S * c.B * H }, () => rnd() - 0.5);
   const go = () => {
-    const logits = new Float32Array(R * O);
+    const logits = new Float32Array(Ry * O);
     const state = c.state ? init.slice() : null;
     const r = net.run({ x, y, batch: c.B, steps: c.T, state, backward: true, dropoutSeed: 0, logits });
     return { r, logits, state, g: grads.slice() };
@@ -56,7 +57,7 @@ function check(c: Case, seed: number) {
   const sparse = go();
   const what = JSON.stringify(c);
   // forward only (evaluation): the sparse path plans no backward buffers
-  const evalLogits = new Float32Array(R * O);
+  const evalLogits = new Float32Array(Ry * O);
   const ev = net.run({ x, y, batch: c.B, steps: c.T, state: c.state ? init.slice() : null, backward: false, dropoutSeed: 0, logits: evalLogits });
   assert.ok(Math.abs(ev.loss - dense.r.loss) <= 1e-5 * Math.abs(dense.r.loss), `${what} forward-only loss ${ev.loss} vs ${dense.r.loss}`);
   const close = (name: string, a: ArrayLike<number>, b: ArrayLike<number>, scale: number) => {
@@ -71,8 +72,9 @@ function check(c: Case, seed: number) {
   for (const s of layout.segments) {
     let scale = 0;
     for (let i = 0; i < s.size; i++) scale = Math.max(scale, Math.abs(dense.g[s.offset + i]));
-    const sparseGroup = (s.kind === 'recurrent' || s.kind === 'kernel') &&
-      c.density[s.layer! * 2 + (s.kind === 'recurrent' ? 1 : 0)] <= addon.sparseDensity;
+    const sparseGroup = (s.kind === 'recurrent' || s.kind === 'kernel') ?
+      c.density[s.layer! * 2 + (s.kind === 'recurrent' ? 1 : 0)] <= addon.sparseDensity :
+      s.name === 'head' && (c.head ?? 1) <= addon.sparseDensity;
     for (let i = 0; i < s.size; i++) {
       const k = s.offset + i;
       if (!mask[k] && sparseGroup) {
@@ -99,6 +101,11 @@ for (const cell of ['rnn', 'lstm', 'gru'] as const)
       cases.push({ cell, layers, tokens, V: tokens ? 40 : 0, B: 3, T: 7, density: Array(2 * layers).fill(0.5), state: false });
       // V > R/2: layer 0 gathers embeddings (no fused table) and its sparse ih feeds dEmb
       if (tokens) cases.push({ cell, layers, tokens, V: 40, B: 3, T: 7, density: d90, state: false });
+      // a pruned head (lm over all rows; classify over the last step's rows only)
+      if (layers === 1) cases.push({ cell, layers, tokens, V: tokens ? 8 : 0, B: 5, T: 6, density: [1, 1], head: 0.1, state: false });
+      // a head wider than 1024 outputs: its dX product scatters by columns
+      if (layers === 1 && tokens) cases.push({ O: 1100, cell, layers, tokens, V: 8, B: 4, T: 5, density: [0.1, 0.1], head: 0.1, state: false });
+      if (layers === 2 && !tokens) cases.push({ classify: true, cell, layers, tokens, V: 0, B: 7, T: 5, density: [0.1, 0.1, 0.1, 0.1], head: 0.2, state: true });
       // tied head: dEmb gathers the head's part and the sparse ih part (fused table and not)
       if (tokens && layers === 1) for (const V of [8, 40]) cases.push({ tied: true, cell, layers, tokens, V, B: 3, T: 7, density: d90, state: false });
       // big enough that the sparse products are split across threads
