@@ -15,12 +15,14 @@ random tokens, the configuration of shared/anchors/torch_bench.py.
   --sparsity S   also train with ih + hh pruned by magnitude to S (0 <= S < 1) and
                  print that row beside the dense one, with its speed-up (groups at
                  density <= 0.25 run on the sparse kernels)
+  --prune-head   prune the head to S as well (word models: the head dominates)
 infer: batch-1 step latency of dense vs sparse inference (see sparse-rnn bench infer --help).
 
 examples:
   sparse-rnn bench train --cell lstm --hidden 256 --vocab 100 --layers 1 --batch 32 --steps 100 --threads 1 --json
   sparse-rnn bench train --cell lstm --hidden 256 --vocab 10000 --layers 2 --batch 20 --steps 35 --threads 2
   sparse-rnn bench train --cell lstm --sparsity 0.9 --threads 1
+  sparse-rnn bench train --vocab 10000 --layers 2 --batch 20 --steps 35 --sparsity 0.9 --prune-head
 `;
 
 export async function benchCommand(argv: string[]): Promise<number> {
@@ -38,7 +40,7 @@ export async function benchCommand(argv: string[]): Promise<number> {
   const { values: v } = parseFlags('bench', rest, {
     cell: { type: 'string' }, hidden: { type: 'string' }, vocab: { type: 'string' }, layers: { type: 'string' },
     batch: { type: 'string' }, steps: { type: 'string' }, threads: { type: 'string' }, repeats: { type: 'string' }, json: { type: 'boolean' },
-    sparsity: { type: 'string' },
+    sparsity: { type: 'string' }, 'prune-head': { type: 'boolean' },
   }, false);
   if (v.help) { process.stdout.write(BENCH_HELP); return 0; }
   const s = (k: string) => v[k] as string | undefined;
@@ -53,15 +55,16 @@ export async function benchCommand(argv: string[]): Promise<number> {
     repeats: num('repeats', s('repeats'), { int: true, min: 1 }) ?? 5,
   };
   const sparsity = num('sparsity', s('sparsity'), { min: 0, lt: 1 }) ?? 0;
+  if (v['prune-head'] && !(sparsity > 0)) fail('BAD_FLAG', '--prune-head needs --sparsity S with S > 0', 'add e.g. --sparsity 0.9');
   const dense = benchTrain(opts);
   const rows: (TrainBenchRow & { vs_our_dense?: number })[] = [dense];
   if (sparsity > 0) {
-    const sparse = benchTrain({ ...opts, sparsity });
+    const sparse = benchTrain({ ...opts, sparsity, pruneHead: !!v['prune-head'] });
     rows.push({ ...sparse, vs_our_dense: +(sparse.tokens_per_s / dense.tokens_per_s).toFixed(3) });
   }
   if (v.json) for (const row of rows) process.stdout.write(JSON.stringify(row) + '\n');
   else process.stdout.write(table(['engine', 'cell', 'H', 'V', 'L', 'B', 'T', 'threads', 'simd', 'ih+hh sparsity', 'tokens/s', 'vs dense'],
     rows.map((row) => [row.engine, row.cell, row.hidden, row.vocab, row.layers, row.batch, row.steps, row.threads, row.simd,
-      `${Math.round(row.sparsity * 100)}%`, row.tokens_per_s.toLocaleString('en-US'), row.vs_our_dense ? `${row.vs_our_dense.toFixed(2)}×` : '1.00×'])) + '\n');
+      `${Math.round(row.sparsity * 100)}%${row.head_pruned ? ' + head' : ''}`, row.tokens_per_s.toLocaleString('en-US'), row.vs_our_dense ? `${row.vs_our_dense.toFixed(2)}×` : '1.00×'])) + '\n');
   return 0;
 }

@@ -31,6 +31,8 @@ export interface TrainBenchOptions {
   repeats: number;
   /** ih + hh of every layer pruned by magnitude to this fraction (default 0: dense). */
   sparsity?: number;
+  /** Prune the (untied) head to `sparsity` too. */
+  pruneHead?: boolean;
 }
 
 export interface TrainBenchRow {
@@ -47,6 +49,8 @@ export interface TrainBenchRow {
   simd: string;
   /** ih + hh sparsity the step ran at. */
   sparsity: number;
+  /** Whether the head was pruned to it as well. */
+  head_pruned: boolean;
 }
 
 export const ENGINE_NAME = 'sparse-rnn-0.1.0';
@@ -60,13 +64,15 @@ export const REFERENCE_CONFIGS: readonly (Omit<TrainBenchOptions, 'threads' | 'r
 ];
 
 /**
- * A mask (1 kept) pruning every ih and hh group of the layout to `sparsity` by
- * magnitude; the pruned params are set to 0.
+ * A mask (1 kept) pruning every ih and hh group of the layout (and the head when
+ * `head`) to `sparsity` by magnitude, each group separately; the pruned params are
+ * set to 0.
  */
-export function magnitudePruneRecurrent(layout: Layout, params: Float32Array, sparsity: number): Uint8Array {
+export function magnitudePruneRecurrent(layout: Layout, params: Float32Array, sparsity: number, head = false): Uint8Array {
   const mask = new Uint8Array(layout.total).fill(1);
   for (const seg of layout.segments)
-    if (seg.kind === 'kernel' || seg.kind === 'recurrent') pruneWeightsToSparsity([segmentGroup(seg)], params, mask, sparsity);
+    if (seg.kind === 'kernel' || seg.kind === 'recurrent' || (head && seg.name === 'head'))
+      pruneWeightsToSparsity([segmentGroup(seg)], params, mask, sparsity);
   return mask;
 }
 
@@ -78,7 +84,8 @@ export function benchTrain(o: TrainBenchOptions): TrainBenchRow {
   const rng = new Rng(0);
   initParams(spec, s.layout, s.params, () => rng.float());
   const sparsity = o.sparsity ?? 0;
-  const mask = sparsity > 0 ? magnitudePruneRecurrent(s.layout, s.params, sparsity) : null;
+  const pruneHead = sparsity > 0 && !!o.pruneHead;
+  const mask = sparsity > 0 ? magnitudePruneRecurrent(s.layout, s.params, sparsity, pruneHead) : null;
   s.net.setMask(mask);
   const n = o.batch * o.steps;
   const x = new Int32Array(n).map(() => rng.int(o.vocab));
@@ -94,6 +101,6 @@ export function benchTrain(o: TrainBenchOptions): TrainBenchRow {
   const dt = (performance.now() - t0) / 1000 / o.repeats;
   return {
     engine: ENGINE_NAME, mode: 'train', cell: o.cell, hidden: o.hidden, threads: o.threads, vocab: o.vocab,
-    layers: o.layers, batch: o.batch, steps: o.steps, tokens_per_s: Math.round(n / dt), simd: a.simdLevel(), sparsity,
+    layers: o.layers, batch: o.batch, steps: o.steps, tokens_per_s: Math.round(n / dt), simd: a.simdLevel(), sparsity, head_pruned: pruneHead,
   };
 }

@@ -126,7 +126,7 @@ test('train: Ctrl-C (SIGINT) mid-epoch checkpoints, exits 130, and --resume ends
   assert.equal(b.test.loss, a.test.loss);
 });
 
-test('bench train --sparsity: a dense and a pruned row (anchor field names, speed-up), bad values refused', () => {
+test('bench train --sparsity [--prune-head]: a dense and a pruned row (anchor field names, speed-up), bad values refused', () => {
   const r = cli(['bench', 'train', '--cell', 'gru', '--hidden', '16', '--vocab', '10', '--batch', '4', '--steps', '5', '--repeats', '1', '--sparsity', '0.9', '--json']);
   assert.equal(r.code, 0, r.stderr);
   const rows = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
@@ -138,5 +138,10 @@ test('bench train --sparsity: a dense and a pruned row (anchor field names, spee
     assert.ok(x.tokens_per_s > 0);
   }
   assert.equal(rows[1].vs_our_dense, +(rows[1].tokens_per_s / rows[0].tokens_per_s).toFixed(3));
+  assert.deepEqual(rows.map((x) => x.head_pruned), [false, false]);
+  const h = cli(['bench', 'train', '--cell', 'rnn', '--hidden', '16', '--vocab', '10', '--batch', '4', '--steps', '5', '--repeats', '1', '--sparsity', '0.8', '--prune-head', '--json']);
+  assert.equal(h.code, 0, h.stderr);
+  assert.deepEqual(h.stdout.trim().split('\n').map((l) => JSON.parse(l).head_pruned), [false, true]);
   oneErrorLine(cli(['bench', 'train', '--sparsity', '1']), 'BAD_FLAG', /--sparsity/);
+  oneErrorLine(cli(['bench', 'train', '--prune-head']), 'BAD_FLAG', /--prune-head/);
 });
