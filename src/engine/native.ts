@@ -50,15 +50,15 @@ export interface NativeNet {
   /**
    * Sparse-aware training: mask [total] (1 kept, 0 pruned; pruned params must be 0),
    * kept by reference and read at every run (change it in place and the next run
-   * follows); null = dense. A recurrent kernel at density <= `sparseDensity` then runs
-   * on sparse kernels (docs/engine.md), and the grads of such groups are 0 at pruned
-   * positions.
+   * follows); null = dense. A recurrent or input kernel, or an untied head, at
+   * density <= `sparseDensity` then runs on sparse kernels (docs/engine.md), and the
+   * grads of such groups are 0 at pruned positions.
    */
   setMask(mask: Uint8Array | null): void;
 }
 
 export interface NativeAddon {
-  /** Density (kept / size) at or below which a masked recurrent kernel trains on the sparse kernels. */
+  /** Density (kept / size) at or below which a masked ih / hh kernel or head trains on the sparse kernels. */
   readonly sparseDensity: number;
   simdLevel(): SimdName;
   simdDetected(): SimdName;
