@@ -198,9 +198,10 @@ void Net::planSparse(const float* P, const RunIO& io, bool fused, std::vector<co
   // ~1/3 of their speed).
   auto r16 = [](size_t n) { return (n + 15) / 16 * 16; };
   std::vector<bool> on(L), inOn(L);
-  std::vector<size_t> ld(L);  // SparseLinear row stride: rows (V or R) padded to 16
+  std::vector<int> rows(L);  // rows of each layer's input map: V (fused table) or R
   size_t need = 0, linScratch = 0;
-  auto linear = [&](size_t in, size_t outw, size_t ldr) {  // a SparseLinear's XT and the scratch it needs
+  auto linear = [&](size_t in, size_t outw, size_t nrows) {  // a SparseLinear's XT and the scratch it needs
+    const size_t ldr = r16(nrows);
     need += in * ldr;
     linScratch = std::max(linScratch, std::max(outw, in) * ldr + (io.backward ? outw * ldr : 0));
   };
@@ -210,11 +211,11 @@ void Net::planSparse(const float* P, const RunIO& io, bool fused, std::vector<co
     if (on[l]) need += (size_t)nm * r16((size_t)H * R), anyRec = true;
     const int in = c.layerIn(l);
     inOn[l] = mask_density(io.mask + c.ih[l], GH, in, GH) <= kSparseDensity;
-    ld[l] = r16(l == 0 && fused ? (size_t)c.inputSize : R);
-    if (inOn[l]) linear(in, GH, ld[l]);
+    rows[l] = l == 0 && fused ? c.inputSize : (int)R;
+    if (inOn[l]) linear(in, GH, rows[l]);
   }
   const bool headOn = !c.tied && c.head >= 0 && mask_density(io.mask + c.head, O, H, O) <= kSparseDensity;
-  if (headOn) linear(H, O, r16(Rh));
+  if (headOn) linear(H, O, Rh);
   if (!need) return;
   if (anyRec) need += (io.backward ? r16((size_t)GH * R) : 0) + r16((size_t)std::max(GH, H) * B);
   need += linScratch;
@@ -244,7 +245,7 @@ void Net::planSparse(const float* P, const RunIO& io, bool fused, std::vector<co
   }
   for (int l = 0; l < L; l++) {
     if (inOn[l]) {
-      setLinear(spi_[l], P + c.ih[l], io.mask + c.ih[l], l == 0 && fused ? c.inputSize : (int)R, c.layerIn(l), GH);
+      setLinear(spi_[l], P + c.ih[l], io.mask + c.ih[l], rows[l], c.layerIn(l), GH);
       (*ih)[l] = &spi_[l];
     }
     if (!on[l]) continue;
