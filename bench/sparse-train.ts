@@ -2,7 +2,8 @@
  * Sparse-aware training throughput (docs/engine.md "Sparse-aware training"): the char
  * models (H256 V100 B32 T100, embedding 256) trained dense and with ih + hh of every
  * layer magnitude-pruned to 80 % and 90 % (mask set on the Net, so groups at density
- * <= addon.sparseDensity (0.25) run on the sparse kernels), side by side in one run. Each step is
+ * <= addon.sparseDensity (0.25) run on the sparse kernels), side by side in one run. Each step
+ * is benchStep (src/train/bench.ts, the step of `sparse-rnn bench train`):
  * Net.run (forward + backward) + masked SGD; the figure is the best of `repeats`
  * timed rounds of `steps` steps, the rounds of the configurations interleaved (the
  * machine is shared), each round after one untimed step (training runs one model
@@ -12,13 +13,9 @@
  *   npx tsx bench/sparse-train.ts [--only lstm] [--threads 1,2] [--repeats 5] [--steps 3] [--sparsity 0,0.8,0.9] [--layers 1]
  */
 import { parseArgs } from 'node:util';
-import { defaultSpec, type CellType } from '../src/model/spec.js';
-import { initParams } from '../src/model/init.js';
+import type { CellType } from '../src/model/spec.js';
 import { native } from '../src/engine/native.js';
-import { Rng } from '../src/data/rng.js';
-import { Optimizer, DEFAULT_OPTIM } from '../src/train/optim.js';
-import { createSession } from '../src/train/trainer.js';
-import { magnitudePruneRecurrent } from '../src/train/bench.js';
+import { benchStep } from '../src/train/bench.js';
 import { table } from '../src/cli/args.js';
 import { runAnchor, torchUnavailable } from './anchor.js';
 
@@ -29,31 +26,12 @@ const threadList = (values.threads ?? '1,2').split(',').map(Number);
 const sparsities = (values.sparsity ?? '0,0.8,0.9').split(',').map(Number);
 const cells = (['lstm', 'gru', 'rnn'] as CellType[]).filter((c) => !values.only || values.only.split(',').includes(c));
 const H = 256, V = 100, B = 32, T = 100;
-const layers = Number(values.layers ?? 1);  // ≥ 2: the upper layers' ih products are R-row SparseIn products
-
-/** A training step for one configuration (dense or masked). */
-function setup(cell: CellType, sparsity: number): () => void {
-  const spec = defaultSpec({ cell, hidden: H, layers, inputSize: V, outputSize: V, embedDim: H, recurrentInit: 'same' });
-  const s = createSession(spec);
-  const rng = new Rng(0);
-  initParams(spec, s.layout, s.params, () => rng.float());
-  // magnitude pruning of each ih / hh group to `sparsity`
-  const mask = sparsity > 0 ? magnitudePruneRecurrent(s.layout, s.params, sparsity) : null;
-  s.net.setMask(mask);
-  const n = B * T;
-  const x = new Int32Array(n).map(() => rng.int(V));
-  const y = new Int32Array(n).map(() => rng.int(V));
-  const opt = new Optimizer({ ...DEFAULT_OPTIM, kind: 'sgd', lr: 0.1, momentum: 0, clip: 0.25 }, s.layout.total);
-  return () => {
-    s.net.run({ x, y, batch: B, steps: T, state: null, backward: true, dropoutSeed: 0 });
-    opt.step(s.params, s.grads, mask, 0.1);
-  };
-}
+const layers = Number(values.layers ?? 1);  // ≥ 2: the upper layers' ih products are R-row SparseLinear products
 
 /** Tokens/s per sparsity: rounds interleaved across the configurations (fair under load), best round each. */
 function measure(cell: CellType, threads: number): number[] {
   native().setThreads(threads);
-  const steps = sparsities.map((sp) => setup(cell, sp));
+  const steps = sparsities.map((sparsity) => benchStep({ cell, hidden: H, vocab: V, layers, batch: B, steps: T, sparsity }));
   for (const step of steps) for (let i = 0; i < 2; i++) step();
   const best = steps.map(() => Infinity);
   for (let r = 0; r < repeats; r++)

@@ -76,25 +76,36 @@ export function magnitudePruneRecurrent(layout: Layout, params: Float32Array, sp
   return mask;
 }
 
-export function benchTrain(o: TrainBenchOptions): TrainBenchRow {
-  const a = native();
-  a.setThreads(o.threads);
+/**
+ * One training step of the benchmark's model (see the top of this file), ready to
+ * call repeatedly: Net.run forward + backward, then clipped SGD under the mask.
+ * bench/sparse-train.ts interleaves several of these.
+ */
+export function benchStep(o: Omit<TrainBenchOptions, 'threads' | 'repeats'>): () => void {
   const spec = defaultSpec({ cell: o.cell, hidden: o.hidden, layers: o.layers, inputSize: o.vocab, outputSize: o.vocab, embedDim: o.hidden, recurrentInit: 'same' });
   const s = createSession(spec);
   const rng = new Rng(0);
   initParams(spec, s.layout, s.params, () => rng.float());
   const sparsity = o.sparsity ?? 0;
-  const pruneHead = sparsity > 0 && !!o.pruneHead;
-  const mask = sparsity > 0 ? magnitudePruneRecurrent(s.layout, s.params, sparsity, pruneHead) : null;
+  const mask = sparsity > 0 ? magnitudePruneRecurrent(s.layout, s.params, sparsity, !!o.pruneHead) : null;
   s.net.setMask(mask);
   const n = o.batch * o.steps;
   const x = new Int32Array(n).map(() => rng.int(o.vocab));
   const y = new Int32Array(n).map(() => rng.int(o.vocab));
   const opt = new Optimizer({ ...DEFAULT_OPTIM, kind: 'sgd', lr: 0.1, momentum: 0, clip: 0.25 }, s.layout.total);
-  const step = () => {
+  return () => {
     s.net.run({ x, y, batch: o.batch, steps: o.steps, state: null, backward: true, dropoutSeed: 0 });
     opt.step(s.params, s.grads, mask, 0.1);
   };
+}
+
+export function benchTrain(o: TrainBenchOptions): TrainBenchRow {
+  const a = native();
+  a.setThreads(o.threads);
+  const sparsity = o.sparsity ?? 0;
+  const pruneHead = sparsity > 0 && !!o.pruneHead;
+  const step = benchStep({ ...o, sparsity, pruneHead });
+  const n = o.batch * o.steps;
   for (let i = 0; i < 2; i++) step();
   const t0 = performance.now();
   for (let i = 0; i < o.repeats; i++) step();
