@@ -11,6 +11,7 @@ export type ErrorCode =
   | 'BAD_FILE'      // checkpoint / model file missing, corrupt, wrong version
   | 'DIVERGED'      // NaN / Inf loss
   | 'NATIVE'        // the native addon failed to load or rejected a call
+  | 'SERVICE'       // a server (PostgreSQL, Redis, S3) unreachable, refusing the login, or failing
   | 'INTERRUPTED';  // stopped by a signal; state saved for resume
 
 export class SparseRnnError extends Error {
