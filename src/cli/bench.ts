@@ -4,7 +4,7 @@
  */
 import { fail } from '../errors.js';
 import { parseFlags, num, oneOf, table } from './args.js';
-import { benchTrain, type TrainBenchRow } from '../train/bench.js';
+import { benchTrain, type TrainBenchRow } from '../bench/training.js';
 
 export const BENCH_HELP = `usage: sparse-rnn bench train [flags]   |   sparse-rnn bench infer [flags]
 

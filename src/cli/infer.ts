@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import { fail } from '../errors.js';
 import { readFileLimited } from '../util/fs.js';
 import { parseFlags, num, oneOf, table } from './args.js';
-import { benchInfer, BENCH_ENGINES, pytorchAvailable, type BenchEngine } from '../deploy/bench.js';
+import { benchInfer, BENCH_ENGINES, pytorchAvailable, type BenchEngine } from '../bench/inference.js';
 import { readSparseModelFile } from '../deploy/file.js';
 import { createRuntime, type InferenceRuntime } from '../deploy/runtime.js';
 import { createNativeRuntime } from '../deploy/native-runtime.js';
