@@ -13,6 +13,7 @@ export type ErrorCode =
   | 'NATIVE'        // the native addon failed to load or rejected a call
   | 'IO'            // a file could not be written (full disk, read-only, path under a file)
   | 'BUG'           // an error sparse-rnn did not expect: please report it
+  | 'SERVICE'       // a server (PostgreSQL, Redis, S3) unreachable, refusing the login, or failing
   | 'INTERRUPTED';  // stopped by a signal; state saved for resume
 
 export class SparseRnnError extends Error {
