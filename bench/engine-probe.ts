@@ -1,7 +1,7 @@
 /**
  * Quick engine probe: training tokens/s of the raw addon (Net.run forward + backward,
  * gradient clipping by global norm 0.25, plain SGD), the same step as
- * shared/anchors/torch_bench.py, for the REFERENCE.md §7 configurations.
+ * bench/torch_anchor.py, for the configurations of bench/train.ts (REFERENCE_CONFIGS).
  * No PyTorch here: bench/train.ts is the side-by-side benchmark.
  *
  *   npx tsx bench/engine-probe.ts [--only lstm] [--threads 1,2] [--repeats 5] [--forward]

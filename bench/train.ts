@@ -1,7 +1,7 @@
 /**
- * Training throughput against PyTorch, same configurations, same run
- * (REFERENCE.md §7): char RNN/LSTM/GRU H256 V100 B32 T100 and word LSTM×2 H256
- * V10k B20 T35, at 1 and 2 threads. Prints a table and one JSON line per row.
+ * Training throughput against PyTorch (bench/torch_anchor.py), same configurations,
+ * same run: char RNN/LSTM/GRU H256 V100 B32 T100 and word LSTM×2 H256 V10k B20 T35
+ * (docs/benchmarks.md), at 1 and 2 threads. Prints a table and one JSON line per row.
  *
  *   npx tsx bench/train.ts [--repeats 5] [--only lstm] [--threads 1,2]
  */
