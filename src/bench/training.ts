@@ -56,7 +56,7 @@ export interface TrainBenchRow {
 export const ENGINE_NAME = 'sparse-rnn-0.1.0';
 
 /** The configurations the training benchmarks measure, ours and PyTorch's (docs/benchmarks.md). */
-export const REFERENCE_CONFIGS: readonly (Omit<TrainBenchOptions, 'threads' | 'repeats'> & { name: string })[] = [
+export const BENCH_CONFIGS: readonly (Omit<TrainBenchOptions, 'threads' | 'repeats'> & { name: string })[] = [
   { name: 'char rnn', cell: 'rnn', hidden: 256, vocab: 100, layers: 1, batch: 32, steps: 100 },
   { name: 'char lstm', cell: 'lstm', hidden: 256, vocab: 100, layers: 1, batch: 32, steps: 100 },
   { name: 'char gru', cell: 'gru', hidden: 256, vocab: 100, layers: 1, batch: 32, steps: 100 },
