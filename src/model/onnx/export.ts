@@ -22,6 +22,7 @@ import { buildLayout, type Layout } from '../layout.js';
 import { DataType, attrInt, attrInts, attrStrings, encodeModel, floatTensor, intTensor, node, onnx, valueInfo } from './proto.js';
 import type { onnx as OnnxNamespace } from 'onnx-proto';
 import { ONNX_OP, toOnnxMatrix, toOnnxVector } from './gates.js';
+import { writeFileAtomic } from '../../util/fs.js';
 
 export const ONNX_OPSET = 14;
 export const ONNX_IR_VERSION = 7;
@@ -161,4 +162,27 @@ export function toOnnx(spec: ModelSpec, layout: Layout, params: Float32Array, op
     metadataProps: [{ key: ONNX_META_KEY, value: JSON.stringify({ version: ONNX_META_VERSION, spec }) }],
   });
   return { bytes, tensors };
+}
+
+export interface OnnxFileReport {
+  file: string;
+  bytes: number;
+  /** The same model with every initializer dense (what a dense export weighs). */
+  denseBytes: number;
+  sparseTensors: number;
+  tensors: OnnxTensorInfo[];
+}
+
+/** Writes the ONNX model to `file` (atomically) and reports its size beside the dense file's. */
+export function exportOnnx(spec: ModelSpec, layout: Layout, params: Float32Array, file: string, opts: OnnxExportOptions = {}): OnnxFileReport {
+  const out = toOnnx(spec, layout, params, opts);
+  const denseBytes = (opts.initializers ?? 'auto') === 'dense' || out.tensors.every((t) => !t.sparse)
+    ? out.bytes.length : toOnnx(spec, layout, params, { initializers: 'dense' }).bytes.length;
+  try {
+    writeFileAtomic(file, out.bytes);
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    fail('BAD_FILE', `onnx export: cannot write ${file} (${err.code ?? err.message})`, 'check that the folder is writable and the disk has space');
+  }
+  return { file, bytes: out.bytes.length, denseBytes, sparseTensors: out.tensors.filter((t) => t.sparse).length, tensors: out.tensors };
 }
