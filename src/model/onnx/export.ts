@@ -124,8 +124,10 @@ export function toOnnx(spec: ModelSpec, layout: Layout, params: Float32Array, op
     const attrs = [attrInt('hidden_size', H)];
     if (spec.cell === 'rnn') attrs.push(attrStrings('activations', [spec.activation === 'relu' ? 'Relu' : 'Tanh']));
     if (spec.cell === 'gru') attrs.push(attrInt('linear_before_reset', resetAfter ? 1 : 0));
-    nodes.push(node(op, `rnn.${l}`, [cur, `rnn.${l}.W`, `rnn.${l}.R`, `rnn.${l}.B`], [`rnn.${l}.Y`, `rnn.${l}.Y_h`], attrs));
-    nodes.push(node('Squeeze', `rnn.${l}.squeeze`, [`rnn.${l}.Y`, 'axis1'], [`rnn.${l}.out`]));
+    // A classifier reads the last layer's Y_h only (its Y is left unnamed: an unused optional output).
+    const yOnlyH = spec.task === 'classify' && l === spec.layers - 1;
+    nodes.push(node(op, `rnn.${l}`, [cur, `rnn.${l}.W`, `rnn.${l}.R`, `rnn.${l}.B`], [yOnlyH ? '' : `rnn.${l}.Y`, `rnn.${l}.Y_h`], attrs));
+    if (!yOnlyH) nodes.push(node('Squeeze', `rnn.${l}.squeeze`, [`rnn.${l}.Y`, 'axis1'], [`rnn.${l}.out`]));
     cur = `rnn.${l}.out`;
   }
   let headW = 'head';
