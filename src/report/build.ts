@@ -40,8 +40,19 @@ const fmtMetric = (v: number) => (Number.isFinite(v) ? v.toFixed(4) : '—');
 const withCi = (a: Agg) => (Number.isFinite(a.test.half) ? `${fmtMetric(a.test.mean)} ± ${a.test.half.toFixed(4)}` : fmtMetric(a.test.mean));
 const slug = (...parts: (string | number)[]) => parts.join('-').replace(/[^A-Za-z0-9_.-]+/g, '_');
 
+/** Tooltip facts of the runs behind a mark (report.html shows them on hover). */
+function runsInfo(runs: RunRow[]): Record<string, string> {
+  if (!runs.length) return {};
+  const r = runs[0];
+  const seeds = [...new Set(runs.map((x) => x.seed))].sort((a, b) => a - b);
+  return {
+    cell: r.cell.toUpperCase(), method: METHOD_NAME[r.method] ?? r.method, target: r.target ?? '—',
+    sparsity: pctFmt(r.sparsity), hidden: String(r.hidden), seeds: `${seeds.length} (${seeds.join(', ')})`,
+  };
+}
+
 function point(x: number, a: Agg): Point {
-  return { x, y: a.test.mean, lo: a.test.lo, hi: a.test.hi };
+  return { x, y: a.test.mean, lo: a.test.lo, hi: a.test.hi, info: runsInfo(a.runs) };
 }
 
 export function buildReport(data: StudyData): Report {
@@ -120,7 +131,7 @@ export function buildReport(data: StudyData): Report {
               if (!runs.length) return null;
               const sm = summarize(runs.map((r) => 100 * worseBy(metric, r.test, dense.test.mean)));
               rows.push([head(task, cell), METHOD_NAME[m], pctFmt(s), t, withCi(aggregate(runs)), signed(sm.mean / 100)]);
-              return { y: sm.mean, lo: sm.lo, hi: sm.hi };
+              return { y: sm.mean, lo: sm.lo, hi: sm.hi, info: runsInfo(runs) };
             }),
           }));
           figures.push({
@@ -157,7 +168,7 @@ export function buildReport(data: StudyData): Report {
             const v = runs.map((r) => (data.gates.get(r.id) ?? []).find((g) => `${g.group.replace(/^rnn\./, '')}:${g.gate}` === n)?.sparsity ?? NaN);
             const sm = summarize(v);
             const clamp = (x: number) => Math.min(1, Math.max(0, x));
-            return { y: sm.mean, lo: clamp(sm.lo), hi: clamp(sm.hi) };
+            return { y: sm.mean, lo: clamp(sm.lo), hi: clamp(sm.hi), info: runsInfo(runs) };
           }),
         };
       });
