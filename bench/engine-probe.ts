@@ -8,7 +8,7 @@
  */
 import { parseArgs } from 'node:util';
 import { native } from '../src/engine/native.js';
-import { REFERENCE_CONFIGS } from '../src/train/bench.js';
+import { REFERENCE_CONFIGS } from '../src/bench/training.js';
 import { defaultSpec } from '../src/model/spec.js';
 import { buildLayout, nativeConfig } from '../src/model/layout.js';
 

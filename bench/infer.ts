@@ -10,10 +10,10 @@
  *                                                          file sizes instead of latency
  *
  * µs columns are our medians of batch means; "vs pytorch" divides the anchor's plain
- * mean by our plain mean (see src/deploy/bench.ts). The anchors folder is ../shared/anchors from the repository root, or $SPARSE_RNN_ANCHORS.
+ * mean by our plain mean (see src/bench/inference.ts). The anchors folder is ../shared/anchors from the repository root, or $SPARSE_RNN_ANCHORS.
  */
 import { parseArgs } from 'node:util';
-import { benchInfer, pytorchAvailable, anchorsDir, BENCH_ENGINES, type BenchEngine, type BenchInferRow } from '../src/deploy/bench.js';
+import { benchInfer, pytorchAvailable, anchorsDir, BENCH_ENGINES, type BenchEngine, type BenchInferRow } from '../src/bench/inference.js';
 import { defaultSpec, type CellType } from '../src/model/spec.js';
 import { randomPrunedModel } from '../src/deploy/random.js';
 import { sizeReport, formatSizeReport, pct } from '../src/deploy/size.js';

@@ -6,7 +6,7 @@
  *   npx tsx bench/train.ts [--repeats 5] [--only lstm] [--threads 1,2]
  */
 import { parseArgs } from 'node:util';
-import { benchTrain, REFERENCE_CONFIGS } from '../src/train/bench.js';
+import { benchTrain, REFERENCE_CONFIGS } from '../src/bench/training.js';
 import { table } from '../src/cli/args.js';
 import { runAnchor, torchUnavailable } from './anchor.js';
 

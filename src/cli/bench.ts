@@ -4,7 +4,7 @@
  */
 import { fail } from '../errors.js';
 import { parseFlags, num, oneOf, table } from './args.js';
-import { benchTrain, type TrainBenchRow } from '../train/bench.js';
+import { benchTrain, type TrainBenchRow } from '../bench/training.js';
 
 export const BENCH_HELP = `usage: sparse-rnn bench train [flags]   |   sparse-rnn bench infer [flags]
 
@@ -32,9 +32,13 @@ export async function benchCommand(argv: string[]): Promise<number> {
     if (!m) fail('BAD_FLAG', 'bench infer is not available in this build');
     return (m as { benchInferCommand: (a: string[]) => Promise<number> }).benchInferCommand(rest);
   }
-  if (mode === '--help' || mode === '-h' || mode === undefined) {
+  if (mode === '--help' || mode === '-h') {
     process.stdout.write(BENCH_HELP);
-    return mode === undefined ? 2 : 0;
+    return 0;
+  }
+  if (mode === undefined) {
+    process.stderr.write(BENCH_HELP);
+    return 2;
   }
   if (mode !== 'train') fail('BAD_FLAG', `bench: unknown mode ${JSON.stringify(mode)}`, 'use `bench train` or `bench infer`');
   const { values: v } = parseFlags('bench', rest, {

@@ -6,8 +6,9 @@
  */
 import fs from 'node:fs';
 import { fail } from '../errors.js';
+import { readFileLimited } from '../util/fs.js';
 import { parseFlags, num, oneOf, table } from './args.js';
-import { benchInfer, BENCH_ENGINES, pytorchAvailable, type BenchEngine } from '../deploy/bench.js';
+import { benchInfer, BENCH_ENGINES, pytorchAvailable, type BenchEngine } from '../bench/inference.js';
 import { readSparseModelFile } from '../deploy/file.js';
 import { createRuntime, type InferenceRuntime } from '../deploy/runtime.js';
 import { createNativeRuntime } from '../deploy/native-runtime.js';
@@ -134,8 +135,9 @@ export async function classifyCommand(argv: string[]): Promise<number> {
   if (positionals.length !== 1) fail('BAD_FLAG', 'classify: expected one model file', 'sparse-rnn classify model.srnz --input digit.json');
   const file = v.input ?? fail('BAD_FLAG', 'classify: --input FILE is required', 'a JSON array of numbers');
   let data: unknown;
+  const text = readFileLimited(file, { maxBytes: 64 * 1024 * 1024, what: 'input file', code: 'BAD_DATA', hint: 'a JSON array of numbers' }, 'utf8');
   try {
-    data = JSON.parse(fs.readFileSync(file, 'utf8'));
+    data = JSON.parse(text);
   } catch {
     fail('BAD_DATA', `classify: ${file} is not a readable JSON file`, 'a JSON array of numbers');
   }

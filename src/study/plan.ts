@@ -105,8 +105,8 @@ export function recipeFor(method: Exclude<StudyMethod, 'dense'>, target: Target,
 export function recurrentKept(spec: ModelSpec, target: Target | null, sparsity: number): number {
   let n = 0;
   for (const seg of buildLayout(spec).segments) {
-    if (seg.kind !== 'kernel' && seg.kind !== 'recurrent') continue;
-    const pruned = target !== null && sparsity > 0 && (target === 'both' || (target === 'ih') === (seg.kind === 'kernel'));
+    if (seg.kind !== 'ih' && seg.kind !== 'hh') continue;
+    const pruned = target !== null && sparsity > 0 && (target === 'both' || (target === 'ih') === (seg.kind === 'ih'));
     n += pruned ? keepCount(seg.size, sparsity) : seg.size;
   }
   return n;

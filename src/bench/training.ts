@@ -13,8 +13,8 @@ import { defaultSpec, type CellType } from '../model/spec.js';
 import { initParams } from '../model/init.js';
 import { native } from '../engine/native.js';
 import { Rng } from '../data/rng.js';
-import { Optimizer, DEFAULT_OPTIM } from './optim.js';
-import { createSession } from './trainer.js';
+import { Optimizer, DEFAULT_OPTIM } from '../train/optim.js';
+import { createSession } from '../train/trainer.js';
 import { segmentGroup } from '../prune/groups.js';
 import { pruneWeightsToSparsity } from '../prune/mask.js';
 import type { Layout } from '../model/layout.js';
@@ -71,7 +71,7 @@ export const REFERENCE_CONFIGS: readonly (Omit<TrainBenchOptions, 'threads' | 'r
 export function magnitudePruneRecurrent(layout: Layout, params: Float32Array, sparsity: number, head = false): Uint8Array {
   const mask = new Uint8Array(layout.total).fill(1);
   for (const seg of layout.segments)
-    if (seg.kind === 'kernel' || seg.kind === 'recurrent' || (head && seg.name === 'head'))
+    if (seg.kind === 'ih' || seg.kind === 'hh' || (head && seg.name === 'head'))
       pruneWeightsToSparsity([segmentGroup(seg)], params, mask, sparsity);
   return mask;
 }
