@@ -4,6 +4,7 @@
  *
  *   summary        what was run, how much of the grid is finished
  *   conclusions    computed (analysis.ts)
+ *   q-*            the study's questions with paired 95% intervals and n (questions.ts, answers.ts)
  *   sparsity       test metric vs sparsity per cell, a line per method (mean, 95% t-interval), dense as a band
  *   targets        ih vs hh vs both at equal sparsity: change vs dense, per cell and method
  *   gates          per-gate sparsity each method ends with
@@ -21,6 +22,7 @@ import {
   METHOD_NAME, TARGET_PHRASE, type Agg,
 } from './analysis.js';
 import type { RunRow, StudyData } from './data.js';
+import { questionSections } from './answers.js';
 
 export interface Figure { name: string; title: string; svg: string; caption: string }
 export interface Table { header: string[]; rows: string[][]; numeric?: boolean[] }
@@ -40,8 +42,19 @@ const fmtMetric = (v: number) => (Number.isFinite(v) ? v.toFixed(4) : '—');
 const withCi = (a: Agg) => (Number.isFinite(a.test.half) ? `${fmtMetric(a.test.mean)} ± ${a.test.half.toFixed(4)}` : fmtMetric(a.test.mean));
 const slug = (...parts: (string | number)[]) => parts.join('-').replace(/[^A-Za-z0-9_.-]+/g, '_');
 
+/** Tooltip facts of the runs behind a mark (report.html shows them on hover). */
+function runsInfo(runs: RunRow[]): Record<string, string> {
+  if (!runs.length) return {};
+  const r = runs[0];
+  const seeds = [...new Set(runs.map((x) => x.seed))].sort((a, b) => a - b);
+  return {
+    cell: r.cell.toUpperCase(), method: METHOD_NAME[r.method] ?? r.method, target: r.target ?? '—',
+    sparsity: pctFmt(r.sparsity), hidden: String(r.hidden), seeds: `${seeds.length} (${seeds.join(', ')})`,
+  };
+}
+
 function point(x: number, a: Agg): Point {
-  return { x, y: a.test.mean, lo: a.test.lo, hi: a.test.hi };
+  return { x, y: a.test.mean, lo: a.test.lo, hi: a.test.hi, info: runsInfo(a.runs) };
 }
 
 /** What every section builder needs: the study, its axes, the main target and a plot-title prefix. */
@@ -61,7 +74,7 @@ export function buildReport(data: StudyData): Report {
     title: `Pruning study: ${data.name}`,
     facts: summaryFacts(c),
     sections: [
-      conclusionsSection(c), sparsitySection(c), targetsSection(c), gatesSection(c), schedulesSection(c),
+      conclusionsSection(c), ...questionSections(data, c.head), sparsitySection(c), targetsSection(c), gatesSection(c), schedulesSection(c),
       trainingSection(c), smallDenseSection(c), complexitySection(c), runsSection(c),
     ],
   };
@@ -141,7 +154,7 @@ function targetsSection({ data, ax, head }: Ctx): Section {
             if (!runs.length) return null;
             const sm = summarize(runs.map((r) => 100 * worseBy(metric, r.test, dense.test.mean)));
             rows.push([head(task, cell), METHOD_NAME[m], pctFmt(s), t, withCi(aggregate(runs)), signed(sm.mean / 100)]);
-            return { y: sm.mean, lo: sm.lo, hi: sm.hi };
+            return { y: sm.mean, lo: sm.lo, hi: sm.hi, info: runsInfo(runs) };
           }),
         }));
         figures.push({
@@ -178,7 +191,7 @@ function gatesSection({ data, ax, head }: Ctx): Section {
           const v = runs.map((r) => (data.gates.get(r.id) ?? []).find((g) => `${g.group.replace(/^rnn\./, '')}:${g.gate}` === n)?.sparsity ?? NaN);
           const sm = summarize(v);
           const clamp = (x: number) => Math.min(1, Math.max(0, x));
-          return { y: sm.mean, lo: clamp(sm.lo), hi: clamp(sm.hi) };
+          return { y: sm.mean, lo: clamp(sm.lo), hi: clamp(sm.hi), info: runsInfo(runs) };
         }),
       };
     });
