@@ -40,8 +40,19 @@ const fmtMetric = (v: number) => (Number.isFinite(v) ? v.toFixed(4) : '—');
 const withCi = (a: Agg) => (Number.isFinite(a.test.half) ? `${fmtMetric(a.test.mean)} ± ${a.test.half.toFixed(4)}` : fmtMetric(a.test.mean));
 const slug = (...parts: (string | number)[]) => parts.join('-').replace(/[^A-Za-z0-9_.-]+/g, '_');
 
+/** Tooltip facts of the runs behind a mark (report.html shows them on hover). */
+function runsInfo(runs: RunRow[]): Record<string, string> {
+  if (!runs.length) return {};
+  const r = runs[0];
+  const seeds = [...new Set(runs.map((x) => x.seed))].sort((a, b) => a - b);
+  return {
+    cell: r.cell.toUpperCase(), method: METHOD_NAME[r.method] ?? r.method, target: r.target ?? '—',
+    sparsity: pctFmt(r.sparsity), hidden: String(r.hidden), seeds: `${seeds.length} (${seeds.join(', ')})`,
+  };
+}
+
 function point(x: number, a: Agg): Point {
-  return { x, y: a.test.mean, lo: a.test.lo, hi: a.test.hi };
+  return { x, y: a.test.mean, lo: a.test.lo, hi: a.test.hi, info: runsInfo(a.runs) };
 }
 
 /** What every section builder needs: the study, its axes, the main target and a plot-title prefix. */
@@ -141,7 +152,7 @@ function targetsSection({ data, ax, head }: Ctx): Section {
             if (!runs.length) return null;
             const sm = summarizeSample(runs.map((r) => 100 * worseBy(metric, r.test, dense.test.mean)));
             rows.push([head(task, cell), METHOD_NAME[m], pctFmt(s), t, withCi(aggregate(runs)), signed(sm.mean / 100)]);
-            return { y: sm.mean, lo: sm.lo, hi: sm.hi };
+            return { y: sm.mean, lo: sm.lo, hi: sm.hi, info: runsInfo(runs) };
           }),
         }));
         figures.push({
@@ -178,7 +189,7 @@ function gatesSection({ data, ax, head }: Ctx): Section {
           const v = runs.map((r) => (data.gates.get(r.id) ?? []).find((g) => `${g.group.replace(/^rnn\./, '')}:${g.gate}` === n)?.sparsity ?? NaN);
           const sm = summarizeSample(v);
           const clamp = (x: number) => Math.min(1, Math.max(0, x));
-          return { y: sm.mean, lo: clamp(sm.lo), hi: clamp(sm.hi) };
+          return { y: sm.mean, lo: clamp(sm.lo), hi: clamp(sm.hi), info: runsInfo(runs) };
         }),
       };
     });
