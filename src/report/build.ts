@@ -4,6 +4,7 @@
  *
  *   summary        what was run, how much of the grid is finished
  *   conclusions    computed (analysis.ts)
+ *   q-*            the study's questions with paired 95% intervals and n (questions.ts, answers.ts)
  *   sparsity       test metric vs sparsity per cell, a line per method (mean, 95% t-interval), dense as a band
  *   targets        ih vs hh vs both at equal sparsity: change vs dense, per cell and method
  *   gates          per-gate sparsity each method ends with
@@ -21,6 +22,7 @@ import {
   METHOD_NAME, TARGET_PHRASE, type Agg,
 } from './analysis.js';
 import type { RunRow, StudyData } from './data.js';
+import { questionSections } from './answers.js';
 
 export interface Figure { name: string; title: string; svg: string; caption: string }
 export interface Table { header: string[]; rows: string[][]; numeric?: boolean[] }
@@ -72,7 +74,7 @@ export function buildReport(data: StudyData): Report {
     title: `Pruning study: ${data.name}`,
     facts: summaryFacts(c),
     sections: [
-      conclusionsSection(c), sparsitySection(c), targetsSection(c), gatesSection(c), schedulesSection(c),
+      conclusionsSection(c), ...questionSections(data, c.head), sparsitySection(c), targetsSection(c), gatesSection(c), schedulesSection(c),
       trainingSection(c), smallDenseSection(c), complexitySection(c), runsSection(c),
     ],
   };
