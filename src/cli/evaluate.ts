@@ -8,7 +8,7 @@ import { parseFlags, num, oneOf, table } from './args.js';
 import { readCheckpoint, resolveCheckpoint } from '../model/checkpoint.js';
 import { loadDataset } from '../data/index.js';
 import { createSession, evaluate, specFor, DEFAULT_TRAIN, type TrainConfig } from '../train/trainer.js';
-import { mainMetric, summarize, formatMetric } from '../train/metrics.js';
+import { mainMetric, metricsFromSums, formatMetric } from '../train/metrics.js';
 import { native } from '../engine/native.js';
 
 export const EVALUATE_HELP = `usage: sparse-rnn evaluate RUN [flags]
@@ -54,8 +54,8 @@ export async function evaluateCommand(argv: string[]): Promise<number> {
   const bptt = num('bptt', v.bptt as string | undefined, { int: true, min: 1 }) ?? cfg.bptt;
   const metric = mainMetric(ds.kind, ds.kind === 'lm' ? ds.level : undefined);
   const s = createSession(ck.spec, ck.params);
-  const valid = summarize(evaluate(s, ds, 'valid', batch, bptt), metric);
-  const test = summarize(evaluate(s, ds, 'test', batch, bptt), metric);
+  const valid = metricsFromSums(evaluate(s, ds, 'valid', batch, bptt), metric);
+  const test = metricsFromSums(evaluate(s, ds, 'test', batch, bptt), metric);
   if (v.json) process.stdout.write(JSON.stringify({ metric, evalBatch: batch, bptt, step: ck.step, valid, test }) + '\n');
   else process.stdout.write(table(['split', metric, 'loss'], [
     ['valid', formatMetric(metric, valid[metric]), valid.loss.toFixed(4)],

@@ -14,7 +14,7 @@
  *   complexity     params, non-zeros, FLOPs per token, bytes, reductions vs dense
  *   runs           every stored run
  */
-import { summarize } from '../study/stats.js';
+import { summarizeSample } from '../study/stats.js';
 import { formatDuration } from '../util/progress.js';
 import { barChart, lineChart, PALETTE, type Point, type Series } from './svg.js';
 import {
@@ -152,7 +152,7 @@ function targetsSection({ data, ax, head }: Ctx): Section {
           values: groups.map((s) => {
             const runs = select(data, { task, cell, method: m, target: t, sparsity: s });
             if (!runs.length) return null;
-            const sm = summarize(runs.map((r) => 100 * worseBy(metric, r.test, dense.test.mean)));
+            const sm = summarizeSample(runs.map((r) => 100 * worseBy(metric, r.test, dense.test.mean)));
             rows.push([head(task, cell), METHOD_NAME[m], pctFmt(s), t, withCi(aggregate(runs)), signed(sm.mean / 100)]);
             return { y: sm.mean, lo: sm.lo, hi: sm.hi, info: runsInfo(runs) };
           }),
@@ -189,7 +189,7 @@ function gatesSection({ data, ax, head }: Ctx): Section {
         name: METHOD_NAME[f.method], color: METHOD_COLOR[f.method],
         values: names.map((n) => {
           const v = runs.map((r) => (data.gates.get(r.id) ?? []).find((g) => `${g.group.replace(/^rnn\./, '')}:${g.gate}` === n)?.sparsity ?? NaN);
-          const sm = summarize(v);
+          const sm = summarizeSample(v);
           const clamp = (x: number) => Math.min(1, Math.max(0, x));
           return { y: sm.mean, lo: clamp(sm.lo), hi: clamp(sm.hi), info: runsInfo(runs) };
         }),
@@ -252,7 +252,7 @@ function trainingSection({ data, ax, target, head }: Ctx): Section {
       const series: Series[] = groups.map((g) => {
         const byEpoch = new Map<number, number[]>();
         for (const r of g.runs) for (const e of data.epochs.get(r.id) ?? []) if (e.validMetric !== null) byEpoch.set(e.epoch, [...(byEpoch.get(e.epoch) ?? []), e.validMetric]);
-        return { name: g.name, color: g.color, points: [...byEpoch].sort((a, b) => a[0] - b[0]).map(([x, v]) => { const sm = summarize(v); return { x, y: sm.mean, lo: sm.lo, hi: sm.hi }; }) };
+        return { name: g.name, color: g.color, points: [...byEpoch].sort((a, b) => a[0] - b[0]).map(([x, v]) => { const sm = summarizeSample(v); return { x, y: sm.mean, lo: sm.lo, hi: sm.hi }; }) };
       });
       figures.push({
         name: slug('training', task, cell), title: `${head(task, cell)}: validation ${metric} per epoch`,

@@ -24,7 +24,7 @@
  *   - Choudhury, Rout, Pragnesh, Mohan, "Comparative Study of Pruning Techniques in Recurrent
  *     Neural Networks", 2023: RNN complexity can be cut by more than 80%.
  */
-import { summarize, type Summary } from '../study/stats.js';
+import { summarizeSample, type Summary } from '../study/stats.js';
 import { axesOf, metricOf, select, smallDenseFindings, worseBy, METHOD_NAME } from './analysis.js';
 import type { RunRow, StudyData } from './data.js';
 
@@ -75,7 +75,7 @@ export function methodAnswers(data: StudyData, a = 'agp', b = 'narang'): MethodA
         (x, y) => costOf(data, dense, x) - costOf(data, dense, y)));
     }
     if (!diffs.length) continue;
-    const diff = summarize(diffs);
+    const diff = summarizeSample(diffs);
     out.push({ task, cell, sparsity, diff, better: verdict(diff, METHOD_NAME[a], METHOD_NAME[b]) });
   }
   return out;
@@ -103,7 +103,7 @@ export function targetAnswers(data: StudyData): TargetAnswer[] {
       ih.push(...pairBySeed(ri, rh, (i) => costOf(data, dense, i)));
       hh.push(...pairBySeed(rh, ri, (h) => costOf(data, dense, h)));
     }
-    if (extra.length) out.push({ task, cell, extra: summarize(extra), ih: summarize(ih), hh: summarize(hh) });
+    if (extra.length) out.push({ task, cell, extra: summarizeSample(extra), ih: summarizeSample(ih), hh: summarizeSample(hh) });
   }
   return out;
 }
@@ -134,7 +134,7 @@ export function toleranceAnswers(data: StudyData, tols: readonly number[] = [0.0
       const costs = runs.map((r) => costOf(data, dense, r)).filter(Number.isFinite);
       if (!costs.length) continue;
       any = true;
-      const cost = summarize(costs);
+      const cost = summarizeSample(costs);
       if (cost.mean <= tol) {
         const denseRuns = select(data, { task, cell, method: 'dense' });
         const denseNz = meanOf(denseRuns, (r) => r.recNonzeros);
@@ -168,7 +168,7 @@ export function smallDenseAnswers(data: StudyData): SmallDenseAnswer[] {
     groups.set(k, g);
   }
   return [...groups.values()].filter((g) => g.diffs.length).map((g) => ({
-    task: g.task, cell: g.cell, method: g.method, diff: summarize(g.diffs), wins: g.diffs.filter((d) => d < 0).length, of: g.diffs.length,
+    task: g.task, cell: g.cell, method: g.method, diff: summarizeSample(g.diffs), wins: g.diffs.filter((d) => d < 0).length, of: g.diffs.length,
   }));
 }
 
@@ -182,7 +182,7 @@ export function calibrationAnswers(data: StudyData): CalibrationAnswer[] {
   const out: CalibrationAnswer[] = [];
   for (const target of ax.targets) {
     const errs = data.runs.filter((r) => r.method === 'narang' && r.target === target).map((r) => r.recurrentSparsity - r.sparsity).filter(Number.isFinite);
-    if (errs.length) out.push({ target, error: summarize(errs), maxAbs: Math.max(...errs.map(Math.abs)) });
+    if (errs.length) out.push({ target, error: summarizeSample(errs), maxAbs: Math.max(...errs.map(Math.abs)) });
   }
   return out;
 }
@@ -223,7 +223,7 @@ export function speedAnswers(data: StudyData): SpeedAnswer[] {
           return tokensPerSecAfter(data, p, from) / tokensPerSecAfter(data, d, from);
         }));
       }
-      if (ratios.length) out.push({ task, cell, target, sparsity, ratio: summarize(ratios) });
+      if (ratios.length) out.push({ task, cell, target, sparsity, ratio: summarizeSample(ratios) });
     }
   }
   return out;
@@ -265,7 +265,7 @@ export function claimAnswers(data: StudyData): ClaimAnswer[] {
     const at90 = ax.cells.map((cell) => {
       const costs = data.runs.filter((r) => r.cell === cell && r.target === 'both' && r.method === 'narang' && Math.abs(r.sparsity - 0.9) < 1e-9)
         .map((r) => costOf(data, dense, r)).filter(Number.isFinite);
-      return { cell, s: costs.length ? summarize(costs) : null };
+      return { cell, s: costs.length ? summarizeSample(costs) : null };
     }).filter((x) => x.s);
     const near = at90.filter((x) => x.s!.mean <= 0.02);
     out.push({
