@@ -1,5 +1,5 @@
-/** The benchmarks' view of the PyTorch anchor (src/util/anchor.ts holds the logic). */
-import { pytorchAvailable, runAnchor as run } from '../src/util/anchor.js';
+/** The benchmarks' view of the PyTorch anchor (src/bench/pytorch.ts holds the logic). */
+import { pytorchAvailable, runAnchor as run } from '../src/bench/pytorch.js';
 
 /** null when PyTorch can be run; otherwise the reason it can't. */
 export function torchUnavailable(): string | null {

@@ -11,7 +11,7 @@ import { buildLayout } from '../src/model/layout.js';
 import { initParams } from '../src/model/init.js';
 import { Rng } from '../src/data/rng.js';
 import { createPruner, loadRecipe } from '../src/prune/pruner.js';
-import { benchTrain } from '../src/train/bench.js';
+import { benchTrain } from '../src/bench/training.js';
 import { table } from '../src/cli/args.js';
 
 const { values } = parseArgs({ options: { cell: { type: 'string' }, json: { type: 'boolean' } } });

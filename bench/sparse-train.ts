@@ -3,7 +3,7 @@
  * models (H256 V100 B32 T100, embedding 256) trained dense and with ih + hh of every
  * layer magnitude-pruned to 80 % and 90 % (mask set on the Net, so groups at density
  * <= addon.sparseDensity (0.25) run on the sparse kernels), side by side in one run. Each step
- * is benchStep (src/train/bench.ts, the step of `sparse-rnn bench train`):
+ * is benchStep (src/bench/training.ts, the step of `sparse-rnn bench train`):
  * Net.run (forward + backward) + masked SGD; the figure is the best of `repeats`
  * timed rounds of `steps` steps, the rounds of the configurations interleaved (the
  * machine is shared), each round after one untimed step (training runs one model
@@ -15,7 +15,7 @@
 import { parseArgs } from 'node:util';
 import type { CellType } from '../src/model/spec.js';
 import { native } from '../src/engine/native.js';
-import { benchStep } from '../src/train/bench.js';
+import { benchStep } from '../src/bench/training.js';
 import { table } from '../src/cli/args.js';
 import { runAnchor, torchUnavailable } from './anchor.js';
 

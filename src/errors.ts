@@ -11,6 +11,9 @@ export type ErrorCode =
   | 'BAD_FILE'      // checkpoint / model file missing, corrupt, wrong version
   | 'DIVERGED'      // NaN / Inf loss
   | 'NATIVE'        // the native addon failed to load or rejected a call
+  | 'IO'            // a file could not be written (full disk, read-only, path under a file)
+  | 'BUG'           // an error sparse-rnn did not expect: please report it
+  | 'SERVICE'       // a server (PostgreSQL, Redis, S3) unreachable, refusing the login, or failing
   | 'INTERRUPTED';  // stopped by a signal; state saved for resume
 
 export class SparseRnnError extends Error {
@@ -30,4 +33,21 @@ export class SparseRnnError extends Error {
 
 export function fail(code: ErrorCode, message: string, hint?: string): never {
   throw new SparseRnnError(code, message, hint);
+}
+
+/** Marks an error thrown by a native addon, so the CLI labels it NATIVE (and nothing else). */
+export const FROM_ADDON = Symbol.for('sparse-rnn.fromAddon');
+
+export function isAddonError(e: unknown): boolean {
+  return !!e && typeof e === 'object' && (e as Record<symbol, unknown>)[FROM_ADDON] === true;
+}
+
+/** Calls f; an error it throws is marked as coming from the addon and rethrown unchanged. */
+export function addonCall<T>(f: () => T): T {
+  try {
+    return f();
+  } catch (e) {
+    if (e && typeof e === 'object') (e as Record<symbol, unknown>)[FROM_ADDON] = true;
+    throw e;
+  }
 }

@@ -8,7 +8,7 @@ export { train, evaluate, createSession, specFor, validateTrainConfig, DEFAULT_T
 export { Optimizer, DEFAULT_OPTIM, validateOptim, type OptimConfig } from './train/optim.js';
 export { nextLr, initialLrState, validateLr, type LrConfig, type LrState } from './train/lr.js';
 export { summarize, mainMetric, formatMetric, HIGHER_IS_BETTER, type Metrics, type MetricName, type EvalSums } from './train/metrics.js';
-export { benchTrain, benchStep, magnitudePruneRecurrent, type TrainBenchOptions, type TrainBenchRow } from './train/bench.js';
+export { benchTrain, benchStep, magnitudePruneRecurrent, type TrainBenchOptions, type TrainBenchRow } from './bench/training.js';
 export { initParams, orthogonal } from './model/init.js';
 export { readCheckpoint, writeCheckpoint, resolveCheckpoint, CHECKPOINT_VERSION, type Checkpoint, type CheckpointMeta } from './model/checkpoint.js';
 export { sameSpec } from './model/spec.js';
@@ -31,7 +31,7 @@ export { writeSparseModelFile, readSparseModelFile } from './deploy/file.js';
 export { sizeReport, formatSizeReport, type SizeReport } from './deploy/size.js';
 export { createRuntime, type InferenceRuntime } from './deploy/runtime.js';
 export { createNativeRuntime, hasInferAddon } from './deploy/native-runtime.js';
-export { benchInfer, type BenchInferOptions, type BenchInferRow } from './deploy/bench.js';
+export { benchInfer, type BenchInferOptions, type BenchInferRow } from './bench/inference.js';
 export { benchInferCommand, generateCommand, classifyCommand } from './cli/infer.js';
 export { studyCommand } from './cli/study.js';
 export { reportCommand } from './cli/report.js';

@@ -4,7 +4,7 @@
 // S state vectors (2 lstm: h then c; else 1), L layers, O head width.
 //
 // Modes:
-//   Sparse  CSR gather products from the plan (src/deploy/plan.ts), fused per block of
+//   Sparse  CSR gather products from the gather model (src/deploy/gather.ts), fused per block of
 //           hidden units with the gate nonlinearities; AVX-512 / AVX2 / scalar.
 //   Dense   the same cells on dense TF.js-layout kernels ih (D, G·H), hh (H, G·H),
 //           head (H, O); SIMD panels — "our dense" in benchmarks.

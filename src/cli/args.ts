@@ -6,6 +6,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import fs from 'node:fs';
 import YAML from 'yaml';
 import { fail } from '../errors.js';
+import { readFileLimited } from '../util/fs.js';
 
 export type Options = NonNullable<ParseArgsConfig['options']>;
 
@@ -45,12 +46,7 @@ export function oneOf<T extends string>(flag: string, v: string | undefined, all
 
 /** A YAML or JSON config file as a plain object. */
 export function readConfigFile(file: string): Record<string, unknown> {
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch {
-    return fail('BAD_FILE', `cannot read config file ${file}`, 'check the path');
-  }
+  const text = readFileLimited(file, { maxBytes: 16 * 1024 * 1024, what: 'config file', hint: 'check the path' }, 'utf8');
   let v: unknown;
   try {
     v = YAML.parse(text);

@@ -4,12 +4,12 @@
  */
 import { fail } from '../errors.js';
 import { parseFlags, num, oneOf, table } from './args.js';
-import { benchTrain, type TrainBenchRow } from '../train/bench.js';
+import { benchTrain, type TrainBenchRow } from '../bench/training.js';
 
 export const BENCH_HELP = `usage: sparse-rnn bench train [flags]   |   sparse-rnn bench infer [flags]
 
 train: tokens/s of one training step (forward + backward + SGD with clipping) on
-random tokens, the configuration of shared/anchors/torch_bench.py.
+random tokens, the configuration of bench/torch_anchor.py.
   --cell rnn|lstm|gru  --hidden H  --vocab V  --layers L  --batch B  --steps T
   --threads N  --repeats R  --json
   --sparsity S   also train with ih + hh pruned by magnitude to S (0 <= S < 1) and
@@ -32,9 +32,13 @@ export async function benchCommand(argv: string[]): Promise<number> {
     if (!m) fail('BAD_FLAG', 'bench infer is not available in this build');
     return (m as { benchInferCommand: (a: string[]) => Promise<number> }).benchInferCommand(rest);
   }
-  if (mode === '--help' || mode === '-h' || mode === undefined) {
+  if (mode === '--help' || mode === '-h') {
     process.stdout.write(BENCH_HELP);
-    return mode === undefined ? 2 : 0;
+    return 0;
+  }
+  if (mode === undefined) {
+    process.stderr.write(BENCH_HELP);
+    return 2;
   }
   if (mode !== 'train') fail('BAD_FLAG', `bench: unknown mode ${JSON.stringify(mode)}`, 'use `bench train` or `bench infer`');
   const { values: v } = parseFlags('bench', rest, {

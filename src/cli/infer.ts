@@ -6,8 +6,9 @@
  */
 import fs from 'node:fs';
 import { fail } from '../errors.js';
+import { readFileLimited } from '../util/fs.js';
 import { parseFlags, num, oneOf, table } from './args.js';
-import { benchInfer, BENCH_ENGINES, pytorchAvailable, type BenchEngine } from '../deploy/bench.js';
+import { benchInfer, BENCH_ENGINES, pytorchAvailable, type BenchEngine } from '../bench/inference.js';
 import { readSparseModelFile } from '../deploy/file.js';
 import { createRuntime, type InferenceRuntime } from '../deploy/runtime.js';
 import { createNativeRuntime } from '../deploy/native-runtime.js';
@@ -16,7 +17,7 @@ import type { SparseModel } from '../deploy/format.js';
 export const BENCH_INFER_HELP = `usage: sparse-rnn bench infer [flags]
 
 Batch-1 latency of one recurrent step (input width = hidden, random weights, ih and
-hh pruned by magnitude), for our engines and PyTorch (shared/anchors/torch_bench.py,
+hh pruned by magnitude), for our engines and PyTorch (bench/torch_anchor.py,
 run in the same process tree when /usr/bin/python3 can import torch):
   native-dense        our dense kernels (SIMD), the same cell math
   native-sparse       CSR gather fused with the gates, fp32 values
@@ -33,7 +34,7 @@ flags:
   --engines a,b,...       subset of the engines above (all)
   --batch B               our engines step B sequences at once; step_us is per step
                           of all B (PyTorch stays batch 1) (1)
-  --json                  one JSON object a line (torch_bench.py field names)
+  --json                  one JSON object a line (torch_anchor.py field names)
 
 example:
   sparse-rnn bench infer --cell lstm --hidden 1024 --sparsity 0.9 --threads 1 --json
@@ -134,8 +135,9 @@ export async function classifyCommand(argv: string[]): Promise<number> {
   if (positionals.length !== 1) fail('BAD_FLAG', 'classify: expected one model file', 'sparse-rnn classify model.srnz --input digit.json');
   const file = v.input ?? fail('BAD_FLAG', 'classify: --input FILE is required', 'a JSON array of numbers');
   let data: unknown;
+  const text = readFileLimited(file, { maxBytes: 64 * 1024 * 1024, what: 'input file', code: 'BAD_DATA', hint: 'a JSON array of numbers' }, 'utf8');
   try {
-    data = JSON.parse(fs.readFileSync(file, 'utf8'));
+    data = JSON.parse(text);
   } catch {
     fail('BAD_DATA', `classify: ${file} is not a readable JSON file`, 'a JSON array of numbers');
   }

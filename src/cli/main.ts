@@ -3,7 +3,7 @@
  * its own file and is loaded on demand; every failure a user can cause comes back
  * as a SparseRnnError and is printed as one line with a non-zero exit code.
  */
-import { SparseRnnError } from '../errors.js';
+import { SparseRnnError, isAddonError } from '../errors.js';
 
 type Command = (argv: string[]) => Promise<number>;
 
@@ -19,6 +19,8 @@ const COMMANDS: Record<string, { about: string; load: () => Promise<Command> }> 
   generate: { about: 'generate text from an exported language model', load: async () => (await import('./infer.js')).generateCommand },
   classify: { about: 'classify a sequence with an exported model', load: async () => (await import('./infer.js')).classifyCommand },
   study: { about: 'run a comparative pruning study (grid, resumable)', load: async () => (await import('./study.js')).studyCommand },
+  worker: { about: 'take runs of distributed studies from the queue and train them', load: async () => (await import('./worker.js')).workerCommand },
+  status: { about: 'where the studies in a results store stand', load: async () => (await import('./status.js')).statusCommand },
   report: { about: 'write the HTML/Markdown report of a study', load: async () => (await import('./report.js')).reportCommand },
 };
 
@@ -38,9 +40,14 @@ examples:
 
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
-  if (!name || name === '--help' || name === '-h' || name === 'help') {
+  if (!name) {
+    // Bare `sparse-rnn` (or an empty command name): usage on stderr, exit 2.
+    process.stderr.write(USAGE);
+    return 2;
+  }
+  if (name === '--help' || name === '-h' || name === 'help') {
     process.stdout.write(USAGE);
-    return name ? 0 : 1;
+    return 0;
   }
   if (name === '--version') {
     process.stdout.write('sparse-rnn 0.1.0\n');
@@ -58,11 +65,22 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(e.toLine() + '\n');
       return e.code === 'INTERRUPTED' ? 130 : e.code === 'BAD_FLAG' ? 2 : 1;
     }
-    if (e instanceof RangeError || e instanceof TypeError) {
-      // The native core validates its arguments and throws these; still one line.
-      process.stderr.write(`error[NATIVE]: ${e.message}\n`);
-      return 1;
-    }
-    throw e;
+    return printUnexpected(e);
   }
+}
+
+/**
+ * An error that is not a SparseRnnError: from the addon it is NATIVE (the core
+ * rejected a call); anything else is a bug in sparse-rnn and says so, on one line
+ * (SPARSE_RNN_DEBUG=1 prints the stack as well).
+ */
+export function printUnexpected(e: unknown): number {
+  const msg = String((e as Error)?.message ?? e).split('\n')[0];
+  const code = isAddonError(e) ? 'NATIVE' : 'BUG';
+  const hint = code === 'NATIVE'
+    ? 'the native core rejected the call; please report it with the command that caused it'
+    : 'this is a bug in sparse-rnn; please report it with the command that caused it (SPARSE_RNN_DEBUG=1 shows where)';
+  process.stderr.write(`error[${code}]: ${(e as Error)?.name ?? 'Error'}: ${msg} (hint: ${hint})\n`);
+  if (process.env.SPARSE_RNN_DEBUG) process.stderr.write(`${(e as Error)?.stack ?? ''}\n`);
+  return 1;
 }

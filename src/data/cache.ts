@@ -17,6 +17,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { writeAllSync } from '../util/fs.js';
 
 const MAGIC = 'SRNNDC01';
 const LITTLE = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
@@ -82,8 +83,9 @@ export function writeCache<M>(name: string, key: string, meta: M, arrays: Int32A
     json.copy(head, 12);
     const fd = fs.openSync(tmp, 'w');
     try {
-      fs.writeSync(fd, head);
-      for (const a of arrays) fs.writeSync(fd, new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
+      writeAllSync(fd, head);
+      for (const a of arrays) writeAllSync(fd, new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
+      fs.fsyncSync(fd);
     } finally {
       fs.closeSync(fd);
     }

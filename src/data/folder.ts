@@ -10,6 +10,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fail } from '../errors.js';
+import { readFileLimited } from '../util/fs.js';
 import { type Level, type LmDataset, type LoadOptions, capTokens, makeLm } from './dataset.js';
 import { IntBuilder, Interner, decodeIds, encodeText, forEachToken } from './text.js';
 import { Vocab } from './vocab.js';
@@ -17,19 +18,12 @@ import { Vocab } from './vocab.js';
 export const FOLDER_FILES = ['train.txt', 'valid.txt', 'test.txt'] as const;
 const LAYOUT_HINT = 'a data folder holds train.txt, valid.txt and test.txt (PTB / WikiText layout), UTF-8 text';
 
+/** Largest text file read (a bigger corpus does not fit the token arrays' memory anyway). */
+export const MAX_DATA_FILE_BYTES = 1024 * 1024 * 1024;
+
 function readText(file: string): string {
-  let st: fs.Stats;
-  try {
-    st = fs.statSync(file);
-  } catch {
-    fail('BAD_DATA', `data file ${file} is missing`, LAYOUT_HINT);
-  }
-  if (!st.isFile()) fail('BAD_DATA', `data file ${file} is not a file`, LAYOUT_HINT);
-  try {
-    return fs.readFileSync(file, 'utf8');
-  } catch (e) {
-    fail('BAD_DATA', `data file ${file} cannot be read (${(e as Error).message})`, 'check its permissions');
-  }
+  if (!fs.existsSync(file)) fail('BAD_DATA', `data file ${file} is missing`, LAYOUT_HINT);
+  return readFileLimited(file, { maxBytes: MAX_DATA_FILE_BYTES, what: 'data file', code: 'BAD_DATA', hint: LAYOUT_HINT }, 'utf8');
 }
 
 export function loadFolder(dir: string, opts: LoadOptions = {}): LmDataset {

@@ -1,7 +1,7 @@
 /** Node-only file helpers around the browser-safe format module. */
 import fs from 'node:fs';
 import { fail } from '../errors.js';
-import { writeFileAtomic } from '../util/fs.js';
+import { writeFileAtomic, readFileLimited, MAX_BINARY_BYTES } from '../util/fs.js';
 import { readSparseModel, writeSparseModel, type SparseModel, type WriteOptions } from './format.js';
 import type { ModelSpec } from '../model/spec.js';
 import type { Layout } from '../model/layout.js';
@@ -16,11 +16,6 @@ export function writeSparseModelFile(file: string, spec: ModelSpec, layout: Layo
 
 /** Reads and validates a .srnz file. */
 export function readSparseModelFile(file: string): SparseModel {
-  let bytes: Uint8Array;
-  try {
-    bytes = fs.readFileSync(file);
-  } catch {
-    return fail('BAD_FILE', `cannot read sparse model ${file}`, 'check the path; `sparse-rnn export RUN --format sparse` writes one');
-  }
+  const bytes = readFileLimited(file, { maxBytes: MAX_BINARY_BYTES, what: 'sparse model', hint: 'check the path; `sparse-rnn export RUN --format sparse` writes one' });
   return readSparseModel(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), file);
 }

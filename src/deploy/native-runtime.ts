@@ -1,6 +1,6 @@
 /**
  * The native runtime (Node only): the InferenceRuntime API of runtime.ts backed by
- * build/Release/sparse_infer.node (native/infer). Same plan, same front half (inputs,
+ * build/Release/sparse_infer.node (native/infer). Same gather model, same front half (inputs,
  * embedding, sampling) as the TS engine; only the per-step arithmetic moves to C++.
  *
  * Modes: 'sparse' (CSR gather, AVX-512 / AVX2 / scalar), 'dense' (the same cells on
@@ -14,7 +14,7 @@ import fs from 'node:fs';
 import { fail } from '../errors.js';
 import type { SparseModel, WeightGroup } from './format.js';
 import { RuntimeBase, type InferenceRuntime } from './runtime.js';
-import { buildPlan, type GatherCsr } from './plan.js';
+import { buildGatherModel, type GatherCsr } from './gather.js';
 import { fromHalf, toHalf } from './codec.js';
 
 export type InferIsa = 'avx512' | 'avx2' | 'scalar';
@@ -132,21 +132,21 @@ class NativeRuntime extends RuntimeBase {
   readonly int8Values: boolean;
 
   constructor(model: SparseModel, mode: NativeMode, allowHalf: boolean | 'auto', allowInt8: boolean | 'auto') {
-    const plan = buildPlan(model);
-    super(model, plan);
+    const gather = buildGatherModel(model);
+    super(model, gather);
     const addon = inferAddon();
     const { spec, groups } = model;
     const cfg: ModelConfig = {
-      cell: ['rnn', 'lstm', 'gru'].indexOf(spec.cell), resetAfter: plan.layers[0].recBias !== null, relu: spec.activation === 'relu',
-      hidden: spec.hidden, outputSize: spec.outputSize, mode, headBias: plan.headBias,
-      layers: plan.layers.map((lp, l) => ({
+      cell: ['rnn', 'lstm', 'gru'].indexOf(spec.cell), resetAfter: gather.layers[0].recBias !== null, relu: spec.activation === 'relu',
+      hidden: spec.hidden, outputSize: spec.outputSize, mode, headBias: gather.headBias,
+      layers: gather.layers.map((lp, l) => ({
         inDim: lp.inDim, bias: lp.bias, ...(lp.recBias ? { recBias: lp.recBias } : {}),
         ...(mode === 'sparse'
           ? { main: packCsr(lp.main, allowHalf, allowInt8), rec: lp.rec && packCsr(lp.rec, allowHalf, allowInt8) }
           : { ih: densify(groups.get(`rnn.${l}.ih`)!), hh: densify(groups.get(`rnn.${l}.hh`)!) }),
       })),
     };
-    if (mode === 'sparse') cfg.head = packCsr(plan.head, allowHalf, allowInt8);
+    if (mode === 'sparse') cfg.head = packCsr(gather.head, allowHalf, allowInt8);
     else if (spec.tied) cfg.headW = transpose(densify(groups.get('embedding')!), spec.outputSize, spec.hidden);
     else cfg.headW = densify(groups.get('head')!);
     this.m = new addon.Model(cfg);

@@ -1,6 +1,6 @@
 /**
  * The dense reference: one step of the model straight from the flat params and the
- * layout (TF.js orientation, no plan, no sparsity), in double precision. Every
+ * layout (TF.js orientation, no gather model, no sparsity), in double precision. Every
  * runtime is tested against this ("the dense model on the same params").
  *
  *   state  [L, S, H]   (updated in place)     x  token id or [D]     returns logits [O]

@@ -1,7 +1,7 @@
 /**
  * Sparse inference with one API in Node and the browser. `createRuntime(model)` is the
  * pure TypeScript engine; src/deploy/native-runtime.ts gives the same API backed by
- * the native addon (Node only). Both execute the same Plan (src/deploy/plan.ts).
+ * the native addon (Node only). Both execute the same GatherModel (src/deploy/gather.ts).
  *
  * State: Float32Array [L, S, H] — per layer h, then c for LSTM (S = 2; else S = 1).
  * Logits: Float32Array [O] per step; run() returns [T, O].
@@ -15,7 +15,7 @@ import { fail } from '../errors.js';
 import { STATE_VECTORS, type ModelSpec } from '../model/spec.js';
 import { Rng } from '../data/rng.js';
 import type { SparseModel } from './format.js';
-import { buildPlan, embeddingRow, type GatherCsr, type Plan } from './plan.js';
+import { buildGatherModel, embeddingRow, type GatherCsr, type GatherModel } from './gather.js';
 import { checkSampleOptions, sampleToken, softmax, type SampleOptions } from './sample.js';
 
 /** A token id (token input) or a feature vector of inputSize (vector input). */
@@ -85,17 +85,17 @@ export interface InferenceRuntime {
 export abstract class RuntimeBase implements InferenceRuntime {
   readonly spec: ModelSpec;
   abstract readonly engine: string;
-  protected readonly plan: Plan;
+  protected readonly gather: GatherModel;
   protected readonly stateSize: number;
   private readonly xbuf: Float32Array;
   private readonly vocab?: string[];
   private readonly labels?: string[];
 
-  protected constructor(model: SparseModel, plan?: Plan) {
+  protected constructor(model: SparseModel, gather?: GatherModel) {
     this.spec = model.spec;
-    this.plan = plan ?? buildPlan(model);
+    this.gather = gather ?? buildGatherModel(model);
     this.stateSize = this.spec.layers * STATE_VECTORS[this.spec.cell] * this.spec.hidden;
-    this.xbuf = new Float32Array(this.plan.layers[0].inDim);
+    this.xbuf = new Float32Array(this.gather.layers[0].inDim);
     const strs = (v: unknown) => (Array.isArray(v) && v.every((t) => typeof t === 'string') ? (v as string[]) : undefined);
     this.vocab = strs(model.extra.vocab);
     this.labels = strs(model.extra.labels);
@@ -122,7 +122,7 @@ export abstract class RuntimeBase implements InferenceRuntime {
   }
 
   advanceBatch(xs: Float32Array, states: Float32Array, B: number): void {
-    const D = this.plan.layers[0].inDim;
+    const D = this.gather.layers[0].inDim;
     if (!(Number.isInteger(B) && B >= 1) || !(xs instanceof Float32Array) || xs.length !== B * D || !(states instanceof Float32Array) || states.length !== B * this.stateSize) {
       fail('BAD_DATA', `advanceBatch needs xs of B x ${D} and states of B x ${this.stateSize} Float32Array values`);
     }
@@ -158,7 +158,7 @@ export abstract class RuntimeBase implements InferenceRuntime {
   stepBatch(inputs: readonly StepInput[], states?: readonly Float32Array[]): { logits: Float32Array[]; states: Float32Array[] } {
     const B = inputs.length;
     if (states && states.length !== B) fail('BAD_DATA', `stepBatch got ${B} inputs and ${states.length} states`);
-    const D = this.plan.layers[0].inDim;
+    const D = this.gather.layers[0].inDim;
     const xs = new Float32Array(B * D);
     const st = new Float32Array(B * this.stateSize);
     inputs.forEach((x, b) => {
@@ -180,7 +180,7 @@ export abstract class RuntimeBase implements InferenceRuntime {
   classifyBatch(sequences: readonly Sequence[]): ClassifyResult[] {
     const seqs = sequences.map((q) => this.steps(q));
     if (seqs.some((q) => q.length === 0)) fail('BAD_DATA', 'classify needs sequences of at least one step');
-    const B = seqs.length, D = this.plan.layers[0].inDim, SL = this.stateSize;
+    const B = seqs.length, D = this.gather.layers[0].inDim, SL = this.stateSize;
     const states = new Float32Array(B * SL);
     const T = Math.max(0, ...seqs.map((q) => q.length));
     const xs = new Float32Array(B * D);
@@ -260,7 +260,7 @@ export abstract class RuntimeBase implements InferenceRuntime {
       if (!(typeof input === 'number' && Number.isInteger(input) && input >= 0 && input < spec.inputSize)) {
         fail('BAD_DATA', `input must be a token id in [0, ${spec.inputSize}) (got ${typeof input === 'number' ? input : typeof input})`);
       }
-      embeddingRow(this.plan.embedding!, input, this.xbuf);
+      embeddingRow(this.gather.embedding!, input, this.xbuf);
       return this.xbuf;
     }
     if (!(input instanceof Float32Array) || input.length !== spec.inputSize) {
@@ -305,19 +305,19 @@ class TsRuntime extends RuntimeBase {
   constructor(model: SparseModel) {
     super(model);
     const H = this.spec.hidden;
-    this.z = this.plan.layers.map((l) => new Float32Array(l.inDim + H));
-    this.pre = new Float32Array(this.plan.layers[0].main.rows);
+    this.z = this.gather.layers.map((l) => new Float32Array(l.inDim + H));
+    this.pre = new Float32Array(this.gather.layers[0].main.rows);
     this.rh = new Float32Array(H);
     this.tmp = new Float32Array(H);
   }
 
   protected advanceVec(x: Float32Array, state: Float32Array): void {
-    const { spec, plan } = this;
+    const { spec, gather } = this;
     const H = spec.hidden;
     const S = STATE_VECTORS[spec.cell];
     let input = x;
-    for (let l = 0; l < plan.layers.length; l++) {
-      const lp = plan.layers[l];
+    for (let l = 0; l < gather.layers.length; l++) {
+      const lp = gather.layers[l];
       const h = state.subarray(l * S * H, (l * S + 1) * H);
       const z = this.z[l];
       z.set(input, 0);
@@ -358,7 +358,7 @@ class TsRuntime extends RuntimeBase {
     const H = this.spec.hidden;
     const S = STATE_VECTORS[this.spec.cell];
     const top = state.subarray((this.spec.layers - 1) * S * H, ((this.spec.layers - 1) * S + 1) * H);
-    gatherMatVec(logits, this.plan.head, top, this.plan.headBias);
+    gatherMatVec(logits, this.gather.head, top, this.gather.headBias);
   }
 }
 

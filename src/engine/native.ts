@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import fs from 'node:fs';
 import type { NativeConfig } from '../model/layout.js';
-import { fail } from '../errors.js';
+import { fail, addonCall } from '../errors.js';
 
 export type SimdName = 'avx512' | 'avx2' | 'scalar';
 
@@ -92,6 +92,28 @@ export function native(): NativeAddon {
   const file = roots.map((r) => path.join(r, 'build/Release/sparse_rnn.node')).find((f) => fs.existsSync(f));
   if (!file) fail('NATIVE', 'the native core is not built (build/Release/sparse_rnn.node is missing)', 'run `npm install` or `npx node-gyp rebuild`');
   const require = createRequire(import.meta.url);
-  cached = require(file) as NativeAddon;
+  cached = markErrors(require(file) as NativeAddon);
   return cached;
+}
+
+/**
+ * The addon with every function (and every Net method) marked: an error it throws
+ * is still the same RangeError / TypeError, tagged so the CLI prints it as NATIVE.
+ */
+function markErrors(raw: NativeAddon): NativeAddon {
+  const out: Record<string, unknown> = {};
+  for (const k of Object.keys(raw) as (keyof NativeAddon)[]) {
+    const v = raw[k] as unknown;
+    if (k === 'Net') continue;
+    out[k] = typeof v === 'function' ? (...a: unknown[]) => addonCall(() => (v as (...x: unknown[]) => unknown).apply(raw, a)) : v;
+  }
+  const RawNet = raw.Net;
+  out.Net = function Net(cfg: NativeConfig, params: Float32Array, grads: Float32Array): NativeNet {
+    const n = addonCall(() => new RawNet(cfg, params, grads));
+    return {
+      run: (args: RunArgs) => addonCall(() => n.run(args)),
+      setMask: (mask: Uint8Array | null) => addonCall(() => n.setMask(mask)),
+    };
+  };
+  return out as unknown as NativeAddon;
 }

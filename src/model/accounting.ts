@@ -116,7 +116,7 @@ export function accountModel(spec: ModelSpec, layout: Layout, params: Float32Arr
     const cols = seg.shape.length === 2 ? seg.shape[1] : seg.shape[0];
     const nnz = count(seg, 0, cols);
     let flopsPer: GroupAccount['flopsPer'] = 'none';
-    if (seg.kind === 'kernel' || seg.kind === 'recurrent') flopsPer = 'token';
+    if (seg.kind === 'ih' || seg.kind === 'hh') flopsPer = 'token';
     if (seg.kind === 'head' || (seg.kind === 'embedding' && spec.tied)) flopsPer = spec.task === 'classify' ? 'sequence' : 'token';
     const bytesDense = 4 * seg.size;
     const bytesCsr = csrBytes(rows, cols, nnz);
@@ -160,7 +160,7 @@ export function accountModel(spec: ModelSpec, layout: Layout, params: Float32Arr
     cell: spec.cell,
     groups,
     total: totals(groups),
-    recurrent: totals(groups.filter((g) => g.kind === 'kernel' || g.kind === 'recurrent')),
+    recurrent: totals(groups.filter((g) => g.kind === 'ih' || g.kind === 'hh')),
     units,
   };
 }

@@ -17,7 +17,7 @@ import zlib from 'node:zlib';
 import { fail } from '../errors.js';
 import { validateSpec, type ModelSpec } from './spec.js';
 import { buildLayout, type Layout } from './layout.js';
-import { writeFileAtomic } from '../util/fs.js';
+import { writeFileAtomic, readFileLimited, MAX_BINARY_BYTES } from '../util/fs.js';
 
 export const CHECKPOINT_MAGIC = 'SRNNCKPT';
 export const CHECKPOINT_VERSION = 1;
@@ -80,12 +80,7 @@ export function writeCheckpoint(file: string, ck: Omit<Checkpoint, 'layout'> & {
 }
 
 export function readCheckpoint(file: string): Checkpoint {
-  let buf: Buffer;
-  try {
-    buf = fs.readFileSync(file);
-  } catch {
-    fail('BAD_FILE', `cannot read checkpoint ${file}`, 'check the path; a run folder holds checkpoints in ckpt/');
-  }
+  const buf = readFileLimited(file, { maxBytes: MAX_BINARY_BYTES, what: 'checkpoint', hint: 'check the path; a run folder holds checkpoints in ckpt/' });
   const bad = (what: string): never => fail('BAD_FILE', `${file}: ${what}`, 'the file is corrupt or not a sparse-rnn checkpoint; use another checkpoint of the run');
   if (buf.length < 20 || buf.toString('latin1', 0, 8) !== CHECKPOINT_MAGIC) bad('not a sparse-rnn checkpoint (bad magic)');
   const version = buf.readUInt32LE(8);

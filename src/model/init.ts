@@ -54,11 +54,11 @@ export function initParams(spec: ModelSpec, layout: Layout, params: Float32Array
       case 'embedding':
         fillUniform(w, 0.05, u);
         break;
-      case 'kernel':
+      case 'ih':
       case 'head':
         fillUniform(w, spec.init === 'glorot' ? Math.sqrt(6 / (rows + cols)) : 1 / Math.sqrt(H), u);
         break;
-      case 'recurrent':
+      case 'hh':
         if (spec.recurrentInit === 'orthogonal') orthogonal(w, rows, cols, u);
         else fillUniform(w, spec.init === 'glorot' ? Math.sqrt(6 / (rows + cols)) : 1 / Math.sqrt(H), u);
         break;

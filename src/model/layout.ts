@@ -17,7 +17,12 @@
  */
 import { GATES, isResetAfter, type ModelSpec } from './spec.js';
 
-export type SegmentKind = 'embedding' | 'kernel' | 'recurrent' | 'bias' | 'head';
+/**
+ * What a segment holds. `ih` and `hh` are a layer's input-to-hidden and
+ * hidden-to-hidden kernels; "recurrent weights" elsewhere (accountModel().recurrent,
+ * recurrentSparsity, magnitudePruneRecurrent) always means ih + hh of every layer.
+ */
+export type SegmentKind = 'embedding' | 'ih' | 'hh' | 'bias' | 'head';
 
 export interface Segment {
   name: string;
@@ -52,8 +57,8 @@ export function buildLayout(spec: ModelSpec): Layout {
   if (spec.inputKind === 'tokens') add('embedding', 'embedding', [spec.inputSize, spec.embedDim]);
   for (let l = 0; l < spec.layers; l++) {
     const inDim = l === 0 ? (spec.inputKind === 'tokens' ? spec.embedDim : spec.inputSize) : H;
-    add(`rnn.${l}.ih`, 'kernel', [inDim, G * H], l);
-    add(`rnn.${l}.hh`, 'recurrent', [H, G * H], l);
+    add(`rnn.${l}.ih`, 'ih', [inDim, G * H], l);
+    add(`rnn.${l}.hh`, 'hh', [H, G * H], l);
     add(`rnn.${l}.bias`, 'bias', isResetAfter(spec) ? [2, G * H] : [G * H], l);
   }
   if (!spec.tied) add('head', 'head', [H, spec.outputSize]);

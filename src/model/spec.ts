@@ -1,6 +1,6 @@
 /**
  * The model a user describes: input → `layers` stacked recurrent layers → linear head.
- * Conventions follow TF.js / Keras so export is a copy (REFERENCE.md §2):
+ * Conventions follow TF.js / Keras so export is a copy (docs/methods.md §2):
  *   LSTM gates i, f, c, o; GRU gates z, r, h. Two GRU variants (Cho et al. 2014):
  *   - reset before (default; Keras `reset_after = false`, the only TF.js GRU):
  *       n = tanh(W_in·x + U_n·(r ⊙ h) + b_n)

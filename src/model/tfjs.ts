@@ -3,7 +3,7 @@
  * topology + weights manifest) and weights.bin (float32, little endian, the weights
  * back to back in manifest order) — what `tf.loadLayersModel(url)` fetches in a
  * browser. Our flat layout already uses TF.js shapes and gate orders
- * (REFERENCE.md §2: kernel [in, G·H], recurrent kernel [H, G·H], LSTM i f c o,
+ * (docs/methods.md §2: kernel [in, G·H], recurrent kernel [H, G·H], LSTM i f c o,
  * GRU z r h with reset_after = false), so each weight is a plain copy.
  *
  * Model:  [Embedding | InputLayer [T, D]] → SimpleRNN | LSTM | GRU × L → Dense
@@ -20,7 +20,7 @@ import crypto from 'node:crypto';
 import { fail, SparseRnnError } from '../errors.js';
 import { GATES, validateSpec, type CellType, type ModelSpec } from './spec.js';
 import { buildLayout, type Layout } from './layout.js';
-import { writeFileAtomic } from '../util/fs.js';
+import { writeFileAtomic, readFileLimited, MAX_BINARY_BYTES, ioReason } from '../util/fs.js';
 
 export const TFJS_MODEL_FILE = 'model.json';
 export const TFJS_WEIGHTS_FILE = 'weights.bin';
@@ -211,13 +211,9 @@ export function exportTfjs(spec: ModelSpec, layout: Layout, params: Float32Array
   const json = JSON.stringify(modelJson);
   const modelPath = path.join(dir, TFJS_MODEL_FILE);
   const weightsPath = path.join(dir, TFJS_WEIGHTS_FILE);
-  try {
-    writeFileAtomic(weightsPath, weightData);
-    writeFileAtomic(modelPath, json);
-  } catch (e) {
-    const err = e as NodeJS.ErrnoException;
-    fail('BAD_FILE', `tfjs export: cannot write ${err.path ?? dir} (${err.code ?? err.message})`, 'check that the folder is writable and the disk has space');
-  }
+  // Each write is all-or-nothing (an IO error names the file); weights first.
+  writeFileAtomic(weightsPath, weightData);
+  writeFileAtomic(modelPath, json);
   return { modelJson: modelPath, weightsBin: weightsPath, bytes: weightData.length + Buffer.byteLength(json) };
 }
 
@@ -528,14 +524,16 @@ export function fromTfjsArtifacts(json: unknown, weightData: Uint8Array, where =
 export function importTfjs(dir: string): TfjsModel {
   const modelPath = dir.endsWith('.json') ? dir : path.join(dir, TFJS_MODEL_FILE);
   const base = path.dirname(modelPath);
-  let text: string;
+  const text = readFileLimited(modelPath, { maxBytes: 64 * 1024 * 1024, what: 'TF.js model.json',
+    hint: 'point at a folder holding model.json and its weights, e.g. one written by `sparse-rnn export --format tfjs`' }, 'utf8');
+  // Weight paths are checked against the real folder (symlinks resolved), not the text.
+  let realBase: string;
   try {
-    text = fs.readFileSync(modelPath, 'utf8');
+    realBase = fs.realpathSync(base);
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    return fail('BAD_FILE', `${modelPath} ${code === 'ENOENT' ? 'is missing' : `cannot be read (${code})`}`,
-      'point at a folder holding model.json and its weights, e.g. one written by `sparse-rnn export --format tfjs`');
+    return fail('BAD_FILE', `cannot resolve the model folder ${base}: ${ioReason(e)}`, 'check the path');
   }
+  let budget = MAX_BINARY_BYTES;
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -549,17 +547,29 @@ export function importTfjs(dir: string): TfjsModel {
     const paths = isObj(group) ? group.paths : undefined;
     if (!Array.isArray(paths) || !paths.every((x) => typeof x === 'string')) fail('BAD_FILE', `${modelPath}: weightsManifest entries need a paths list`);
     for (const rel of paths as string[]) {
-      const file = path.resolve(base, decodeURIComponent(rel));
-      if (path.relative(base, file).startsWith('..') || path.isAbsolute(decodeURIComponent(rel))) {
+      let decoded: string;
+      try {
+        decoded = decodeURIComponent(rel);
+      } catch {
+        return fail('BAD_FILE', `${modelPath}: weight path ${JSON.stringify(rel)} is not valid percent-encoding`, 'weight paths are URL-encoded file names inside the model folder');
+      }
+      const leaves = (r: string) => r === '..' || r.startsWith(`..${path.sep}`) || path.isAbsolute(r);
+      if (decoded === '' || decoded.includes('\0') || path.isAbsolute(decoded) || leaves(path.relative(base, path.resolve(base, decoded)))) {
         fail('BAD_FILE', `${modelPath}: weight path ${JSON.stringify(rel)} leaves the model folder`, 'weight paths must be relative, inside the folder');
       }
+      let real: string;
       try {
-        parts.push(fs.readFileSync(file));
+        real = fs.realpathSync(path.resolve(base, decoded));
       } catch (e) {
-        const code = (e as NodeJS.ErrnoException).code;
-        fail('BAD_FILE', `${file} ${code === 'ENOENT' ? 'is missing' : `cannot be read (${code})`} (named by ${path.basename(modelPath)}'s weightsManifest)`,
+        return fail('BAD_FILE', `${path.resolve(base, decoded)} ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'is missing' : `cannot be read (${ioReason(e)})`} (named by ${path.basename(modelPath)}'s weightsManifest)`,
           'copy model.json together with its weight files');
       }
+      if (leaves(path.relative(realBase, real))) {
+        fail('BAD_FILE', `${modelPath}: weight file ${JSON.stringify(rel)} is a link to ${real}, outside the model folder`, 'copy the weight files into the model folder instead of linking them');
+      }
+      const b = readFileLimited(real, { maxBytes: budget, what: 'TF.js weight file', hint: 'copy model.json together with its weight files' });
+      budget -= b.length;
+      parts.push(b);
     }
   }
   const all = Buffer.concat(parts);

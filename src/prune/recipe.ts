@@ -23,6 +23,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import YAML from 'yaml';
 import { fail, SparseRnnError } from '../errors.js';
+import { readFileLimited } from '../util/fs.js';
 import type { BlockScore, Granularity } from './mask.js';
 import { Agp, METHODS, Narang, OneShot, type Method, type PruningSchedule } from './schedules.js';
 
@@ -297,8 +298,9 @@ export function loadRecipe(pathOrText: string): Recipe {
     }
     let text: string;
     try {
-      text = fs.readFileSync(file, 'utf8');
-    } catch {
+      text = readFileLimited(file, { maxBytes: 16 * 1024 * 1024, what: 'recipe file' }, 'utf8');
+    } catch (e) {
+      if (e instanceof SparseRnnError && !/cannot read|path is empty| is missing$/.test(e.message)) throw e;
       const names = fs.existsSync(recipesDir()) ? fs.readdirSync(recipesDir()).filter((f) => /\.(ya?ml|json)$/.test(f)).map((f) => f.replace(/\.(ya?ml|json)$/, '')) : [];
       return fail('BAD_FILE', `cannot read recipe file ${s}`, `check the path${names.length ? `; shipped recipes: ${names.join(', ')}` : ''}`);
     }

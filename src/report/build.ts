@@ -40,24 +40,52 @@ const fmtMetric = (v: number) => (Number.isFinite(v) ? v.toFixed(4) : '—');
 const withCi = (a: Agg) => (Number.isFinite(a.test.half) ? `${fmtMetric(a.test.mean)} ± ${a.test.half.toFixed(4)}` : fmtMetric(a.test.mean));
 const slug = (...parts: (string | number)[]) => parts.join('-').replace(/[^A-Za-z0-9_.-]+/g, '_');
 
+/** Tooltip facts of the runs behind a mark (report.html shows them on hover). */
+function runsInfo(runs: RunRow[]): Record<string, string> {
+  if (!runs.length) return {};
+  const r = runs[0];
+  const seeds = [...new Set(runs.map((x) => x.seed))].sort((a, b) => a - b);
+  return {
+    cell: r.cell.toUpperCase(), method: METHOD_NAME[r.method] ?? r.method, target: r.target ?? '—',
+    sparsity: pctFmt(r.sparsity), hidden: String(r.hidden), seeds: `${seeds.length} (${seeds.join(', ')})`,
+  };
+}
+
 function point(x: number, a: Agg): Point {
-  return { x, y: a.test.mean, lo: a.test.lo, hi: a.test.hi };
+  return { x, y: a.test.mean, lo: a.test.lo, hi: a.test.hi, info: runsInfo(a.runs) };
+}
+
+/** What every section builder needs: the study, its axes, the main target and a plot-title prefix. */
+interface Ctx {
+  data: StudyData;
+  ax: ReturnType<typeof axesOf>;
+  target: ReturnType<typeof mainTarget>;
+  /** "task · CELL" when the study has several tasks, else "CELL". */
+  head: (task: string, cell: string) => string;
 }
 
 export function buildReport(data: StudyData): Report {
   const ax = axesOf(data);
-  const target = mainTarget(ax);
   const multiTask = ax.tasks.length > 1;
-  const head = (task: string, cell: string) => `${multiTask ? `${task} · ` : ''}${cell.toUpperCase()}`;
-  const sections: Section[] = [];
+  const c: Ctx = { data, ax, target: mainTarget(ax), head: (task, cell) => `${multiTask ? `${task} · ` : ''}${cell.toUpperCase()}` };
+  return {
+    title: `Pruning study: ${data.name}`,
+    facts: summaryFacts(c),
+    sections: [
+      conclusionsSection(c), sparsitySection(c), targetsSection(c), gatesSection(c), schedulesSection(c),
+      trainingSection(c), smallDenseSection(c), complexitySection(c), runsSection(c),
+    ],
+  };
+}
 
-  // ------------------------------------------------------------ summary
+/** What was run and how much of the grid is finished. */
+function summaryFacts({ data, ax }: Ctx): string[] {
   const planned = data.planned.length;
   const stored = new Set(data.runs.map((r) => r.id));
   const missing = data.planned.filter((p) => !stored.has(p.id)).length;
   const seeds = [...new Set(data.runs.map((r) => r.seed))].sort((a, b) => a - b);
   const compute = data.runs.reduce((a, r) => a + r.wallSeconds, 0);
-  const facts = [
+  return [
     `${data.runs.length} runs stored${planned ? ` of ${planned} planned${missing ? ` (${missing} not finished: the figures use what is there)` : ''}` : ''}; ${formatDuration(compute)} of training in total.${data.stale ? ` ${data.stale} stored runs of an earlier version of the spec are left out.` : ''}`,
     `cells: ${ax.cells.join(', ')}; methods: ${ax.methods.map((m) => METHOD_NAME[m] ?? m).join(', ')}; targets: ${ax.targets.join(', ') || '—'}; sparsities: ${ax.sparsities.map(pctFmt).join(', ') || '—'}; seeds: ${seeds.join(', ')}.`,
     ...ax.tasks.map((task) => {
@@ -67,238 +95,243 @@ export function buildReport(data: StudyData): Report {
     }),
     `Bands and ± are 95% t-intervals of the mean over seeds (none with one seed). Sparsity is the target of the pruned weights; "recurrent" means the ih and hh kernels of every layer.`,
   ];
+}
 
-  sections.push({
+/** Conclusions computed by analysis.ts. */
+function conclusionsSection({ data }: Ctx): Section {
+  return {
     id: 'conclusions', title: 'Conclusions',
     intro: 'Computed from the stored runs each time the report is written ("within 1%": mean test metric at most 1% worse than dense, relative).',
     bullets: conclusions(data).map((c) => c.text), figures: [], tables: [],
-  });
+  };
+}
 
-  // ------------------------------------------------------------ metric vs sparsity
-  {
-    const figures: Figure[] = [];
-    for (const task of ax.tasks) {
-      const metric = metricOf(data, task);
-      for (const cell of ax.cells) {
-        if (!target) continue;
-        const series: Series[] = ax.sparseMethods.map((m) => ({
-          name: METHOD_NAME[m], color: METHOD_COLOR[m],
-          points: ax.sparsities.map((s) => ({ s, runs: select(data, { task, cell, method: m, target, sparsity: s }) })).filter((x) => x.runs.length).map((x) => point(x.s, aggregate(x.runs))),
-        })).filter((s) => s.points.length);
-        const dense = denseAgg(data, task, cell);
-        if (!series.length) continue;
-        figures.push({
-          name: slug('sparsity', task, cell), title: `${head(task, cell)}: test ${metric} vs sparsity`,
-          caption: `Test ${metric} against the sparsity of the pruned ${TARGET_PHRASE[target]} weights, one line per method (mean over seeds, band: 95% interval); dashed: dense.`,
-          svg: lineChart({
-            title: `${head(task, cell)}: test ${metric} vs sparsity (${target})`, xLabel: `sparsity of ${TARGET_PHRASE[target]} weights`, yLabel: `test ${metric}`,
-            series, refLines: dense ? [{ name: 'dense', y: dense.test.mean, lo: dense.test.lo, hi: dense.test.hi, color: METHOD_COLOR.dense }] : [],
-            xFormat: pctFmt, yFormat: (v) => (+v.toPrecision(4)).toString(),
-          }),
-        });
-      }
-    }
-    sections.push({ id: 'sparsity', title: 'Metric vs sparsity', intro: 'How far each method can prune before the model gets worse.', figures, tables: [] });
-  }
-
-  // ------------------------------------------------------------ ih vs hh vs both
-  {
-    const figures: Figure[] = [];
-    const rows: string[][] = [];
-    for (const task of ax.tasks) {
-      const metric = metricOf(data, task);
-      for (const cell of ax.cells) {
-        const dense = denseAgg(data, task, cell);
-        if (!dense) continue;
-        for (const m of ax.sparseMethods) {
-          const groups = ax.sparsities.filter((s) => ax.targets.some((t) => select(data, { task, cell, method: m, target: t, sparsity: s }).length));
-          if (!groups.length) continue;
-          const series = ax.targets.map((t) => ({
-            name: t, color: TARGET_COLOR[t],
-            values: groups.map((s) => {
-              const runs = select(data, { task, cell, method: m, target: t, sparsity: s });
-              if (!runs.length) return null;
-              const sm = summarize(runs.map((r) => 100 * worseBy(metric, r.test, dense.test.mean)));
-              rows.push([head(task, cell), METHOD_NAME[m], pctFmt(s), t, withCi(aggregate(runs)), signed(sm.mean / 100)]);
-              return { y: sm.mean, lo: sm.lo, hi: sm.hi };
-            }),
-          }));
-          figures.push({
-            name: slug('targets', task, cell, m), title: `${head(task, cell)}, ${METHOD_NAME[m]}: ih vs hh vs both`,
-            caption: `Change of the test ${metric} relative to dense when pruning only ih, only hh, or both, at each sparsity (positive = worse${metric === 'accuracy' ? ', i.e. lower accuracy' : ''}).`,
-            svg: barChart({
-              title: `${head(task, cell)}, ${METHOD_NAME[m]}: ih vs hh vs both`, xLabel: 'sparsity', yLabel: `test ${metric}: worse than dense by (%)`,
-              groups: groups.map(pctFmt), series, yFormat: (v) => `${+v.toPrecision(3)}`,
-            }),
-          });
-        }
-      }
-    }
-    sections.push({
-      id: 'targets', title: 'Input-to-hidden vs hidden-to-hidden', intro: 'The same sparsity applied to the ih weights, the hh weights, or both.',
-      figures, tables: rows.length ? [{ header: ['cell', 'method', 'sparsity', 'target', 'test (mean ± 95%)', 'vs dense'], rows, numeric: [false, false, true, false, true, true] }] : [],
-    });
-  }
-
-  // ------------------------------------------------------------ per-gate sparsity
-  {
-    const figures: Figure[] = [];
-    const gf = gateFindings(data);
-    for (const task of ax.tasks) for (const cell of ax.cells) {
-      const fs = gf.filter((g) => g.task === task && g.cell === cell);
-      if (!fs.length) continue;
-      const names = fs[0].gates.map((g) => g.name);
-      const s = Math.max(...fs.map((f) => f.sparsity));
-      const series = fs.filter((f) => f.sparsity === s).map((f) => {
-        const runs = select(data, { task, cell, method: f.method, target: f.target, sparsity: f.sparsity });
-        return {
-          name: METHOD_NAME[f.method], color: METHOD_COLOR[f.method],
-          values: names.map((n) => {
-            const v = runs.map((r) => (data.gates.get(r.id) ?? []).find((g) => `${g.group.replace(/^rnn\./, '')}:${g.gate}` === n)?.sparsity ?? NaN);
-            const sm = summarize(v);
-            const clamp = (x: number) => Math.min(1, Math.max(0, x));
-            return { y: sm.mean, lo: clamp(sm.lo), hi: clamp(sm.hi) };
-          }),
-        };
-      });
+/** Test metric vs sparsity per cell, a line per method (mean, 95% t-interval), dense as a reference line. */
+function sparsitySection({ data, ax, target, head }: Ctx): Section {
+  const figures: Figure[] = [];
+  for (const task of ax.tasks) {
+    const metric = metricOf(data, task);
+    for (const cell of ax.cells) {
+      if (!target) continue;
+      const series: Series[] = ax.sparseMethods.map((m) => ({
+        name: METHOD_NAME[m], color: METHOD_COLOR[m],
+        points: ax.sparsities.map((s) => ({ s, runs: select(data, { task, cell, method: m, target, sparsity: s }) })).filter((x) => x.runs.length).map((x) => point(x.s, aggregate(x.runs))),
+      })).filter((s) => s.points.length);
+      const dense = denseAgg(data, task, cell);
+      if (!series.length) continue;
       figures.push({
-        name: slug('gates', task, cell), title: `${head(task, cell)}: per-gate sparsity at ${pctFmt(s)}`,
-        caption: `Sparsity of each gate's block of the recurrent weights at the end of training (pruning ${TARGET_PHRASE[fs[0].target]} to ${pctFmt(s)}). AGP and one-shot meet the target in each weight group (ih, hh) by magnitude over the whole group; Narang's growing threshold sets no target per group. How either splits over the gates is what the bars show.`,
-        svg: barChart({
-          title: `${head(task, cell)}: per-gate sparsity at ${pctFmt(s)} (${fs[0].target})`, xLabel: 'group:gate', yLabel: 'sparsity',
-          groups: names, series, yFormat: pctFmt, yInclude: [0, 1],
+        name: slug('sparsity', task, cell), title: `${head(task, cell)}: test ${metric} vs sparsity`,
+        caption: `Test ${metric} against the sparsity of the pruned ${TARGET_PHRASE[target]} weights, one line per method (mean over seeds, band: 95% interval); dashed: dense.`,
+        svg: lineChart({
+          title: `${head(task, cell)}: test ${metric} vs sparsity (${target})`, xLabel: `sparsity of ${TARGET_PHRASE[target]} weights`, yLabel: `test ${metric}`,
+          series, refLines: dense ? [{ name: 'dense', y: dense.test.mean, lo: dense.test.lo, hi: dense.test.hi, color: METHOD_COLOR.dense }] : [],
+          xFormat: pctFmt, yFormat: (v) => (+v.toPrecision(4)).toString(),
         }),
       });
     }
-    sections.push({ id: 'gates', title: 'Per-gate sparsity', intro: 'Where in the cell each method removes weights (layer.group:gate, TF.js gate order).', figures, tables: [] });
   }
+  return { id: 'sparsity', title: 'Metric vs sparsity', intro: 'How far each method can prune before the model gets worse.', figures, tables: [] };
+}
 
-  // ------------------------------------------------------------ schedules
-  {
-    const figures: Figure[] = [];
-    for (const task of ax.tasks) for (const cell of ax.cells) {
-      if (!target) continue;
-      const s = ax.sparsities[ax.sparsities.length - 1];
-      const series: Series[] = [];
-      let total = 0;
-      for (const m of ax.sparseMethods) {
-        const run = select(data, { task, cell, method: m, target, sparsity: s }).sort((a, b) => a.seed - b.seed)[0];
-        if (!run) continue;
-        total = Math.max(total, run.steps);
-        const steps = data.pruneSteps.get(run.id) ?? [];
-        const byStep = new Map<number, number[]>();
-        for (const p of steps) byStep.set(p.step, [...(byStep.get(p.step) ?? []), p.sparsity]);
-        const pts: Point[] = [{ x: 0, y: 0 }];
-        for (const [step, v] of [...byStep].sort((a, b) => a[0] - b[0])) pts.push({ x: step, y: v.reduce((a, b) => a + b, 0) / v.length });
-        pts.push({ x: run.steps, y: pts[pts.length - 1].y });
-        series.push({ name: `${METHOD_NAME[m]} (seed ${run.seed})`, color: METHOD_COLOR[m], points: pts, step: true, markers: false });
-      }
-      if (!series.length) continue;
-      figures.push({
-        name: slug('schedule', task, cell), title: `${head(task, cell)}: sparsity vs training step`,
-        caption: `The sparsity each method actually reached after every pruning step (mean over the pruned groups, from prune.jsonl), pruning ${TARGET_PHRASE[target]} to ${pctFmt(s)} over ${total} steps.`,
-        svg: lineChart({ title: `${head(task, cell)}: sparsity vs step (${target} → ${pctFmt(s)})`, xLabel: 'optimizer step', yLabel: 'sparsity', series, yFormat: pctFmt, yInclude: [0, 1] }),
-      });
-    }
-    sections.push({ id: 'schedules', title: 'Pruning schedules as followed', intro: 'AGP follows its cubic ramp to the target; Narang\'s threshold ramp prunes what falls below it, so its curve is whatever the weights made of it.', figures, tables: [] });
-  }
-
-  // ------------------------------------------------------------ training curves
-  {
-    const figures: Figure[] = [];
-    for (const task of ax.tasks) {
-      const metric = metricOf(data, task);
-      for (const cell of ax.cells) {
-        const s = ax.sparsities[ax.sparsities.length - 1];
-        const groups: { name: string; color: string; runs: RunRow[] }[] = [
-          { name: 'dense', color: METHOD_COLOR.dense, runs: select(data, { task, cell, method: 'dense' }) },
-          ...(target ? ax.sparseMethods.map((m) => ({ name: `${METHOD_NAME[m]} ${pctFmt(s)}`, color: METHOD_COLOR[m], runs: select(data, { task, cell, method: m, target, sparsity: s }) })) : []),
-        ].filter((g) => g.runs.length);
-        if (!groups.length) continue;
-        const series: Series[] = groups.map((g) => {
-          const byEpoch = new Map<number, number[]>();
-          for (const r of g.runs) for (const e of data.epochs.get(r.id) ?? []) if (e.validMetric !== null) byEpoch.set(e.epoch, [...(byEpoch.get(e.epoch) ?? []), e.validMetric]);
-          return { name: g.name, color: g.color, points: [...byEpoch].sort((a, b) => a[0] - b[0]).map(([x, v]) => { const sm = summarize(v); return { x, y: sm.mean, lo: sm.lo, hi: sm.hi }; }) };
-        });
-        figures.push({
-          name: slug('training', task, cell), title: `${head(task, cell)}: validation ${metric} per epoch`,
-          caption: `Validation ${metric} at the end of each epoch (mean over seeds, band: 95% interval); sparse runs prune ${TARGET_PHRASE[target!] ?? target} to ${pctFmt(s)}.`,
-          svg: lineChart({ title: `${head(task, cell)}: validation ${metric} per epoch`, xLabel: 'epoch', yLabel: `valid ${metric}`, series, xInteger: true, xFormat: (v) => String(v), yFormat: (v) => `${+v.toPrecision(4)}` }),
-        });
-      }
-    }
-    sections.push({ id: 'training', title: 'Training curves', intro: 'Validation metric per epoch.', figures, tables: [] });
-  }
-
-  // ------------------------------------------------------------ large-sparse vs small-dense
-  {
-    const figures: Figure[] = [];
-    for (const task of ax.tasks) {
-      const metric = metricOf(data, task);
-      for (const cell of ax.cells) {
-        const small = select(data, { task, cell, method: 'smallDense' });
-        if (!small.length || !target) continue;
-        const byH = new Map<number, RunRow[]>();
-        for (const r of small) byH.set(r.hidden, [...(byH.get(r.hidden) ?? []), r]);
-        const series: Series[] = [
-          ...ax.sparseMethods.map((m) => ({
-            name: `${METHOD_NAME[m]} (sparse)`, color: METHOD_COLOR[m],
-            points: ax.sparsities.map((s) => select(data, { task, cell, method: m, target, sparsity: s })).filter((r) => r.length).map((r) => { const a = aggregate(r); return point(a.recNonzeros, a); }),
-          })),
-          { name: 'small dense', color: METHOD_COLOR.smallDense, dash: true, points: [...byH.values()].map((r) => { const a = aggregate(r); return point(a.recNonzeros, a); }) },
-        ];
-        const dense = denseAgg(data, task, cell);
-        if (dense) series.push({ name: `dense H=${dense.runs[0].hidden}`, color: METHOD_COLOR.dense, points: [point(dense.recNonzeros, dense)] });
-        figures.push({
-          name: slug('small-dense', task, cell), title: `${head(task, cell)}: large-sparse vs small-dense`,
-          caption: `Test ${metric} against the recurrent weights kept (log scale). Sparse: the full-size model with its ${TARGET_PHRASE[target]} weights pruned; small dense: hidden size chosen so its dense recurrent weights match the sparse model's non-zeros (hidden ${[...byH.keys()].sort((a, b) => a - b).join(', ')}).`,
-          svg: lineChart({ title: `${head(task, cell)}: large-sparse vs small-dense`, xLabel: 'recurrent non-zeros (log)', yLabel: `test ${metric}`, series, xLog: true, yFormat: (v) => `${+v.toPrecision(4)}` }),
-        });
-      }
-    }
-    sections.push({ id: 'small-dense', title: 'Large-sparse vs small-dense', intro: 'Is a pruned large model better than a dense small one with as many weights? (Zhu & Gupta: yes.)', figures, tables: [] });
-  }
-
-  // ------------------------------------------------------------ complexity
-  {
-    const rows: string[][] = [];
-    for (const task of ax.tasks) for (const cell of ax.cells) {
+/** ih vs hh vs both at equal sparsity: change vs dense, per cell and method. */
+function targetsSection({ data, ax, head }: Ctx): Section {
+  const figures: Figure[] = [];
+  const rows: string[][] = [];
+  for (const task of ax.tasks) {
+    const metric = metricOf(data, task);
+    for (const cell of ax.cells) {
       const dense = denseAgg(data, task, cell);
-      const ref = dense?.runs[0];
-      const keys = new Map<string, RunRow[]>();
-      for (const r of select(data, { task, cell })) {
-        const k = `${r.method}|${r.target}|${r.sparsity}|${r.hidden}`;
-        keys.set(k, [...(keys.get(k) ?? []), r]);
-      }
-      const order = (k: string) => { const [m, t, s, h] = k.split('|'); return [['dense', 'smallDense', 'oneShot', 'agp', 'narang'].indexOf(m), ['null', 'ih', 'hh', 'both'].indexOf(t), Number(s), -Number(h)]; };
-      const sorted = [...keys.keys()].sort((a, b) => { const x = order(a); const y = order(b); for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return x[i] - y[i]; return 0; });
-      for (const k of sorted) {
-        const runs = keys.get(k)!;
-        const r0 = runs[0];
-        const a = aggregate(runs);
-        const mean = (f: (r: RunRow) => number) => runs.reduce((x, r) => x + f(r), 0) / runs.length;
-        const red = (v: number, d: number | undefined) => (d ? pct1(1 - v / d) : '—');
-        rows.push([
-          head(task, cell), METHOD_NAME[r0.method] ?? r0.method, r0.target ?? '—', r0.target ? pctFmt(r0.sparsity) : '—', String(r0.hidden),
-          pct1(a.recurrentSparsity), int(mean((r) => r.params)), int(a.recNonzeros), int(mean((r) => r.nonzeros)), int(mean((r) => r.flops)), int(mean((r) => r.bytes)),
-          red(a.recNonzeros, ref?.recNonzeros), red(mean((r) => r.flops), ref?.flopsDense), red(mean((r) => r.bytes), ref?.bytesDense),
-          withCi(a), dense ? signed(worseBy(r0.metric, a.test.mean, dense.test.mean)) : '—',
-        ]);
+      if (!dense) continue;
+      for (const m of ax.sparseMethods) {
+        const groups = ax.sparsities.filter((s) => ax.targets.some((t) => select(data, { task, cell, method: m, target: t, sparsity: s }).length));
+        if (!groups.length) continue;
+        const series = ax.targets.map((t) => ({
+          name: t, color: TARGET_COLOR[t],
+          values: groups.map((s) => {
+            const runs = select(data, { task, cell, method: m, target: t, sparsity: s });
+            if (!runs.length) return null;
+            const sm = summarize(runs.map((r) => 100 * worseBy(metric, r.test, dense.test.mean)));
+            rows.push([head(task, cell), METHOD_NAME[m], pctFmt(s), t, withCi(aggregate(runs)), signed(sm.mean / 100)]);
+            return { y: sm.mean, lo: sm.lo, hi: sm.hi, info: runsInfo(runs) };
+          }),
+        }));
+        figures.push({
+          name: slug('targets', task, cell, m), title: `${head(task, cell)}, ${METHOD_NAME[m]}: ih vs hh vs both`,
+          caption: `Change of the test ${metric} relative to dense when pruning only ih, only hh, or both, at each sparsity (positive = worse${metric === 'accuracy' ? ', i.e. lower accuracy' : ''}).`,
+          svg: barChart({
+            title: `${head(task, cell)}, ${METHOD_NAME[m]}: ih vs hh vs both`, xLabel: 'sparsity', yLabel: `test ${metric}: worse than dense by (%)`,
+            groups: groups.map(pctFmt), series, yFormat: (v) => `${+v.toPrecision(3)}`,
+          }),
+        });
       }
     }
-    sections.push({
-      id: 'complexity', title: 'Complexity',
-      intro: 'Per configuration, mean over seeds. Parameters, non-zeros, FLOPs per token (matrix products, multiply-add = 2, kept weights only) and bytes (CSR or dense, whichever is smaller) come from the accounting module; reductions are against the dense model of the same cell (FLOPs and bytes of the whole model).',
-      figures: [],
-      tables: [{
-        header: ['cell', 'method', 'target', 'sparsity', 'hidden', 'recurrent sparsity', 'params', 'recurrent non-zeros', 'non-zeros', 'FLOPs/token', 'bytes', 'non-zeros cut', 'FLOPs cut', 'bytes cut', 'test (mean ± 95%)', 'worse than dense by'],
-        rows, numeric: [false, false, false, true, true, true, true, true, true, true, true, true, true, true, true, true],
-      }],
+  }
+  return {
+    id: 'targets', title: 'Input-to-hidden vs hidden-to-hidden', intro: 'The same sparsity applied to the ih weights, the hh weights, or both.',
+    figures, tables: rows.length ? [{ header: ['cell', 'method', 'sparsity', 'target', 'test (mean ± 95%)', 'vs dense'], rows, numeric: [false, false, true, false, true, true] }] : [],
+  };
+}
+
+/** The per-gate sparsity each method ends with. */
+function gatesSection({ data, ax, head }: Ctx): Section {
+  const figures: Figure[] = [];
+  const gf = gateFindings(data);
+  for (const task of ax.tasks) for (const cell of ax.cells) {
+    const fs = gf.filter((g) => g.task === task && g.cell === cell);
+    if (!fs.length) continue;
+    const names = fs[0].gates.map((g) => g.name);
+    const s = Math.max(...fs.map((f) => f.sparsity));
+    const series = fs.filter((f) => f.sparsity === s).map((f) => {
+      const runs = select(data, { task, cell, method: f.method, target: f.target, sparsity: f.sparsity });
+      return {
+        name: METHOD_NAME[f.method], color: METHOD_COLOR[f.method],
+        values: names.map((n) => {
+          const v = runs.map((r) => (data.gates.get(r.id) ?? []).find((g) => `${g.group.replace(/^rnn\./, '')}:${g.gate}` === n)?.sparsity ?? NaN);
+          const sm = summarize(v);
+          const clamp = (x: number) => Math.min(1, Math.max(0, x));
+          return { y: sm.mean, lo: clamp(sm.lo), hi: clamp(sm.hi), info: runsInfo(runs) };
+        }),
+      };
+    });
+    figures.push({
+      name: slug('gates', task, cell), title: `${head(task, cell)}: per-gate sparsity at ${pctFmt(s)}`,
+      caption: `Sparsity of each gate's block of the recurrent weights at the end of training (pruning ${TARGET_PHRASE[fs[0].target]} to ${pctFmt(s)}). AGP and one-shot meet the target in each weight group (ih, hh) by magnitude over the whole group; Narang's growing threshold sets no target per group. How either splits over the gates is what the bars show.`,
+      svg: barChart({
+        title: `${head(task, cell)}: per-gate sparsity at ${pctFmt(s)} (${fs[0].target})`, xLabel: 'group:gate', yLabel: 'sparsity',
+        groups: names, series, yFormat: pctFmt, yInclude: [0, 1],
+      }),
     });
   }
+  return { id: 'gates', title: 'Per-gate sparsity', intro: 'Where in the cell each method removes weights (layer.group:gate, TF.js gate order).', figures, tables: [] };
+}
 
-  // ------------------------------------------------------------ runs
-  sections.push({
+/** Sparsity vs training step as pruned (prune.jsonl), per cell and method. */
+function schedulesSection({ data, ax, target, head }: Ctx): Section {
+  const figures: Figure[] = [];
+  for (const task of ax.tasks) for (const cell of ax.cells) {
+    if (!target) continue;
+    const s = ax.sparsities[ax.sparsities.length - 1];
+    const series: Series[] = [];
+    let total = 0;
+    for (const m of ax.sparseMethods) {
+      const run = select(data, { task, cell, method: m, target, sparsity: s }).sort((a, b) => a.seed - b.seed)[0];
+      if (!run) continue;
+      total = Math.max(total, run.steps);
+      const steps = data.pruneSteps.get(run.id) ?? [];
+      const byStep = new Map<number, number[]>();
+      for (const p of steps) byStep.set(p.step, [...(byStep.get(p.step) ?? []), p.sparsity]);
+      const pts: Point[] = [{ x: 0, y: 0 }];
+      for (const [step, v] of [...byStep].sort((a, b) => a[0] - b[0])) pts.push({ x: step, y: v.reduce((a, b) => a + b, 0) / v.length });
+      pts.push({ x: run.steps, y: pts[pts.length - 1].y });
+      series.push({ name: `${METHOD_NAME[m]} (seed ${run.seed})`, color: METHOD_COLOR[m], points: pts, step: true, markers: false });
+    }
+    if (!series.length) continue;
+    figures.push({
+      name: slug('schedule', task, cell), title: `${head(task, cell)}: sparsity vs training step`,
+      caption: `The sparsity each method actually reached after every pruning step (mean over the pruned groups, from prune.jsonl), pruning ${TARGET_PHRASE[target]} to ${pctFmt(s)} over ${total} steps.`,
+      svg: lineChart({ title: `${head(task, cell)}: sparsity vs step (${target} → ${pctFmt(s)})`, xLabel: 'optimizer step', yLabel: 'sparsity', series, yFormat: pctFmt, yInclude: [0, 1] }),
+    });
+  }
+  return { id: 'schedules', title: 'Pruning schedules as followed', intro: 'AGP follows its cubic ramp to the target; Narang\'s threshold ramp prunes what falls below it, so its curve is whatever the weights made of it.', figures, tables: [] };
+}
+
+/** Validation metric per epoch, per cell and method. */
+function trainingSection({ data, ax, target, head }: Ctx): Section {
+  const figures: Figure[] = [];
+  for (const task of ax.tasks) {
+    const metric = metricOf(data, task);
+    for (const cell of ax.cells) {
+      const s = ax.sparsities[ax.sparsities.length - 1];
+      const groups: { name: string; color: string; runs: RunRow[] }[] = [
+        { name: 'dense', color: METHOD_COLOR.dense, runs: select(data, { task, cell, method: 'dense' }) },
+        ...(target ? ax.sparseMethods.map((m) => ({ name: `${METHOD_NAME[m]} ${pctFmt(s)}`, color: METHOD_COLOR[m], runs: select(data, { task, cell, method: m, target, sparsity: s }) })) : []),
+      ].filter((g) => g.runs.length);
+      if (!groups.length) continue;
+      const series: Series[] = groups.map((g) => {
+        const byEpoch = new Map<number, number[]>();
+        for (const r of g.runs) for (const e of data.epochs.get(r.id) ?? []) if (e.validMetric !== null) byEpoch.set(e.epoch, [...(byEpoch.get(e.epoch) ?? []), e.validMetric]);
+        return { name: g.name, color: g.color, points: [...byEpoch].sort((a, b) => a[0] - b[0]).map(([x, v]) => { const sm = summarize(v); return { x, y: sm.mean, lo: sm.lo, hi: sm.hi }; }) };
+      });
+      figures.push({
+        name: slug('training', task, cell), title: `${head(task, cell)}: validation ${metric} per epoch`,
+        caption: `Validation ${metric} at the end of each epoch (mean over seeds, band: 95% interval); sparse runs prune ${TARGET_PHRASE[target!] ?? target} to ${pctFmt(s)}.`,
+        svg: lineChart({ title: `${head(task, cell)}: validation ${metric} per epoch`, xLabel: 'epoch', yLabel: `valid ${metric}`, series, xInteger: true, xFormat: (v) => String(v), yFormat: (v) => `${+v.toPrecision(4)}` }),
+      });
+    }
+  }
+  return { id: 'training', title: 'Training curves', intro: 'Validation metric per epoch.', figures, tables: [] };
+}
+
+/** Large-sparse vs small-dense at equal recurrent non-zeros. */
+function smallDenseSection({ data, ax, target, head }: Ctx): Section {
+  const figures: Figure[] = [];
+  for (const task of ax.tasks) {
+    const metric = metricOf(data, task);
+    for (const cell of ax.cells) {
+      const small = select(data, { task, cell, method: 'smallDense' });
+      if (!small.length || !target) continue;
+      const byH = new Map<number, RunRow[]>();
+      for (const r of small) byH.set(r.hidden, [...(byH.get(r.hidden) ?? []), r]);
+      const series: Series[] = [
+        ...ax.sparseMethods.map((m) => ({
+          name: `${METHOD_NAME[m]} (sparse)`, color: METHOD_COLOR[m],
+          points: ax.sparsities.map((s) => select(data, { task, cell, method: m, target, sparsity: s })).filter((r) => r.length).map((r) => { const a = aggregate(r); return point(a.recNonzeros, a); }),
+        })),
+        { name: 'small dense', color: METHOD_COLOR.smallDense, dash: true, points: [...byH.values()].map((r) => { const a = aggregate(r); return point(a.recNonzeros, a); }) },
+      ];
+      const dense = denseAgg(data, task, cell);
+      if (dense) series.push({ name: `dense H=${dense.runs[0].hidden}`, color: METHOD_COLOR.dense, points: [point(dense.recNonzeros, dense)] });
+      figures.push({
+        name: slug('small-dense', task, cell), title: `${head(task, cell)}: large-sparse vs small-dense`,
+        caption: `Test ${metric} against the recurrent weights kept (log scale). Sparse: the full-size model with its ${TARGET_PHRASE[target]} weights pruned; small dense: hidden size chosen so its dense recurrent weights match the sparse model's non-zeros (hidden ${[...byH.keys()].sort((a, b) => a - b).join(', ')}).`,
+        svg: lineChart({ title: `${head(task, cell)}: large-sparse vs small-dense`, xLabel: 'recurrent non-zeros (log)', yLabel: `test ${metric}`, series, xLog: true, yFormat: (v) => `${+v.toPrecision(4)}` }),
+      });
+    }
+  }
+  return { id: 'small-dense', title: 'Large-sparse vs small-dense', intro: 'Is a pruned large model better than a dense small one with as many weights? (Zhu & Gupta: yes.)', figures, tables: [] };
+}
+
+/** Params, non-zeros, FLOPs per token, bytes and reductions vs dense, per configuration. */
+function complexitySection({ data, ax, head }: Ctx): Section {
+  const rows: string[][] = [];
+  for (const task of ax.tasks) for (const cell of ax.cells) {
+    const dense = denseAgg(data, task, cell);
+    const ref = dense?.runs[0];
+    const keys = new Map<string, RunRow[]>();
+    for (const r of select(data, { task, cell })) {
+      const k = `${r.method}|${r.target}|${r.sparsity}|${r.hidden}`;
+      keys.set(k, [...(keys.get(k) ?? []), r]);
+    }
+    const order = (k: string) => { const [m, t, s, h] = k.split('|'); return [['dense', 'smallDense', 'oneShot', 'agp', 'narang'].indexOf(m), ['null', 'ih', 'hh', 'both'].indexOf(t), Number(s), -Number(h)]; };
+    const sorted = [...keys.keys()].sort((a, b) => { const x = order(a); const y = order(b); for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return x[i] - y[i]; return 0; });
+    for (const k of sorted) {
+      const runs = keys.get(k)!;
+      const r0 = runs[0];
+      const a = aggregate(runs);
+      const mean = (f: (r: RunRow) => number) => runs.reduce((x, r) => x + f(r), 0) / runs.length;
+      const red = (v: number, d: number | undefined) => (d ? pct1(1 - v / d) : '—');
+      rows.push([
+        head(task, cell), METHOD_NAME[r0.method] ?? r0.method, r0.target ?? '—', r0.target ? pctFmt(r0.sparsity) : '—', String(r0.hidden),
+        pct1(a.recurrentSparsity), int(mean((r) => r.params)), int(a.recNonzeros), int(mean((r) => r.nonzeros)), int(mean((r) => r.flops)), int(mean((r) => r.bytes)),
+        red(a.recNonzeros, ref?.recNonzeros), red(mean((r) => r.flops), ref?.flopsDense), red(mean((r) => r.bytes), ref?.bytesDense),
+        withCi(a), dense ? signed(worseBy(r0.metric, a.test.mean, dense.test.mean)) : '—',
+      ]);
+    }
+  }
+  return {
+    id: 'complexity', title: 'Complexity',
+    intro: 'Per configuration, mean over seeds. Parameters, non-zeros, FLOPs per token (matrix products, multiply-add = 2, kept weights only) and bytes (CSR or dense, whichever is smaller) come from the accounting module; reductions are against the dense model of the same cell (FLOPs and bytes of the whole model).',
+    figures: [],
+    tables: [{
+      header: ['cell', 'method', 'target', 'sparsity', 'hidden', 'recurrent sparsity', 'params', 'recurrent non-zeros', 'non-zeros', 'FLOPs/token', 'bytes', 'non-zeros cut', 'FLOPs cut', 'bytes cut', 'test (mean ± 95%)', 'worse than dense by'],
+      rows, numeric: [false, false, false, true, true, true, true, true, true, true, true, true, true, true, true, true],
+    }],
+  };
+}
+
+/** Every stored run. */
+function runsSection({ data }: Ctx): Section {
+  return {
     id: 'runs', title: 'Runs', intro: 'Every stored run (id = hash of its configuration; folder runs/<id>/ of the study).', figures: [],
     tables: [{
       header: ['id', 'cell', 'method', 'target', 'sparsity', 'hidden', 'seed', 'valid', 'test', 'steps', 'tokens/s', 'wall', 'resumed from'],
@@ -306,7 +339,5 @@ export function buildReport(data: StudyData): Report {
         fmtMetric(r.valid), fmtMetric(r.test), String(r.steps), int(r.tokensPerSec), `${r.wallSeconds.toFixed(1)} s`, r.resumedFrom ? `step ${r.resumedFrom}` : '—']),
       numeric: [false, false, false, false, true, true, true, true, true, true, true, true, false],
     }],
-  });
-
-  return { title: `Pruning study: ${data.name}`, facts, sections };
+  };
 }

@@ -6,7 +6,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { writeFileAtomic } from '../util/fs.js';
+import { writeFileAtomic, ensureDir, ioError } from '../util/fs.js';
 import { loadStudy, type StudyData } from './data.js';
 import { buildReport, type Report } from './build.js';
 import { renderHtml } from './html.js';
@@ -39,18 +39,23 @@ export async function writeReport(studyDir: string, o: ReportOptions = {}): Prom
   const report = buildReport(data);
   const dir = o.out ?? path.join(studyDir, 'report');
   const figDir = path.join(dir, 'figures');
-  fs.rmSync(figDir, { recursive: true, force: true });
-  fs.mkdirSync(figDir, { recursive: true });
+  ensureDir(dir);
+  try {
+    fs.rmSync(figDir, { recursive: true, force: true });
+  } catch (e) {
+    ioError('replace the folder', figDir, e);
+  }
+  ensureDir(figDir);
   const now = o.now ?? new Date().toISOString();
   const figures: string[] = [];
   for (const s of report.sections) {
     for (const f of s.figures) {
       const svgFile = path.join(figDir, `${f.name}.svg`);
-      fs.writeFileSync(svgFile, f.svg + '\n');
+      writeFileAtomic(svgFile, f.svg + '\n');
       figures.push(svgFile);
       if (o.png !== false) {
         const pngFile = path.join(figDir, `${f.name}.png`);
-        fs.writeFileSync(pngFile, svgToPng(f.svg));
+        writeFileAtomic(pngFile, svgToPng(f.svg));
         figures.push(pngFile);
       }
     }

@@ -14,7 +14,7 @@
  * are one run that serves both (`matches`).
  *
  * Schedules are written in fractions of training and turned into optimizer steps
- * here (REFERENCE.md §4–5): every run of a task has the same number of steps.
+ * here (docs/methods.md §4–5): every run of a task has the same number of steps.
  *   agp     beginStep = round(begin·S), frequency f = max(1, round(every·S)),
  *           endStep = beginStep + n·f, the last multiple of f at or before end·S, so
  *           the final sparsity is met on a pruning step; cubic (power 3).
@@ -105,8 +105,8 @@ export function recipeFor(method: Exclude<StudyMethod, 'dense'>, target: Target,
 export function recurrentKept(spec: ModelSpec, target: Target | null, sparsity: number): number {
   let n = 0;
   for (const seg of buildLayout(spec).segments) {
-    if (seg.kind !== 'kernel' && seg.kind !== 'recurrent') continue;
-    const pruned = target !== null && sparsity > 0 && (target === 'both' || (target === 'ih') === (seg.kind === 'kernel'));
+    if (seg.kind !== 'ih' && seg.kind !== 'hh') continue;
+    const pruned = target !== null && sparsity > 0 && (target === 'both' || (target === 'ih') === (seg.kind === 'ih'));
     n += pruned ? keepCount(seg.size, sparsity) : seg.size;
   }
   return n;

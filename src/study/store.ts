@@ -122,6 +122,12 @@ CREATE TABLE IF NOT EXISTS prune_steps (
   sparsity REAL NOT NULL, threshold REAL, target REAL,
   PRIMARY KEY (run_id, step, grp)
 );
+CREATE TABLE IF NOT EXISTS failures (id TEXT PRIMARY KEY, attempts INTEGER NOT NULL, error TEXT NOT NULL, failed_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS progress (
+  id TEXT PRIMARY KEY, host TEXT NOT NULL, worker TEXT NOT NULL, pid INTEGER NOT NULL, epoch INTEGER NOT NULL, epochs INTEGER NOT NULL,
+  step INTEGER NOT NULL, total_steps INTEGER NOT NULL, resumed_from INTEGER NOT NULL, started_at TEXT NOT NULL, updated_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS checkpoints (id TEXT PRIMARY KEY, step INTEGER NOT NULL, key TEXT NOT NULL);
 `;
 
 const nullable = (v: number | null | undefined) => (v === undefined || v === null || !Number.isFinite(v) ? null : v);
@@ -143,9 +149,12 @@ export class Store {
       this.db.pragma('journal_mode = WAL');
       this.db.pragma('synchronous = NORMAL');
       this.db.exec(SCHEMA);
+      // Stores made before plan rows kept the whole RunPlan (for reports of distributed studies).
+      const cols = this.db.prepare('PRAGMA table_info(plan)').all() as { name: string }[];
+      if (!cols.some((c) => c.name === 'plan_json')) this.db.exec('ALTER TABLE plan ADD COLUMN plan_json TEXT');
       const v = this.meta('version');
       if (v === undefined) this.setMeta('version', String(STORE_VERSION));
-      else if (Number(v) !== STORE_VERSION) fail('BAD_FILE', `${file} has store version ${v}; this build reads version ${STORE_VERSION}`, 'start the study in a new folder (--out)');
+      else if (Number(v) > STORE_VERSION) fail('BAD_FILE', `${file} has store version ${v}; this build reads version ${STORE_VERSION}`, 'start the study in a new folder (--out)');
     }
   }
 
@@ -177,12 +186,12 @@ export class Store {
 
   /** Replaces the planned runs (the grid of the spec now in force). */
   setPlan(plans: readonly RunPlan[]): void {
-    const ins = this.db.prepare(`INSERT INTO plan (id, ord, task, cell, method, target, sparsity, seed, hidden, recurrent_nonzeros, total_steps, matches, config)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+    const ins = this.db.prepare(`INSERT INTO plan (id, ord, task, cell, method, target, sparsity, seed, hidden, recurrent_nonzeros, total_steps, matches, config, plan_json)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
     this.db.transaction(() => {
       this.db.prepare('DELETE FROM plan').run();
       plans.forEach((p, i) => ins.run(p.id, i, p.task, p.cell, p.method, p.target, p.sparsity, p.seed, p.hidden, p.recurrentNonZeros, p.totalSteps,
-        p.matches ? JSON.stringify(p.matches) : null, JSON.stringify(p.train)));
+        p.matches ? JSON.stringify(p.matches) : null, JSON.stringify(p.train), JSON.stringify(p)));
     })();
   }
 

@@ -27,7 +27,7 @@ import { initialLrState, nextLr, validateLr, type LrConfig, type LrState } from 
 import { mainMetric, summarize, HIGHER_IS_BETTER, formatMetric, type EvalSums, type MetricName, type Metrics } from './metrics.js';
 import { batches } from './batches.js';
 import { Progress } from '../util/progress.js';
-import { writeFileAtomic, appendLine } from '../util/fs.js';
+import { writeFileAtomic, appendLine, copyFileAtomic, ensureDir } from '../util/fs.js';
 import { createPruner, loadRecipe, type Pruner, type PruneEvent } from '../prune/pruner.js';
 
 export interface DataConfig {
@@ -253,7 +253,7 @@ export async function train(cfgIn: TrainConfig, o: TrainOptions): Promise<TrainR
     session = createSession(spec, init);
     if (!init) initParams(spec, session.layout, session.params, (() => { const r = new Rng(mixSeed(cfg.seed, 0x1417)); return () => r.float(); })());
     opt = optimizer(session.layout.total);
-    fs.mkdirSync(ckptDir, { recursive: true });
+    ensureDir(ckptDir);
     writeFileAtomic(path.join(runDir, 'config.json'), JSON.stringify({ ...cfg, resolvedModel: spec }, null, 2) + '\n');
     for (const f of ['metrics.jsonl', 'prune.jsonl']) fs.rmSync(path.join(runDir, f), { force: true });
   }
@@ -352,8 +352,7 @@ export async function train(cfgIn: TrainConfig, o: TrainOptions): Promise<TrainR
     save(last, pos);
     if (improved) {
       best = v;
-      fs.copyFileSync(last, path.join(ckptDir, 'best.srnn.tmp'));
-      fs.renameSync(path.join(ckptDir, 'best.srnn.tmp'), path.join(ckptDir, 'best.srnn'));
+      copyFileAtomic(last, path.join(ckptDir, 'best.srnn'));
     }
   }
 

@@ -111,15 +111,15 @@ test('tfjs export: re-export replaces both files; a failed export writes no mode
   assert.deepEqual(fs.readdirSync(dir).sort(), ['model.json', 'weights.bin']);
   assert.ok(importTfjs(dir).params.every((v, k) => Object.is(v, b.params[k])));
 
-  // The folder cannot be created (a file is in the way): BAD_FILE, nothing written.
+  // The folder cannot be created (a file is in the way): one IO error, nothing written.
   const blocker = path.join(tmp, 'blocker');
   fs.writeFileSync(blocker, 'x');
   assert.throws(() => exportTfjs(a.spec, a.layout, a.params, path.join(blocker, 'm')), (e: unknown) =>
-    e instanceof SparseRnnError && e.code === 'BAD_FILE' && /cannot write/.test(e.message));
+    e instanceof SparseRnnError && e.code === 'IO' && /cannot create the folder .*blocker/.test(e.message));
   // model.json's slot is taken by a folder: weights may land, model.json cannot be half-written.
   const dir2 = path.join(tmp, 'slot');
   fs.mkdirSync(path.join(dir2, 'model.json'), { recursive: true });
-  assert.throws(() => exportTfjs(a.spec, a.layout, a.params, dir2), (e: unknown) => e instanceof SparseRnnError && e.code === 'BAD_FILE');
+  assert.throws(() => exportTfjs(a.spec, a.layout, a.params, dir2), (e: unknown) => e instanceof SparseRnnError && e.code === 'IO' && /model\.json/.test(e.message));
   assert.ok(fs.statSync(path.join(dir2, 'model.json')).isDirectory());
   assert.deepEqual(fs.readdirSync(dir2).filter((f) => f.includes('.tmp-')), [], 'no temp files left');
 });

@@ -72,7 +72,7 @@ test('export a run → sparse file; generate and classify from it', async () => 
     await code(() => exportCommand([run, '--values', 'fp8']), 'BAD_FLAG', /--values must be one of fp32, fp16, int8/);
     await code(() => exportCommand([path.join(dir, 'nope')]), 'BAD_FILE', /no such run folder/);
     await code(() => generateCommand([summary.file, '--length', '3']), 'BAD_FLAG', /--prime or --prime-ids is required/);
-    await code(() => classifyCommand([out, '--input', path.join(dir, 'missing.json')]), 'BAD_DATA', /not a readable JSON file/);
+    await code(() => classifyCommand([out, '--input', path.join(dir, 'missing.json')]), 'BAD_DATA', /missing\.json is missing/);
     fs.writeFileSync(path.join(dir, 'bad.srnz'), 'not a model at all, just text padding it out');
     await code(() => generateCommand([path.join(dir, 'bad.srnz'), '--prime-ids', '1']), 'BAD_FILE', /bad magic/);
   } finally {

@@ -11,7 +11,7 @@ import { native, type SimdName } from '../../src/engine/native.js';
 import { defaultSpec, STATE_VECTORS, type CellType } from '../../src/model/spec.js';
 import { buildLayout, nativeConfig } from '../../src/model/layout.js';
 import { mulberry32 } from '../helpers/random.js';
-import { magnitudePruneRecurrent } from '../../src/train/bench.js';
+import { magnitudePruneRecurrent } from '../../src/bench/training.js';
 
 const addon = native();
 
@@ -31,7 +31,7 @@ function check(c: Case, seed: number) {
   const params = new Float32Array(layout.total);
   const mask = new Uint8Array(layout.total).fill(1);
   for (const s of layout.segments) {
-    const d = s.kind === 'recurrent' ? c.density[s.layer! * 2 + 1] : s.kind === 'kernel' ? c.density[s.layer! * 2] : s.name === 'head' ? c.head ?? 1 : 1;
+    const d = s.kind === 'hh' ? c.density[s.layer! * 2 + 1] : s.kind === 'ih' ? c.density[s.layer! * 2] : s.name === 'head' ? c.head ?? 1 : 1;
     for (let i = 0; i < s.size; i++) {
       params[s.offset + i] = (rnd() - 0.5) * 0.9;
       if (rnd() >= d) { mask[s.offset + i] = 0; params[s.offset + i] = 0; }
@@ -72,8 +72,8 @@ function check(c: Case, seed: number) {
   for (const s of layout.segments) {
     let scale = 0;
     for (let i = 0; i < s.size; i++) scale = Math.max(scale, Math.abs(dense.g[s.offset + i]));
-    const sparseGroup = (s.kind === 'recurrent' || s.kind === 'kernel') ?
-      c.density[s.layer! * 2 + (s.kind === 'recurrent' ? 1 : 0)] <= addon.sparseDensity :
+    const sparseGroup = (s.kind === 'hh' || s.kind === 'ih') ?
+      c.density[s.layer! * 2 + (s.kind === 'hh' ? 1 : 0)] <= addon.sparseDensity :
       s.name === 'head' && (c.head ?? 1) <= addon.sparseDensity;
     for (let i = 0; i < s.size; i++) {
       const k = s.offset + i;
@@ -150,7 +150,7 @@ test('a few masked SGD steps give the same loss curve with and without the spars
   for (const s of layout.segments)
     for (let i = 0; i < s.size; i++) {
       init[s.offset + i] = (rnd() - 0.5) * 0.6;
-      if ((s.kind === 'recurrent' || s.kind === 'kernel') && rnd() < 0.9) { mask[s.offset + i] = 0; init[s.offset + i] = 0; }
+      if ((s.kind === 'hh' || s.kind === 'ih') && rnd() < 0.9) { mask[s.offset + i] = 0; init[s.offset + i] = 0; }
     }
   const B = 4, T = 10, R = B * T;
   const x = Int32Array.from({ length: R }, () => Math.floor(rnd() * 12));
@@ -184,7 +184,7 @@ test('a mask changed in place between runs (a prune event) is followed: same as 
   for (let i = 0; i < layout.total; i++) params[i] = (rnd() - 0.5) * 0.8;
   const prune = (keep: number) => {
     for (const s of layout.segments)
-      if (s.kind === 'recurrent' || s.kind === 'kernel')
+      if (s.kind === 'hh' || s.kind === 'ih')
         for (let i = 0; i < s.size; i++)
           if (rnd() > keep) { mask[s.offset + i] = 0; params[s.offset + i] = 0; }
   };
@@ -200,7 +200,7 @@ test('a mask changed in place between runs (a prune event) is followed: same as 
     prune(keep);
     const a = run(net), b = run(dense);
     assert.ok(Math.abs(a - b) <= 1e-5 * Math.abs(b), `keep ${keep}: loss ${a} vs dense path ${b}`);
-    const hh = layout.segments.find((s) => s.kind === 'recurrent')!;
+    const hh = layout.segments.find((s) => s.kind === 'hh')!;
     for (let i = 0; i < hh.size; i++) if (!mask[hh.offset + i]) assert.equal(grads[hh.offset + i], 0);
   }
 });
@@ -219,7 +219,7 @@ test('magnitudePruneRecurrent prunes every ih and hh group to the sparsity by |w
       if (mask[k]) { kept++; minKept = Math.min(minKept, Math.abs(before[k])); assert.equal(params[k], before[k]); }
       else { maxPruned = Math.max(maxPruned, Math.abs(before[k])); assert.equal(params[k], 0); }
     }
-    if (s.kind === 'kernel' || s.kind === 'recurrent') {
+    if (s.kind === 'ih' || s.kind === 'hh') {
       assert.equal(kept, Math.round(s.size * 0.25), s.name);
       assert.ok(maxPruned <= minKept, `${s.name}: a pruned |w| above a kept one`);
     } else {

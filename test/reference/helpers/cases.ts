@@ -58,7 +58,7 @@ export function makeCase(a: CaseArgs): Case {
     const lim =
       s.kind === 'embedding' ? 0.8
       : s.kind === 'bias' ? 0.5
-      : s.kind === 'recurrent' ? 1.2 / Math.sqrt(H)
+      : s.kind === 'hh' ? 1.2 / Math.sqrt(H)
       : 1.5 / Math.sqrt(fanIn);
     for (let i = 0; i < s.size; i++) params[s.offset + i] = u(lim);
   }

@@ -1,6 +1,6 @@
 /**
  * Batch-1 inference latency: one recurrent step (cell only, no head — the
- * configuration of shared/anchors/torch_bench.py --mode infer: input width = hidden,
+ * configuration of bench/torch_anchor.py --mode infer: input width = hidden,
  * random weights, ih and hh pruned by magnitude to the sparsity) for our engines, and
  * PyTorch's figure from the anchor script in the same run when torch is importable.
  *
@@ -12,14 +12,14 @@
  * 2-core machine. The anchor reports a plain mean over 1000 steps, so vs_pytorch divides
  * by our plain mean (step_us_mean) — the same statistic on both sides.
  */
-import { runAnchor } from '../util/anchor.js';
-export { anchorsDir, pytorchAvailable } from '../util/anchor.js';
+import { runAnchor } from './pytorch.js';
+export { anchorScript, pytorchAvailable } from './pytorch.js';
 import { defaultSpec, type CellType } from '../model/spec.js';
-import { randomPrunedModel } from './random.js';
-import { readSparseModel, writeSparseModel, type ValueType } from './format.js';
-import { createRuntime, type InferenceRuntime } from './runtime.js';
-import { createNativeRuntime, hasInferAddon } from './native-runtime.js';
-import { buildPlan, type GatherCsr } from './plan.js';
+import { randomPrunedModel } from '../deploy/random.js';
+import { readSparseModel, writeSparseModel, type ValueType } from '../deploy/format.js';
+import { createRuntime, type InferenceRuntime } from '../deploy/runtime.js';
+import { createNativeRuntime, hasInferAddon } from '../deploy/native-runtime.js';
+import { buildGatherModel, type GatherCsr } from '../deploy/gather.js';
 
 export type BenchEngine = 'native-dense' | 'native-sparse' | 'native-sparse-f16' | 'native-sparse-i8' | 'ts-sparse' | 'pytorch';
 export const BENCH_ENGINES: readonly BenchEngine[] = ['native-dense', 'native-sparse', 'native-sparse-f16', 'native-sparse-i8', 'ts-sparse', 'pytorch'];
@@ -92,11 +92,11 @@ function runPytorch(o: Required<Pick<BenchInferOptions, 'cell' | 'hidden' | 'spa
   return { ...(r.row as unknown as BenchInferRow), mode: 'infer' };
 }
 
-/** TS engine: bytes of the plan's layer CSRs (u16 / u32 indices, fp32 values, row pointers, bias). */
-function planBytes(model: ReturnType<typeof readSparseModel>): number {
-  const plan = buildPlan(model);
+/** TS engine: bytes of the gather model's layer CSRs (u16 / u32 indices, fp32 values, row pointers, bias). */
+function gatherBytes(model: ReturnType<typeof readSparseModel>): number {
+  const g = buildGatherModel(model);
   const csr = (m: GatherCsr | null) => (m ? m.rowPtr.byteLength + m.colIdx.byteLength + m.values.byteLength : 0);
-  return plan.layers.reduce((a, l) => a + csr(l.main) + csr(l.rec) + l.bias.byteLength, 0);
+  return g.layers.reduce((a, l) => a + csr(l.main) + csr(l.rec) + l.bias.byteLength, 0);
 }
 
 const round1 = (x: number) => Math.round(x * 10) / 10;
@@ -136,7 +136,7 @@ export async function benchInfer(opts: BenchInferOptions): Promise<BenchInferRow
     rows.push({
       engine: `sparse-rnn-${rt.engine}`, ...base, threads: 1, ...(B > 1 ? { batch: B } : {}),
       step_us: round1(us.median), step_us_mean: round1(us.mean),
-      weight_bytes: nrt ? nrt.weightBytes() : planBytes(model),
+      weight_bytes: nrt ? nrt.weightBytes() : gatherBytes(model),
     });
   }
   const torch = rows.find((r) => r.engine.startsWith('pytorch') && r.step_us !== null)?.step_us;

@@ -1,5 +1,5 @@
 /**
- * Training throughput, measured the way shared/anchors/torch_bench.py measures
+ * Training throughput, measured the way bench/torch_anchor.py measures
  * PyTorch: embedding → recurrent layers → linear head, random tokens, plain SGD
  * (lr 0.1) with global-norm clipping 0.25, 2 warm-up steps, then the mean of
  * `repeats` steps. Field names match the anchor script so rows compare directly.
@@ -13,8 +13,8 @@ import { defaultSpec, type CellType } from '../model/spec.js';
 import { initParams } from '../model/init.js';
 import { native } from '../engine/native.js';
 import { Rng } from '../data/rng.js';
-import { Optimizer, DEFAULT_OPTIM } from './optim.js';
-import { createSession } from './trainer.js';
+import { Optimizer, DEFAULT_OPTIM } from '../train/optim.js';
+import { createSession } from '../train/trainer.js';
 import { segmentGroup } from '../prune/groups.js';
 import { pruneWeightsToSparsity } from '../prune/mask.js';
 import type { Layout } from '../model/layout.js';
@@ -55,8 +55,8 @@ export interface TrainBenchRow {
 
 export const ENGINE_NAME = 'sparse-rnn-0.1.0';
 
-/** The configurations of REFERENCE.md §7 that the training benchmarks measure. */
-export const REFERENCE_CONFIGS: readonly (Omit<TrainBenchOptions, 'threads' | 'repeats'> & { name: string })[] = [
+/** The configurations the training benchmarks measure, ours and PyTorch's (docs/benchmarks.md). */
+export const BENCH_CONFIGS: readonly (Omit<TrainBenchOptions, 'threads' | 'repeats'> & { name: string })[] = [
   { name: 'char rnn', cell: 'rnn', hidden: 256, vocab: 100, layers: 1, batch: 32, steps: 100 },
   { name: 'char lstm', cell: 'lstm', hidden: 256, vocab: 100, layers: 1, batch: 32, steps: 100 },
   { name: 'char gru', cell: 'gru', hidden: 256, vocab: 100, layers: 1, batch: 32, steps: 100 },
@@ -71,7 +71,7 @@ export const REFERENCE_CONFIGS: readonly (Omit<TrainBenchOptions, 'threads' | 'r
 export function magnitudePruneRecurrent(layout: Layout, params: Float32Array, sparsity: number, head = false): Uint8Array {
   const mask = new Uint8Array(layout.total).fill(1);
   for (const seg of layout.segments)
-    if (seg.kind === 'kernel' || seg.kind === 'recurrent' || (head && seg.name === 'head'))
+    if (seg.kind === 'ih' || seg.kind === 'hh' || (head && seg.name === 'head'))
       pruneWeightsToSparsity([segmentGroup(seg)], params, mask, sparsity);
   return mask;
 }

@@ -1,5 +1,5 @@
 /**
- * The inference plan: a loaded SparseModel rearranged for batch-1 "gather" products,
+ * The gather model: a loaded SparseModel rearranged for batch-1 "gather" products,
  * y[r] = Σ_k values[k] · z[colIdx[k]], one output row per gate unit. Built once in
  * TypeScript and shared by both runtimes (the TS loops read it directly; the native
  * addon copies it), so the two can only differ in arithmetic, never in structure.
@@ -36,7 +36,7 @@ export interface GatherCsr {
   int8?: { q: Int8Array; colScale: Float32Array };
 }
 
-export interface LayerPlan {
+export interface GatherLayer {
   inDim: number;
   main: GatherCsr;
   rec: GatherCsr | null;
@@ -45,9 +45,9 @@ export interface LayerPlan {
   recBias: Float32Array | null;
 }
 
-export interface Plan {
+export interface GatherModel {
   spec: ModelSpec;
-  layers: LayerPlan[];
+  layers: GatherLayer[];
   head: GatherCsr;
   headBias: Float32Array;
   /** Token input: the embedding as stored (row t = the vector of token t). */
@@ -128,11 +128,11 @@ function vec(g: WeightGroup): Float32Array {
   return out;
 }
 
-export function buildPlan(model: SparseModel): Plan {
+export function buildGatherModel(model: SparseModel): GatherModel {
   const { spec, groups } = model;
   const G = GATES[spec.cell];
   const H = spec.hidden;
-  const layers: LayerPlan[] = [];
+  const layers: GatherLayer[] = [];
   for (let l = 0; l < spec.layers; l++) {
     const ih = groups.get(`rnn.${l}.ih`)!;
     const hh = groups.get(`rnn.${l}.hh`)!;
@@ -186,7 +186,7 @@ export function embeddingRow(emb: WeightGroup, t: number, out: Float32Array): vo
   for (let k = emb.rowPtr[t]; k < emb.rowPtr[t + 1]; k++) out[emb.colIdx[k]] = emb.values[k];
 }
 
-/** Stored non-zeros the plan multiplies per step (layers and head). */
-export function planNnz(p: Plan): number {
+/** Stored non-zeros the gather model multiplies per step (layers and head). */
+export function gatherNnz(p: GatherModel): number {
   return p.layers.reduce((a, l) => a + l.main.values.length + (l.rec?.values.length ?? 0), 0) + p.head.values.length;
 }
