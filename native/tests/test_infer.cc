@@ -64,14 +64,6 @@ static void naive_rows(const Csr& m, const V* val, float* y, const float* z, con
   else gather_naive(y, m.rowPtr.data(), m.idx32.data(), val, z, bias, 0, m.rows);
 }
 
-static double rel_err(const std::vector<float>& a, const std::vector<float>& b) {
-  double e = 0, m = 0;
-  for (size_t i = 0; i < a.size(); i++) {
-    e = std::max(e, std::isnan(a[i]) ? INFINITY : (double)std::fabs(a[i] - b[i]));
-    m = std::max(m, (double)std::fabs(b[i]));
-  }
-  return e / (1 + m);
-}
 
 static const std::vector<int> kCounts = {0, 1, 3, 4, 15, 16, 17, 31, 32, 33, 40, 70};
 

@@ -46,15 +46,6 @@ static Csr random_csr(int rows, int cols, const std::vector<int>& counts) {
   return m;
 }
 
-// max |a − b| / (1 + max |b|) over the whole buffers.
-static double rel_err(const std::vector<float>& a, const std::vector<float>& b) {
-  double e = 0, m = 0;
-  for (size_t i = 0; i < a.size(); i++) {
-    e = std::max(e, std::isnan(a[i]) ? INFINITY : (double)std::fabs(a[i] - b[i]));
-    m = std::max(m, (double)std::fabs(b[i]));
-  }
-  return e / (1 + m);
-}
 
 static const std::vector<int> kCounts = {0, 1, 2, 3, 4, 5, 7, 8, 9, 11, 16, 17};
 static const int kWidths[] = {1, 3, 8, 13, 16, 24, 32, 40, 64, 67, 128};
