@@ -18,6 +18,10 @@ import { crc32 } from '../../src/deploy/codec.js';
 import { randomPrunedModel } from '../../src/deploy/random.js';
 import { toTfjsArtifacts } from '../../src/model/tfjs.js';
 import { SparseRnnError } from '../../src/errors.js';
+import { parseStudySpec } from '../../src/study/spec.js';
+import { expandStudy } from '../../src/study/plan.js';
+import { loadDataset } from '../../src/data/index.js';
+import { specFor } from '../../src/train/trainer.js';
 import { mulberry32 } from '../helpers/random.js';
 import { cli, tmpDir } from '../helpers/cli.js';
 
@@ -138,4 +142,21 @@ test('CLI: train --reset-after learns with per-gate pruning (sparse-aware traini
   assert.notEqual(lstm.code, 0);
   assert.match(lstm.stderr.trim(), /^error\[BAD_CONFIG\]: model\.resetAfter is a GRU option \(cell is lstm\)/);
   fs.rmSync(dir, { recursive: true, force: true });
+});
+
+test('study: model.resetAfter makes the gru runs reset-after; other cells and studies without it are unchanged', () => {
+  const ds = loadDataset('synthetic-lm', { limit: 4000 });
+  const raw = {
+    name: 'ra', tasks: [{ name: 'syn', data: { name: 'synthetic-lm', limit: 4000 }, model: { hidden: 16, embedDim: 8 }, epochs: 1, batch: 8, bptt: 20 }],
+    cells: ['lstm', 'gru'], methods: ['dense', 'agp'], targets: ['hh'], sparsities: [0.9], seeds: [1],
+  };
+  const plain = expandStudy(parseStudySpec(raw), () => ds);
+  const withRa = expandStudy(parseStudySpec({ ...raw, tasks: [{ ...raw.tasks[0], model: { hidden: 16, embedDim: 8, resetAfter: true } }] }), () => ds);
+  assert.ok(plain.every((p) => p.train.model.resetAfter === undefined), 'a study without the option: specs as before');
+  for (const p of withRa) {
+    const s = specFor(p.train, ds);
+    assert.equal(isResetAfter(s), p.cell === 'gru', `${p.id}`);
+  }
+  assert.ok(withRa.some((p) => p.cell === 'gru') && withRa.some((p) => p.cell === 'lstm'));
+  assert.throws(() => parseStudySpec({ ...raw, tasks: [{ ...raw.tasks[0], model: { hidden: 16, resetAfter: 1 } }] }), /resetAfter must be true or false/);
 });
