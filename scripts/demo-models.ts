@@ -117,7 +117,9 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
     const built = await build(plan, work, outDir, args.includes('--fresh'));
     const info: Record<string, DemoModelInfo> = fs.existsSync(infoFile) ? JSON.parse(fs.readFileSync(infoFile, 'utf8')) : {};
     info[plan.name] = built;
-    writeFileAtomic(infoFile, JSON.stringify(info, null, 2) + '\n');
+    // Plan order, whatever the file held before: the same models write the same bytes.
+    const ordered = Object.fromEntries(DEMO_MODELS.filter((p) => info[p.name]).map((p) => [p.name, info[p.name]]));
+    writeFileAtomic(infoFile, JSON.stringify(ordered, null, 2) + '\n');
     const m = info[plan.name];
     process.stdout.write(`${m.file}: ${m.bytes} bytes (${m.values}), dense fp32 ${m.dense_fp32_bytes}, ih+hh ${(100 * m.sparsity_ih_hh).toFixed(1)}% pruned, valid ${m.metric} ${m.valid.toFixed(4)}, test ${m.test.toFixed(4)}\n`);
   }
