@@ -13,6 +13,7 @@
  *   npm run demo:models -- --fresh          retrain from scratch
  *   npm run demo:models -- --work DIR       run folders under DIR (default .tmp/demo-models)
  *   npm run demo:models -- --out DIR        model files under DIR (default web/models)
+ *   npm run demo:models -- --only lm|cls    one of the two
  *
  * Every run is seeded and single-threaded, so the same command writes the same bytes.
  * About 25 minutes on one busy core.
@@ -26,6 +27,7 @@ import { loadDataset } from '../src/data/index.js';
 import { exportQuality } from '../src/deploy/quality.js';
 import { sizeReport } from '../src/deploy/size.js';
 import { writeFileAtomic } from '../src/util/fs.js';
+import { SparseRnnError } from '../src/errors.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const RECIPE = 'recipes/agp-both-90-finetune.yaml';
@@ -112,9 +114,21 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
   fs.mkdirSync(work, { recursive: true });
   fs.mkdirSync(outDir, { recursive: true });
   const infoFile = path.join(outDir, 'models.json');
+  if (only && !DEMO_MODELS.some((p) => p.name === only)) {
+    process.stderr.write(`error[BAD_FLAG]: --only ${only}: no such demo model (hint: --only lm or --only cls)\n`);
+    process.exit(1);
+  }
   for (const plan of DEMO_MODELS) {
     if (only && plan.name !== only) continue;
-    const built = await build(plan, work, outDir, args.includes('--fresh'));
+    let built: DemoModelInfo;
+    try {
+      built = await build(plan, work, outDir, args.includes('--fresh'));
+    } catch (e) {
+      // The CLI has printed its own error line; anything else is one line here.
+      if (e instanceof SparseRnnError) process.stderr.write(e.toLine() + '\n');
+      else if (!/exited with/.test((e as Error).message)) process.stderr.write(`error[BUG]: ${(e as Error).message}\n`);
+      process.exit(1);
+    }
     const info: Record<string, DemoModelInfo> = fs.existsSync(infoFile) ? JSON.parse(fs.readFileSync(infoFile, 'utf8')) : {};
     info[plan.name] = built;
     // Plan order, whatever the file held before: the same models write the same bytes.

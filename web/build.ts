@@ -13,7 +13,7 @@ import http from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
-import { fail } from '../src/errors.js';
+import { fail, SparseRnnError } from '../src/errors.js';
 import { loadMnist } from '../src/data/mnist.js';
 import type { DemoConfig, DemoModelInfo } from './demo-config.js';
 
@@ -86,7 +86,12 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
   const serve = args.includes('--serve');
   const rest = args.filter((a) => a !== '--serve');
   const out = serve ? path.join(HERE, 'dist') : rest[0] ?? path.join(HERE, 'dist');
-  await buildWeb(out);
+  try {
+    await buildWeb(out);
+  } catch (e) {
+    process.stderr.write(`${e instanceof SparseRnnError ? e.toLine() : `error[BUG]: ${(e as Error).message}`}\n`);
+    process.exit(1);
+  }
   if (serve) {
     const server = await serveDir(out, Number(rest[0] ?? 8080));
     const addr = server.address() as { port: number };
