@@ -24,7 +24,7 @@ import type { Dataset } from '../data/dataset.js';
 import { Rng, mixSeed } from '../data/rng.js';
 import { Optimizer, validateOptim, DEFAULT_OPTIM, type OptimConfig } from './optim.js';
 import { initialLrState, nextLr, validateLr, type LrConfig, type LrState } from './lr.js';
-import { mainMetric, summarize, HIGHER_IS_BETTER, formatMetric, type EvalSums, type MetricName, type Metrics } from './metrics.js';
+import { mainMetric, metricsFromSums, HIGHER_IS_BETTER, formatMetric, type EvalSums, type MetricName, type Metrics } from './metrics.js';
 import { batches } from './batches.js';
 import { Progress } from '../util/progress.js';
 import { writeFileAtomic, appendLine, copyFileAtomic, ensureDir } from '../util/fs.js';
@@ -333,12 +333,12 @@ export async function train(cfgIn: TrainConfig, o: TrainOptions): Promise<TrainR
     }
     progress.done();
     const seconds = (performance.now() - e0) / 1000;
-    const valid = summarize(evaluate(session, ds, 'valid', evalB, cfg.bptt, cfg.evalBatches), metric);
+    const valid = metricsFromSums(evaluate(session, ds, 'valid', evalB, cfg.bptt, cfg.evalBatches), metric);
     if (!Number.isFinite(valid.loss)) {
       fail('DIVERGED', `the validation loss became ${valid.loss} after epoch ${epoch}`, `lower the learning rate (now ${lrState.lr}) or clip gradients (--clip); the last good checkpoint is ${last}`);
     }
     const row: EpochRow = {
-      epoch, step, lr: lrState.lr, train: summarize(sums, metric), valid, seconds,
+      epoch, step, lr: lrState.lr, train: metricsFromSums(sums, metric), valid, seconds,
       tokensPerSec: units / Math.max(seconds, 1e-9),
       ...(mask ? { sparsity: recurrentSparsity(session, mask) } : {}),
     };
@@ -356,8 +356,8 @@ export async function train(cfgIn: TrainConfig, o: TrainOptions): Promise<TrainR
     }
   }
 
-  const test = summarize(evaluate(session, ds, 'test', evalB, cfg.bptt, 0), metric);
-  const valid = history.length ? history[history.length - 1].valid : summarize(evaluate(session, ds, 'valid', evalB, cfg.bptt, cfg.evalBatches), metric);
+  const test = metricsFromSums(evaluate(session, ds, 'test', evalB, cfg.bptt, 0), metric);
+  const valid = history.length ? history[history.length - 1].valid : metricsFromSums(evaluate(session, ds, 'valid', evalB, cfg.bptt, cfg.evalBatches), metric);
   const result: TrainResult = { runDir, spec, metric, epochs: history, valid, test, steps: step, seconds: (performance.now() - t0) / 1000 };
   writeFileAtomic(path.join(runDir, 'summary.json'), JSON.stringify({ ...result, sparsity: recurrentSparsity(session, mask), formatted: { valid: formatMetric(metric, valid[metric]), test: formatMetric(metric, test[metric]) } }, null, 2) + '\n');
   return result;
