@@ -7,7 +7,7 @@ import { SparseRnnError, isAddonError } from '../errors.js';
 
 type Command = (argv: string[]) => Promise<number>;
 
-const COMMANDS: Record<string, { about: string; load: () => Promise<Command> }> = {
+export const COMMANDS: Record<string, { about: string; load: () => Promise<Command> }> = {
   train: { about: 'train a model (optionally pruning it with a recipe)', load: async () => (await import('./train.js')).trainCommand },
   prune: { about: 'prune a trained run with a recipe and fine-tune it', load: async () => (await import('./train.js')).pruneCommand },
   evaluate: { about: 'metrics of a trained run on its valid and test splits', load: async () => (await import('./evaluate.js')).evaluateCommand },

@@ -40,6 +40,10 @@ test('cli and bench entries carry the commands and the benchmarks', async () => 
   const cli = await import('../../src/cli/index.js');
   for (const n of ['cli', 'trainCommand', 'pruneCommand', 'benchCommand', 'studyCommand', 'reportCommand', 'exportCommand', 'evaluateCommand'])
     assert.equal(typeof (cli as Record<string, unknown>)[n], 'function', n);
+  const { COMMANDS } = await import('../../src/cli/main.js');
+  const exported = new Set(Object.values(cli));
+  for (const [name, c] of Object.entries(COMMANDS))
+    assert.ok(exported.has(await c.load()), `sparse-rnn ${name}: its function is exported by sparse-rnn/cli`);
   const bench = await import('../../src/bench/index.js');
   for (const n of ['benchTrain', 'benchInfer', 'runAnchor', 'pytorchAvailable'])
     assert.equal(typeof (bench as Record<string, unknown>)[n], 'function', n);
