@@ -14,7 +14,6 @@ export { statusCommand } from './status.js';
 export { scheduleCommand } from './schedule.js';
 export { inspectCommand } from './inspect.js';
 export { exportCommand } from './export.js';
-export { importCommand } from './import.js';
 export { benchInferCommand, generateCommand, classifyCommand } from './infer.js';
 export { studyCommand } from './study.js';
 export { reportCommand } from './report.js';
