@@ -98,7 +98,7 @@ export function readCheckpoint(file: string): Checkpoint {
   if (!meta || typeof meta !== 'object' || !Array.isArray(meta.sections)) bad('header has no section table');
   let spec: ModelSpec;
   try {
-    spec = validateSpec(meta.spec);
+    spec = validateSpec({ resetAfter: false, ...meta.spec }); // checkpoints before the option: false
   } catch (e) {
     return bad(`model spec is invalid: ${(e as Error).message}`);
   }
