@@ -8,8 +8,11 @@
  *
  * oneshot  prune to `sparsity` at `step`, once; then the mask is frozen (fine-tune).
  *          sparsity in effect: 0 before `step`, `sparsity` from it on.
- * agp      TF-MOT PolynomialDecay (REFERENCE.md §4): prune when begin ≤ step ≤ end
- *          and (step − begin) % frequency == 0;
+ * agp      TF-MOT PolynomialDecay: prune when begin ≤ step ≤ end
+ *          and (step − begin) % frequency == 0, and always at end: where frequency
+ *          does not divide end − begin, TF-MOT's last pruning step falls short of end
+ *          and of the final sparsity; here end is an extra pruning step, so the final
+ *          sparsity is reached at end (where it divides, the steps are TF-MOT's);
  *          s = final + (initial − final)·(1 − p)^power, p = clip((step − begin)/(end − begin), 0, 1).
  *          As in TF-MOT, `sparsity` is that curve at every step (initial before the window).
  * narang   Narang et al. threshold ramp (REFERENCE.md §5): prune when start < step < end
@@ -154,8 +157,9 @@ export class Agp implements PruningSchedule {
     this.power = power;
   }
   get firstStep() { return this.beginStep; }
+  /** Always endStep: the final sparsity is reached there. */
   get lastStep() {
-    return this.beginStep + Math.floor((this.endStep - this.beginStep) / this.frequency) * this.frequency;
+    return this.endStep;
   }
   /** The PolynomialDecay curve at `step` (clipped to the window). */
   sparsityAt(step: number): number {
@@ -163,11 +167,12 @@ export class Agp implements PruningSchedule {
     return this.finalSparsity + (this.initialSparsity - this.finalSparsity) * Math.pow(1 - p, this.power);
   }
   at(step: number): PruneDecision {
-    const prune = step >= this.beginStep && step <= this.endStep && (step - this.beginStep) % this.frequency === 0;
+    const prune = step >= this.beginStep && step <= this.endStep && ((step - this.beginStep) % this.frequency === 0 || step === this.endStep);
     return { prune, sparsity: this.sparsityAt(step) };
   }
   *pruningSteps() {
-    for (let t = this.beginStep; t <= this.endStep; t += this.frequency) yield t;
+    for (let t = this.beginStep; t < this.endStep; t += this.frequency) yield t;
+    yield this.endStep;
   }
   toConfig(): AgpConfig {
     return {
