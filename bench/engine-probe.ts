@@ -1,14 +1,14 @@
 /**
  * Quick engine probe: training tokens/s of the raw addon (Net.run forward + backward,
  * gradient clipping by global norm 0.25, plain SGD), the same step as
- * shared/anchors/torch_bench.py, for the REFERENCE.md §7 configurations.
+ * bench/torch_anchor.py, for the configurations of bench/train.ts (BENCH_CONFIGS).
  * No PyTorch here: bench/train.ts is the side-by-side benchmark.
  *
  *   npx tsx bench/engine-probe.ts [--only lstm] [--threads 1,2] [--repeats 5] [--forward]
  */
 import { parseArgs } from 'node:util';
 import { native } from '../src/engine/native.js';
-import { REFERENCE_CONFIGS } from '../src/bench/training.js';
+import { BENCH_CONFIGS } from '../src/bench/training.js';
 import { defaultSpec } from '../src/model/spec.js';
 import { buildLayout, nativeConfig } from '../src/model/layout.js';
 
@@ -21,7 +21,7 @@ const { values } = parseArgs({
 const addon = native();
 if (values.simd) addon.setSimd(values.simd as 'auto');
 const repeats = Number(values.repeats ?? 10);
-const configs = REFERENCE_CONFIGS.filter((c) => !values.only || c.name.includes(values.only));
+const configs = BENCH_CONFIGS.filter((c) => !values.only || c.name.includes(values.only));
 
 let seed = 1;
 const rnd = () => { seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0; return seed / 4294967296; };

@@ -1,6 +1,6 @@
 /**
  * Inference latency sweep: batch-1 recurrent step, ours (native dense, native sparse
- * fp32 / fp16, TypeScript sparse) beside PyTorch (shared/anchors/torch_bench.py, same
+ * fp32 / fp16, TypeScript sparse) beside PyTorch (bench/torch_anchor.py, same
  * run), over cells × hidden sizes × sparsities. Random weights pruned by magnitude.
  *
  *   node --import tsx bench/infer.ts                       full sweep (~6 min on 2 cores)
@@ -10,10 +10,11 @@
  *                                                          file sizes instead of latency
  *
  * µs columns are our medians of batch means; "vs pytorch" divides the anchor's plain
- * mean by our plain mean (see src/bench/inference.ts). The anchors folder is ../shared/anchors from the repository root, or $SPARSE_RNN_ANCHORS.
+ * mean by our plain mean (see src/bench/inference.ts). PyTorch runs bench/torch_anchor.py
+ * (or the script $SPARSE_RNN_TORCH_ANCHOR names).
  */
 import { parseArgs } from 'node:util';
-import { benchInfer, pytorchAvailable, anchorsDir, BENCH_ENGINES, type BenchEngine, type BenchInferRow } from '../src/bench/inference.js';
+import { benchInfer, pytorchAvailable, anchorScript, BENCH_ENGINES, type BenchEngine, type BenchInferRow } from '../src/bench/inference.js';
 import { defaultSpec, type CellType } from '../src/model/spec.js';
 import { randomPrunedModel } from '../src/deploy/random.js';
 import { sizeReport, formatSizeReport, pct } from '../src/deploy/size.js';
@@ -55,7 +56,7 @@ if (v.size) {
 const torch = pytorchAvailable();
 const say = (line: string) => process.stderr.write(line + '\n');
 if (engines.includes('pytorch')) {
-  say(torch.ok ? `PyTorch anchor: ${anchorsDir()}/torch_bench.py (measured in this run)`
+  say(torch.ok ? `PyTorch anchor: ${anchorScript()} (measured in this run)`
     : `PyTorch NOT available — ${torch.why}; PyTorch columns and ratios are empty`);
 }
 

@@ -1,19 +1,19 @@
 /**
- * Training throughput against PyTorch, same configurations, same run
- * (REFERENCE.md §7): char RNN/LSTM/GRU H256 V100 B32 T100 and word LSTM×2 H256
- * V10k B20 T35, at 1 and 2 threads. Prints a table and one JSON line per row.
+ * Training throughput against PyTorch (bench/torch_anchor.py), same configurations,
+ * same run: char RNN/LSTM/GRU H256 V100 B32 T100 and word LSTM×2 H256 V10k B20 T35
+ * (docs/benchmarks.md), at 1 and 2 threads. Prints a table and one JSON line per row.
  *
  *   npx tsx bench/train.ts [--repeats 5] [--only lstm] [--threads 1,2]
  */
 import { parseArgs } from 'node:util';
-import { benchTrain, REFERENCE_CONFIGS } from '../src/bench/training.js';
+import { benchTrain, BENCH_CONFIGS } from '../src/bench/training.js';
 import { table } from '../src/cli/args.js';
 import { runAnchor, torchUnavailable } from './anchor.js';
 
 const { values } = parseArgs({ options: { repeats: { type: 'string' }, only: { type: 'string' }, threads: { type: 'string' }, json: { type: 'boolean' } } });
 const repeats = Number(values.repeats ?? 5);
 const threadList = (values.threads ?? '1,2').split(',').map(Number);
-const configs = REFERENCE_CONFIGS.filter((c) => !values.only || c.name.includes(values.only));
+const configs = BENCH_CONFIGS.filter((c) => !values.only || c.name.includes(values.only));
 
 const why = torchUnavailable();
 if (why) process.stderr.write(`PyTorch figures skipped: ${why}\n`);

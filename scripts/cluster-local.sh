@@ -8,6 +8,8 @@
 #                                              (eval them)
 #   scripts/cluster-local.sh workers DIR N     also start N workers (their logs in DIR/)
 #   scripts/cluster-local.sh stop DIR          stop everything started in DIR
+#   scripts/cluster-local.sh stop-pg DIR       stop PostgreSQL only (`services` starts it again)
+#   scripts/cluster-local.sh stop-redis DIR    stop Redis only (its data stays in DIR/redis)
 #
 # Needs Debian's postgresql and redis-server packages (apt-get install postgresql
 # redis-server). PostgreSQL runs as its own system user (postgres) when this runs as
@@ -17,7 +19,7 @@
 set -euo pipefail
 cmd="${1:-}"; dir="${2:-}"
 if [ -z "$cmd" ] || [ -z "$dir" ]; then
-  sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 2
+  sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 2
 fi
 PGPORT="${PGPORT:-55432}"
 REDIS_PORT="${REDIS_PORT:-56379}"
@@ -68,5 +70,9 @@ case "$cmd" in
     for f in "$dir"/worker*.pid; do [ -f "$f" ] && kill "$(cat "$f")" 2>/dev/null; rm -f "$f"; done
     [ -f "$dir/redis/redis.pid" ] && kill "$(cat "$dir/redis/redis.pid")" 2>/dev/null || true
     [ -n "$PGBIN" ] && [ -f "$dir/pg/PG_VERSION" ] && as_pg "'$PGBIN/pg_ctl' -D '$dir/pg' -m fast stop" >/dev/null 2>&1 || true ;;
-  *) echo "unknown command $cmd (services | workers | stop)" >&2; exit 2 ;;
+  stop-pg) as_pg "'$PGBIN/pg_ctl' -D '$dir/pg' -m fast -w stop" >/dev/null ;;
+  stop-redis)
+    redis-cli -p "$REDIS_PORT" shutdown >/dev/null 2>&1 || true
+    for _ in $(seq 100); do redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1 || break; sleep 0.1; done ;;
+  *) echo "unknown command $cmd (services | workers | stop | stop-pg | stop-redis)" >&2; exit 2 ;;
 esac

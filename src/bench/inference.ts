@@ -1,6 +1,6 @@
 /**
  * Batch-1 inference latency: one recurrent step (cell only, no head — the
- * configuration of shared/anchors/torch_bench.py --mode infer: input width = hidden,
+ * configuration of bench/torch_anchor.py --mode infer: input width = hidden,
  * random weights, ih and hh pruned by magnitude to the sparsity) for our engines, and
  * PyTorch's figure from the anchor script in the same run when torch is importable.
  *
@@ -13,7 +13,7 @@
  * by our plain mean (step_us_mean) — the same statistic on both sides.
  */
 import { runAnchor } from './pytorch.js';
-export { anchorsDir, pytorchAvailable } from './pytorch.js';
+export { anchorScript, pytorchAvailable } from './pytorch.js';
 import { defaultSpec, type CellType } from '../model/spec.js';
 import { randomPrunedModel } from '../deploy/random.js';
 import { readSparseModel, writeSparseModel, type ValueType } from '../deploy/format.js';

@@ -1,5 +1,5 @@
 /**
- * Training throughput, measured the way shared/anchors/torch_bench.py measures
+ * Training throughput, measured the way bench/torch_anchor.py measures
  * PyTorch: embedding → recurrent layers → linear head, random tokens, plain SGD
  * (lr 0.1) with global-norm clipping 0.25, 2 warm-up steps, then the mean of
  * `repeats` steps. Field names match the anchor script so rows compare directly.
@@ -55,8 +55,8 @@ export interface TrainBenchRow {
 
 export const ENGINE_NAME = 'sparse-rnn-0.1.0';
 
-/** The configurations of REFERENCE.md §7 that the training benchmarks measure. */
-export const REFERENCE_CONFIGS: readonly (Omit<TrainBenchOptions, 'threads' | 'repeats'> & { name: string })[] = [
+/** The configurations the training benchmarks measure, ours and PyTorch's (docs/benchmarks.md). */
+export const BENCH_CONFIGS: readonly (Omit<TrainBenchOptions, 'threads' | 'repeats'> & { name: string })[] = [
   { name: 'char rnn', cell: 'rnn', hidden: 256, vocab: 100, layers: 1, batch: 32, steps: 100 },
   { name: 'char lstm', cell: 'lstm', hidden: 256, vocab: 100, layers: 1, batch: 32, steps: 100 },
   { name: 'char gru', cell: 'gru', hidden: 256, vocab: 100, layers: 1, batch: 32, steps: 100 },

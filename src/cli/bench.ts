@@ -9,7 +9,7 @@ import { benchTrain, type TrainBenchRow } from '../bench/training.js';
 export const BENCH_HELP = `usage: sparse-rnn bench train [flags]   |   sparse-rnn bench infer [flags]
 
 train: tokens/s of one training step (forward + backward + SGD with clipping) on
-random tokens, the configuration of shared/anchors/torch_bench.py.
+random tokens, the configuration of bench/torch_anchor.py.
   --cell rnn|lstm|gru  --hidden H  --vocab V  --layers L  --batch B  --steps T
   --threads N  --repeats R  --json
   --sparsity S   also train with ih + hh pruned by magnitude to S (0 <= S < 1) and

@@ -17,7 +17,7 @@ import type { SparseModel } from '../deploy/format.js';
 export const BENCH_INFER_HELP = `usage: sparse-rnn bench infer [flags]
 
 Batch-1 latency of one recurrent step (input width = hidden, random weights, ih and
-hh pruned by magnitude), for our engines and PyTorch (shared/anchors/torch_bench.py,
+hh pruned by magnitude), for our engines and PyTorch (bench/torch_anchor.py,
 run in the same process tree when /usr/bin/python3 can import torch):
   native-dense        our dense kernels (SIMD), the same cell math
   native-sparse       CSR gather fused with the gates, fp32 values
@@ -34,7 +34,7 @@ flags:
   --engines a,b,...       subset of the engines above (all)
   --batch B               our engines step B sequences at once; step_us is per step
                           of all B (PyTorch stays batch 1) (1)
-  --json                  one JSON object a line (torch_bench.py field names)
+  --json                  one JSON object a line (torch_anchor.py field names)
 
 example:
   sparse-rnn bench infer --cell lstm --hidden 1024 --sparsity 0.9 --threads 1 --json

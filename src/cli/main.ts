@@ -19,6 +19,8 @@ const COMMANDS: Record<string, { about: string; load: () => Promise<Command> }> 
   generate: { about: 'generate text from an exported language model', load: async () => (await import('./infer.js')).generateCommand },
   classify: { about: 'classify a sequence with an exported model', load: async () => (await import('./infer.js')).classifyCommand },
   study: { about: 'run a comparative pruning study (grid, resumable)', load: async () => (await import('./study.js')).studyCommand },
+  worker: { about: 'take runs of distributed studies from the queue and train them', load: async () => (await import('./worker.js')).workerCommand },
+  status: { about: 'where the studies in a results store stand', load: async () => (await import('./status.js')).statusCommand },
   report: { about: 'write the HTML/Markdown report of a study', load: async () => (await import('./report.js')).reportCommand },
 };
 

@@ -23,6 +23,10 @@ const FLAGS: Options = {
   'dry-run': { type: 'boolean', short: 'n' },
   'no-report': { type: 'boolean' },
   quiet: { type: 'boolean', short: 'q' },
+  store: { type: 'string' },
+  queue: { type: 'string' },
+  artifacts: { type: 'string' },
+  detach: { type: 'boolean' },
 };
 
 export const STUDY_HELP = `usage: sparse-rnn study [--preset quick|paper | SPEC.yaml] [--out DIR] [--workers N] [--dry-run]
@@ -43,10 +47,19 @@ its report is written to DIR/report/ (see sparse-rnn report).
   --no-report     do not write the report at the end
   --quiet         no progress
 
+Across machines (docs/cluster.md): the plan goes to PostgreSQL, the runs to a
+BullMQ queue on Redis, and \`sparse-rnn worker\` processes on any machines train
+them; this command follows the progress until every run is finished or failed.
+  --store URL       postgres://USER:PASSWORD@HOST:5432/DB (or $SPARSE_RNN_STORE)
+  --queue URL       redis://HOST:6379 (or $SPARSE_RNN_QUEUE)
+  --artifacts WHERE checkpoints: a directory every worker reaches, or s3://bucket/prefix
+  --detach          return once the runs are enqueued (sparse-rnn status follows them)
+
 examples:
   sparse-rnn study --preset quick
   sparse-rnn study --preset paper --dry-run
   sparse-rnn study my-study.yaml --out studies/mine --workers 2
+  sparse-rnn study --preset paper --store postgres://srnn:PW@db/studies --queue redis://q:6379 --artifacts /nfs/srnn
 `;
 
 function summarizeGrid(plans: readonly RunPlan[]): string {
@@ -72,6 +85,8 @@ export async function studyCommand(argv: string[]): Promise<number> {
   const workers = num('workers', values.workers as string | undefined, { int: true, min: 1, max: 64 }) ?? os.availableParallelism();
   const out = typeof values.out === 'string' ? values.out : path.join('studies', spec.name);
   const log = (s: string) => { if (!values.quiet) process.stderr.write(s + '\n'); };
+  const storeUrl = typeof values.store === 'string' ? values.store : process.env.SPARSE_RNN_STORE;
+  if (storeUrl && !values['dry-run']) return distributedStudy(spec, storeUrl, values, out, log);
 
   const datasets = new DatasetCache();
   const plans = expandStudy(spec, (t) => datasets.get(t.data));
@@ -110,4 +125,39 @@ export async function studyCommand(argv: string[]): Promise<number> {
     log(`report: ${files.html}\n        ${files.markdown}`);
   }
   return r.failed.length ? 1 : 0;
+}
+
+/** `study … --store postgres://… --queue … --artifacts …`: plan to the store, runs to the queue, follow. */
+async function distributedStudy(spec: StudySpec, storeUrl: string, values: Record<string, unknown>, out: string, log: (s: string) => void): Promise<number> {
+  const { serviceFlag } = await import('./worker.js');
+  const queue = serviceFlag(values, 'queue', 'SPARSE_RNN_QUEUE', 'redis://HOST:6379');
+  const artifacts = serviceFlag(values, 'artifacts', 'SPARSE_RNN_ARTIFACTS', '/shared/dir');
+  const { openResults } = await import('../study/pg-store.js');
+  const { runDistributedStudy } = await import('../study/distributed.js');
+  const datasets = new DatasetCache();
+  const plans = expandStudy(spec, (t) => datasets.get(t.data));
+  const results = await openResults(storeUrl);
+  try {
+    const r = await runDistributedStudy(spec, plans, results, { queue, artifacts, detach: !!values.detach, log });
+    if (r.detached) {
+      log(`detached; follow with: sparse-rnn status --store ${results.where} --study ${spec.name}`);
+      return 0;
+    }
+    log(`${r.finished}/${r.total} runs finished${r.failed.length ? `; ${r.failed.length} failed (sparse-rnn status --store … --study ${spec.name} shows why)` : ''} in ${formatDuration(r.seconds)}`);
+    if (!values['no-report'] && r.finished > 0 && results.kind === 'postgres') {
+      const { exportStudy } = await import('../study/export.js');
+      const { writeReport } = await import('../report/index.js');
+      const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'srnn-report-'));
+      try {
+        await exportStudy(results, spec.name, tmp);
+        const files = await writeReport(tmp, { out: path.join(out, 'report') });
+        log(`report: ${files.html}\n        ${files.markdown}`);
+      } finally {
+        fs.rmSync(tmp, { recursive: true, force: true });
+      }
+    }
+    return r.failed.length ? 1 : 0;
+  } finally {
+    await results.close();
+  }
 }

@@ -1,7 +1,7 @@
 /**
  * Random models pruned by magnitude, for benchmarks, tests and the browser demo (no
  * training needed to measure speed or size). Weights uniform(±1/√H) like PyTorch's
- * cells; the mask follows REFERENCE.md §3: keep k = max(round(n·(1 − s)), 1) of a
+ * cells; the mask follows docs/methods.md §3: keep k = max(round(n·(1 − s)), 1) of a
  * group's n weights by |w|, ties broken by the lower index.
  */
 import { Rng } from '../data/rng.js';

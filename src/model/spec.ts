@@ -1,6 +1,6 @@
 /**
  * The model a user describes: input → `layers` stacked recurrent layers → linear head.
- * Conventions follow TF.js / Keras so export is a copy (REFERENCE.md §2):
+ * Conventions follow TF.js / Keras so export is a copy (docs/methods.md §2):
  *   LSTM gates i, f, c, o; GRU gates z, r, h with reset applied before the recurrent
  *   product of the candidate (Keras `reset_after = false`, the only TF.js GRU).
  */

@@ -3,7 +3,7 @@
  * topology + weights manifest) and weights.bin (float32, little endian, the weights
  * back to back in manifest order) — what `tf.loadLayersModel(url)` fetches in a
  * browser. Our flat layout already uses TF.js shapes and gate orders
- * (REFERENCE.md §2: kernel [in, G·H], recurrent kernel [H, G·H], LSTM i f c o,
+ * (docs/methods.md §2: kernel [in, G·H], recurrent kernel [H, G·H], LSTM i f c o,
  * GRU z r h with reset_after = false), so each weight is a plain copy.
  *
  * Model:  [Embedding | InputLayer [T, D]] → SimpleRNN | LSTM | GRU × L → Dense

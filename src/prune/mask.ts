@@ -4,7 +4,7 @@
  * there to exactly 0. Masks only grow: a pruned weight is never brought back, and
  * weights already pruned count toward the sparsity of their group.
  *
- * Magnitude criterion (REFERENCE.md §3): of the n items of a pool (weights, blocks
+ * Magnitude criterion (docs/methods.md §3): of the n items of a pool (weights, blocks
  * or hidden units), keep k = max(round(n·(1 − s)), 1) with the largest score.
  * If fewer than k are still kept, nothing changes. The threshold is found with a
  * quickselect on the kept scores (expected O(n), no sort). Ties at the threshold
@@ -38,7 +38,7 @@ export type Granularity =
   | { kind: 'block'; rows: number; cols: number; score: BlockScore }
   | { kind: 'unit' };
 
-/** Items to keep out of n at sparsity s (REFERENCE.md §3). */
+/** Items to keep out of n at sparsity s (docs/methods.md §3). */
 export function keepCount(n: number, s: number): number {
   return Math.max(Math.round(n * (1 - s)), 1);
 }

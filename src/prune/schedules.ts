@@ -8,14 +8,14 @@
  *
  * oneshot  prune to `sparsity` at `step`, once; then the mask is frozen (fine-tune).
  *          sparsity in effect: 0 before `step`, `sparsity` from it on.
- * agp      TF-MOT PolynomialDecay: prune when begin ≤ step ≤ end
+ * agp      TF-MOT PolynomialDecay (docs/methods.md §4): prune when begin ≤ step ≤ end
  *          and (step − begin) % frequency == 0, and always at end: where frequency
  *          does not divide end − begin, TF-MOT's last pruning step falls short of end
  *          and of the final sparsity; here end is an extra pruning step, so the final
  *          sparsity is reached at end (where it divides, the steps are TF-MOT's);
  *          s = final + (initial − final)·(1 − p)^power, p = clip((step − begin)/(end − begin), 0, 1).
  *          As in TF-MOT, `sparsity` is that curve at every step (initial before the window).
- * narang   Narang et al. threshold ramp (REFERENCE.md §5): prune when start < step < end
+ * narang   Narang et al. threshold ramp (docs/methods.md §5): prune when start < step < end
  *          and step % frequency == 0, every kept weight with |w| < ε;
  *            θ = 2·q·freq / (2·(ramp − start) + 3·(end − ramp)),  φ = θ·rampSlopeMult
  *            ε = θ·(step − start + 1)/freq                                   step <  ramp
@@ -232,7 +232,7 @@ export class Narang implements PruningSchedule {
     return t <= this.lastStep ? t : null;
   }
 
-  /** ε for a given q at `step` (the formulas of REFERENCE.md §5, evaluated as written; held after lastStep). */
+  /** ε for a given q at `step` (the formulas of docs/methods.md §5, evaluated as written; held after lastStep). */
   thresholdFor(q: number, step: number): number {
     const { startStep: s, rampStep: r, endStep: e, frequency: f } = this;
     if (step <= s) return 0;

@@ -53,6 +53,29 @@ export interface RunHooks {
   onStart?: (info: { resumedFrom: number; recovered: boolean }) => void;
   onEpoch?: (row: EpochRow, metric: MetricName) => void;
   onPrune?: (e: PruneEvent) => void;
+  onStep?: (step: number, totalSteps: number, epoch: number) => void;
+}
+
+/**
+ * Trains one planned run in runDir (from scratch, or from runDir/ckpt/last.srnn when
+ * `resume`): the one training path of every study, embedded (worker.ts) and
+ * distributed (dist-worker.ts) alike, with one native thread (plan.train.threads),
+ * so a run gives the same numbers bit for bit wherever it runs. An interrupted
+ * attempt appends its time to attempts.jsonl (the record's wall time covers it).
+ */
+export async function trainPlan(plan: RunPlan, runDir: string, resume: boolean, datasets: DatasetCache, signal: AbortSignal | undefined, hooks: RunHooks = {}): Promise<void> {
+  const t0 = performance.now();
+  try {
+    await train(plan.train, {
+      out: runDir, resume, signal, dataset: datasets.get(plan.train.data),
+      onEpoch: hooks.onEpoch, onPrune: hooks.onPrune, onStep: hooks.onStep,
+    });
+  } catch (e) {
+    if (e instanceof SparseRnnError && e.code === 'INTERRUPTED') {
+      appendLine(path.join(runDir, ATTEMPTS_FILE), JSON.stringify({ seconds: (performance.now() - t0) / 1000, stoppedAt: new Date().toISOString() }));
+    }
+    throw e;
+  }
 }
 
 export interface RunOutcome { record: RunRecord; inserted: boolean }
@@ -139,18 +162,7 @@ async function executeLocked(plan: RunPlan, studyDir: string, store: Store, data
     }
     resumedFrom = at ?? 0;
     hooks.onStart?.({ resumedFrom, recovered: false });
-    const t0 = performance.now();
-    try {
-      await train(plan.train, {
-        out: runDir, resume: at !== null, signal, dataset: datasets.get(plan.train.data),
-        onEpoch: hooks.onEpoch, onPrune: hooks.onPrune,
-      });
-    } catch (e) {
-      if (e instanceof SparseRnnError && e.code === 'INTERRUPTED') {
-        appendLine(path.join(runDir, ATTEMPTS_FILE), JSON.stringify({ seconds: (performance.now() - t0) / 1000, stoppedAt: new Date().toISOString() }));
-      }
-      throw e;
-    }
+    await trainPlan(plan, runDir, at !== null, datasets, signal, hooks);
   }
   const record = recordFromRunDir(plan, runDir, resumedFrom);
   const inserted = store.insertRun(record);

@@ -14,7 +14,7 @@
  * are one run that serves both (`matches`).
  *
  * Schedules are written in fractions of training and turned into optimizer steps
- * here (REFERENCE.md §4–5): every run of a task has the same number of steps.
+ * here (docs/methods.md §4–5): every run of a task has the same number of steps.
  *   agp     beginStep = round(begin·S), frequency f = max(1, round(every·S)),
  *           endStep = beginStep + n·f, the last multiple of f at or before end·S, so
  *           the final sparsity is met on a pruning step; cubic (power 3).

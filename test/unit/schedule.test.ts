@@ -1,6 +1,6 @@
 /**
  * One parameterized suite over every pruning schedule (TF-MOT habit): values against
- * the formulas of REFERENCE.md §4–§5 (re-implemented here, independently of
+ * the formulas of docs/methods.md §4–§5 (re-implemented here, independently of
  * src/prune/schedules.ts) at begin, end, between pruning steps, before and after the
  * window; validation errors with the rule in the message; config round trip.
  */
@@ -13,7 +13,7 @@ interface Case {
   name: string;
   config: ScheduleConfig;
   fromConfig: (c: unknown) => PruningSchedule;
-  /** The reference: REFERENCE.md formulas written out. */
+  /** The reference: the formulas of docs/methods.md §4–§5 written out. */
   expected: (step: number) => PruneDecision;
   /** Steps to probe, by role. */
   probes: { before: number; first: number; between: number; last: number; after: number };
@@ -21,7 +21,7 @@ interface Case {
   invalid: [Record<string, unknown>, RegExp][];
 }
 
-// REFERENCE.md §4 (TF-MOT PolynomialDecay).
+// docs/methods.md §4 (TF-MOT PolynomialDecay).
 function agpRef(c: { initialSparsity: number; finalSparsity: number; beginStep: number; endStep: number; frequency: number; power: number }) {
   return (t: number): PruneDecision => {
     const p = Math.min(1, Math.max(0, (t - c.beginStep) / (c.endStep - c.beginStep)));
@@ -34,7 +34,7 @@ function agpRef(c: { initialSparsity: number; finalSparsity: number; beginStep: 
   };
 }
 
-// REFERENCE.md §5 (Narang et al.), with the project's convention outside the window
+// docs/methods.md §5 (Narang et al.), with the project's convention outside the window
 // (0 up to start, the last pruning step's ε after it; see schedules.ts).
 function narangRef(c: { startStep: number; rampStep: number; endStep: number; frequency: number; q: number; rampSlopeMult: number }) {
   const eps = (itr: number) => {
@@ -113,7 +113,7 @@ const cases: Case[] = [
     invalid: agpInvalid.map(([o, re]) => [o.endStep === 50 ? { endStep: 7 } : o, o.endStep === 50 ? /^endStep must be > beginStep 7 \(got 7\)$/ : re]),
   },
   ...[nar1, nar2].map((cfg, i): Case => ({
-    name: i === 0 ? 'narang (REFERENCE.md proportions, q 0.15, mult 2)' : 'narang (ramp at start, odd frequency)',
+    name: i === 0 ? 'narang (Distiller recipe proportions, q 0.15, mult 2)' : 'narang (ramp at start, odd frequency)',
     config: cfg,
     fromConfig: Narang.fromConfig,
     expected: narangRef(cfg),

@@ -3,7 +3,7 @@
  * tf.layers with the SAME weights, its logits, its mean masked cross-entropy and the
  * gradient of that loss w.r.t. every weight, scattered into our flat layout.
  *
- * TF.js choices that matter (REFERENCE.md §2):
+ * TF.js choices that matter (docs/methods.md §2):
  *   - LSTM/GRU recurrentActivation defaults to hardSigmoid in TF.js: we set 'sigmoid'.
  *   - LSTM unitForgetBias false (it only changes init; our weights are set anyway).
  *   - GRU is reset_after = false (TF.js has no other), gates z, r, h.
