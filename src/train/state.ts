@@ -57,8 +57,8 @@ export interface TrainState {
   config?: unknown;
   /** Sums of the epoch in progress (zero at an epoch boundary). */
   epochSums: EpochSums;
-  /** The pruning recipe as JSON (null: dense training). */
-  recipe: unknown;
+  /** The pruning recipe as JSON (null: dense training; absent in version 0: the config's recipe). */
+  recipe?: unknown;
 }
 
 export const ZERO_SUMS: EpochSums = { loss: 0, count: 0, correct: 0, units: 0, seconds: 0 };
@@ -119,6 +119,6 @@ export function parseTrainState(raw: unknown, file: string): TrainState {
     metric: raw.metric as MetricName,
     ...(raw.config === undefined ? {} : { config: raw.config }),
     epochSums,
-    recipe: version === TRAIN_STATE_VERSION ? raw.recipe ?? null : null,
+    ...(version === TRAIN_STATE_VERSION ? { recipe: raw.recipe ?? null } : {}),
   };
 }
