@@ -105,6 +105,11 @@ export async function generateCommand(argv: string[]): Promise<number> {
   if (rt.spec.task !== 'lm') fail('BAD_CONFIG', `generate: ${positionals[0]} is a classifier, not a language model`, 'use `sparse-rnn classify` for classifiers');
   const ids = v['prime-ids']?.split(',').map((t) => num('prime-ids', t.trim(), { int: true, min: 0 })!);
   const prime = ids ?? v.prime ?? fail('BAD_FLAG', 'generate: --prime or --prime-ids is required', 'try --prime "The "');
+  if (ids) {
+    const V = rt.spec.inputSize;
+    const out = ids.find((t) => t >= V);
+    if (out !== undefined) fail('BAD_FLAG', `--prime-ids: ${out} is not a token id of this model (0 to ${V - 1})`, `give ids below the vocabulary size ${V}`);
+  }
   const out = rt.generate({
     prime,
     length: num('length', v.length, { int: true, min: 0, max: 1_000_000 }) ?? 200,

@@ -274,13 +274,6 @@ export async function train(cfgIn: TrainConfig, o: TrainOptions): Promise<TrainR
     session = createSession(spec, init);
     if (!init) initParams(spec, session.layout, session.params, (() => { const r = new Rng(mixSeed(cfg.seed, 0x1417)); return () => r.float(); })());
     opt = optimizer(session.layout.total);
-    ensureDir(ckptDir);
-    if (!runExisted) created.push(runDir);
-    created.push(ckptDir, ...['config.json', 'metrics.jsonl', 'prune.jsonl'].map((f) => path.join(runDir, f)));
-    // config.json holds the recipe's content, so `--config RUN/config.json --resume` works from any folder.
-    const written = { ...cfg, ...(recipe ? { recipe: JSON.stringify(recipeToJSON(recipe)) } : {}), resolvedModel: spec };
-    for (const f of ['metrics.jsonl', 'prune.jsonl']) fs.rmSync(path.join(runDir, f), { force: true });
-    writeFileAtomic(path.join(runDir, 'config.json'), JSON.stringify(written, null, 2) + '\n');
   }
 
   const cleanup = () => {
@@ -293,6 +286,17 @@ export async function train(cfgIn: TrainConfig, o: TrainOptions): Promise<TrainR
     }
   };
   try {
+    if (!ck) {
+      if (!fs.existsSync(ckptDir)) {
+        for (let d = path.resolve(ckptDir); !fs.existsSync(d) && path.dirname(d) !== d; d = path.dirname(d)) created.unshift(d);
+      }
+      created.push(...['config.json', 'metrics.jsonl', 'prune.jsonl'].map((f) => path.join(runDir, f)));
+      ensureDir(ckptDir);
+      // config.json holds the recipe's content, so `--config RUN/config.json --resume` works from any folder.
+      const written = { ...cfg, ...(recipe ? { recipe: JSON.stringify(recipeToJSON(recipe)) } : {}), resolvedModel: spec };
+      for (const f of ['metrics.jsonl', 'prune.jsonl']) fs.rmSync(path.join(runDir, f), { force: true });
+      writeFileAtomic(path.join(runDir, 'config.json'), JSON.stringify(written, null, 2) + '\n');
+    }
     return await trainLoop();
   } catch (e) {
     cleanup();
