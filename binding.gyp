@@ -4,6 +4,7 @@
     "sources": [
       "native/binding.cc",
       "native/net.cc",
+      "native/sparse.cc",
       "native/gemm.cc",
       "native/simd.cc",
       "native/threadpool.cc",
@@ -27,9 +28,10 @@
     "sources": [
       "native/infer/binding.cc",
       "native/infer/kernels.cc",
-      "native/infer/model.cc"
+      "native/infer/model.cc",
+      "native/simd.cc"
     ],
-    "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")", "native/infer"],
+    "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")", "native/infer", "native"],
     "defines": ["NAPI_VERSION=8", "NAPI_DISABLE_CPP_EXCEPTIONS"],
     "cflags!": ["-fno-exceptions"],
     "cflags_cc!": ["-fno-exceptions", "-std=gnu++17"],

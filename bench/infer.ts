@@ -14,7 +14,7 @@
  * (or the script $SPARSE_RNN_TORCH_ANCHOR names).
  */
 import { parseArgs } from 'node:util';
-import { benchInfer, pytorchAvailable, anchorScript, BENCH_ENGINES, type BenchEngine, type BenchInferRow } from '../src/bench/inference.js';
+import { benchInfer, pytorchAvailable, anchorScript, BENCH_ENGINES, type BenchEngine, type BenchInferRow } from '../src/bench/index.js';
 import { defaultSpec, type CellType } from '../src/model/spec.js';
 import { randomPrunedModel } from '../src/deploy/random.js';
 import { sizeReport, formatSizeReport, pct } from '../src/deploy/size.js';

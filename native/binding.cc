@@ -275,6 +275,9 @@ bool read_config(Napi::Env env, const Napi::Value& v, NetConfig* c) {
     return false;
   c->cell = (srnn::CellType)cell;
   c->total = (size_t)total;
+  // Optional (absent = false): the reset-after GRU.
+  if (!field("resetAfter").IsUndefined() && !get_bool(env, field("resetAfter"), "Net: cfg.resetAfter", &c->resetAfter))
+    return false;
   if (!(dropout >= 0 && dropout < 1))
     return range_error(env, "Net: cfg.dropout must be in [0, 1) (got " + describe(field("dropout")) + ")");
   c->dropout = (float)dropout;

@@ -27,6 +27,7 @@ enum class CellType { RNN = 0, LSTM = 1, GRU = 2 };
 
 struct NetConfig {
   CellType cell = CellType::LSTM;
+  bool resetAfter = false;  // GRU: reset after the candidate's recurrent product (gru.cc)
   bool tokens = true;
   int inputSize = 0;   // V (tokens) or D (vectors)
   int embedDim = 0;    // E (tokens); unused for vectors
@@ -40,7 +41,8 @@ struct NetConfig {
   size_t total = 0;    // floats in the params / grads buffers
   // Offsets in floats into the flat buffer; -1 = absent.
   int64_t embedding = -1;            // (V, E)
-  std::vector<int64_t> ih, hh, bias; // per layer: (in_l, GH), (H, GH), (GH)
+  std::vector<int64_t> ih, hh, bias; // per layer: (in_l, GH), (H, GH), (GH) or, resetAfter,
+                                     // (2, GH): input bias; recurrent bias
   int64_t head = -1;                 // (H, O), absent when tied
   int64_t headBias = -1;             // (O)
 
@@ -48,6 +50,7 @@ struct NetConfig {
   int states() const { return cell == CellType::LSTM ? 2 : 1; }
   int in0() const { return tokens ? embedDim : inputSize; }
   int layerIn(int l) const { return l == 0 ? in0() : hidden; }
+  size_t biasSize() const { return (resetAfter ? 2 : 1) * (size_t)gates() * hidden; }
   // "" when consistent; otherwise one line naming the field and the rule.
   std::string check() const;
 };
@@ -74,6 +77,25 @@ struct RunStats {
   int64_t correct = 0;  // argmax hits among them
 };
 
+// One Net::run call's shapes, flags and sparse plan, shared by its phases (net.cc).
+struct RunPass {
+  const float* P = nullptr;  // params (total)
+  float* Gr = nullptr;       // grads (total), written only when backward
+  const RunIO* io = nullptr;
+  int B = 0, T = 0, R = 0, H = 0, GH = 0, L = 0, O = 0, in0 = 0, V = 0, E = 0, S = 0, Rh = 0;
+  size_t BH = 0;             // B·H, one step of one layer's state
+  bool dropping = false;     // training with dropout > 0
+  bool fused = false;        // layer 0 reads the (V, GH) projection table (Net::fusedInput)
+  float p = 0.f;             // dropout rate
+  const float* emb = nullptr;             // (V, E), token input only
+  std::vector<const SparseRec*> spl;      // per layer: sparse recurrent products, or null
+  std::vector<const SparseLinear*> spi;   // per layer: sparse input products, or null
+  const SparseLinear* sph = nullptr;      // the sparse head, or null
+  float inv = 0.f;                        // 1 / targets counted (0 when none), set by the loss
+};
+
+struct LayerBuf;  // cells/cell.h
+
 // Scratch memory for one (B, T): allocated on the first call and whenever B or T
 // changes, reused otherwise. Floats; see Net::plan for the size table.
 struct Workspace {
@@ -97,6 +119,7 @@ struct Workspace {
   std::vector<int32_t> tgt;   // (Rh)        targets, time-major
   std::vector<double> rowLoss;   // (Rh)
   std::vector<uint8_t> rowHit;   // (Rh)
+  std::vector<float> biasIn;     // (GH) reset-after GRU: the input bias plus the z r recurrent biases
   // The current layer's recurrent weights packed for the per-step products (cell.h):
   // fwd Whh (gru: [Uz Ur], Uh), bwd Whhᵀ (gru: [Uz Ur]ᵀ, Uhᵀ). ~4·H·GH bytes each way.
   PackedB fwd[2], bwd[2];
@@ -122,11 +145,25 @@ class Net {
 
  private:
   void plan(int B, int T);
-  // Which layers run sparse for this call's mask; builds their SparseRec. Null entries: dense.
-  // ih: likewise for the input kernels (rows = V for layer 0 when `fused`, else R);
-  // head: the head's (rows Rh), or null.
-  void planSparse(const float* params, const RunIO& io, bool fused, std::vector<const SparseRec*>* out,
-                  std::vector<const SparseLinear*>* ih, const SparseLinear** head);
+  // Which layers run sparse for this call's mask, into ps.spl / spi / sph (null
+  // entries: dense); builds their SparseRec / SparseLinear. Input kernels have rows = V
+  // for layer 0 when ps.fused, else R; the head Rh.
+  void planSparse(RunPass& ps);
+  // The phases of run, in order; net.cc states what each reads and writes.
+  void inputForward(const RunPass& ps);
+  void layerForward(const RunPass& ps, int l);
+  void stateOut(const RunPass& ps);
+  void headForward(const RunPass& ps);
+  RunStats lossForward(RunPass& ps);
+  void zeroGrads(const RunPass& ps);
+  void headBackward(const RunPass& ps);
+  void recurrentBackward(const RunPass& ps, int l, float* dh);
+  bool inputBackward(const RunPass& ps, int l, float* dx);
+  void recurrentBiasBackward(const RunPass& ps, int l);
+  const float* inputBias(const RunPass& ps, int l);  // (GH) added to X · Wih
+  LayerBuf layerBuf(const RunPass& ps, int l) const;
+  const float* layerInput(const RunPass& ps, int l) const;  // (R, in_l) as the forward saw it
+  const float* headInput(const RunPass& ps) const;          // (Rh, H)
   NetConfig cfg_;
   Workspace ws_;
   std::vector<SparseRec> sp_;   // per layer

@@ -52,10 +52,13 @@ static SimdLevel detect() {
 #if defined(__x86_64__) || defined(__i386__)
   __builtin_cpu_init();  // may run before libgcc's own constructor
   // libgcc's checks include OS support (XGETBV) for the ymm/zmm state.
-  if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") &&
-      __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+  // Every feature kernels/targets.h lists for a level (F16C: the inference addon's
+  // half-precision values; it ships with every AVX2 CPU).
+  const bool avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");
+  if (avx2 && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") &&
+      __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512dq"))
     return SimdLevel::AVX512;
-  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return SimdLevel::AVX2;
+  if (avx2) return SimdLevel::AVX2;
 #endif
   return SimdLevel::Scalar;
 }

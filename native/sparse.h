@@ -26,6 +26,53 @@ constexpr double kSparseDensity = 0.25;
 // with B 32, H 256: more steps push the chunk's inputs, S·K·B floats, out of L1).
 constexpr int kSpChunk = 2;
 
+// ---- The kernels (sparse.cc). Each runs at the SIMD level in use (simd.h) and has a
+// naive reference beside it (*_naive: plain loops, one term at a time), the definition
+// native/tests/test_sparse.cc holds every level to.
+
+// SpMM by rows (CSR, or CSC read as the CSR of Wᵀ): for rows r in [r0, r1)
+//   Y[r·ldy + c] = Σ_{p ∈ [ptr[r], ptr[r+1])} val[p] · X[idx[p]·ldx + c]      c < n
+void spmm_rows(const int32_t* ptr, const int32_t* idx, const float* val, int r0, int r1, const float* X, size_t ldx,
+               float* Y, size_t ldy, int n);
+void spmm_rows_naive(const int32_t* ptr, const int32_t* idx, const float* val, int r0, int r1, const float* X,
+                     size_t ldx, float* Y, size_t ldy, int n);
+// SpMM by scatter (the same product on the transposed matrix, each X row read once):
+// for columns j in [j0, j1), p in [ptr[j], ptr[j+1])
+//   Y[idx[p]·ldy + c] += val[p] · X[j·ldx + c]                                   c < n
+void spmm_scatter(const int32_t* ptr, const int32_t* idx, const float* val, int j0, int j1, const float* X,
+                  size_t ldx, float* Y, size_t ldy, int n);
+void spmm_scatter_naive(const int32_t* ptr, const int32_t* idx, const float* val, int j0, int j1, const float* X,
+                        size_t ldx, float* Y, size_t ldy, int n);
+
+// SDDMM (the weight gradient at kept entries) over ns consecutive steps: for columns
+// j in [j0, j1) and entries p in [pbeg[j], pend[j]) (row k = idx[p])
+//   acc[p − pb] += Σ_{s < ns} Σ_{c < n} A[s·as + j·lda + c] · X[s·xs + k·ldx + c]
+struct SddmmArgs {
+  const int32_t* pbeg = nullptr;  // (columns) first entry of column j
+  const int32_t* pend = nullptr;  // (columns) one past its last entry
+  const int32_t* idx = nullptr;   // (entries) row of entry p
+  int j0 = 0, j1 = 0;             // the columns
+  int pb = 0;                     // entry stored at acc[0]
+  const float* A = nullptr;       // dG side: row j at A + j·lda, step s at + s·as
+  size_t lda = 0, as = 0;
+  const float* X = nullptr;       // input side: row k at X + k·ldx, step s at + s·xs
+  size_t ldx = 0, xs = 0;
+  int ns = 1;                     // steps
+  int n = 0;                      // floats per dot (B, or a chunk of rows)
+  float* acc = nullptr;           // (pend[j1 - 1] − pb) accumulators, added to
+};
+void sddmm(const SddmmArgs& a);
+void sddmm_naive(const SddmmArgs& a);
+
+// Transposes: out[c·ldo + r] = (acc ? out[c·ldo + r] : 0) + in[r·ldi + c]
+//                                            in (rows, cols) → out (cols, rows)
+void transpose(const float* in, size_t ldi, int rows, int cols, float* out, size_t ldo, bool acc = false);
+void transpose_naive(const float* in, size_t ldi, int rows, int cols, float* out, size_t ldo, bool acc = false);
+// C[r·ldc + c] = beta·C[r·ldc + c] + yT[c·ldy + r]   C (rows, cols), yT (cols, rows); beta ∈ {0, 1}
+inline void add_transposed(const float* yT, size_t ldy, int rows, int cols, float beta, float* C, size_t ldc) {
+  transpose(yT, ldy, cols, rows, C, ldc, beta != 0.f);
+}
+
 // One (K, N) block of a recurrent matrix W (row stride ldw, columns [c0, c0 + N) of
 // the full (H, GH) Whh), kept entries only, by column (forward) and by row (backward).
 struct SparseMat {

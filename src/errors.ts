@@ -9,6 +9,7 @@ export type ErrorCode =
   | 'BAD_RECIPE'    // pruning recipe violates a rule
   | 'BAD_DATA'      // data set missing, unreadable or malformed
   | 'BAD_FILE'      // checkpoint / model file missing, corrupt, wrong version
+  | 'UNSUPPORTED'   // a well-formed model uses something our engine does not have (ONNX import)
   | 'DIVERGED'      // NaN / Inf loss
   | 'NATIVE'        // the native addon failed to load or rejected a call
   | 'IO'            // a file could not be written (full disk, read-only, path under a file)

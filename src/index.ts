@@ -1,4 +1,20 @@
-// The public API of sparse-rnn: every export by name, nothing else.
+/**
+ * sparse-rnn, the library core: every export by name, nothing else.
+ *
+ *   model     ModelSpec, defaultSpec, buildLayout (the flat parameter layout), initParams,
+ *             checkpoints, accountModel (params / non-zeros / FLOPs / bytes), TF.js I/O
+ *   data      loadDataset and the built-in data sets, batchers, Vocab, Rng
+ *   train     train / evaluate a model (TrainConfig), Optimizer, LR schedules, metrics
+ *   prune     recipes, schedules (OneShot, Agp, Narang), the Pruner, magnitude masks
+ *   deploy    the sparse file format, inference runtimes (TypeScript and native)
+ *   study     expand and run a comparative study; report: load it and write the report
+ *   engine    native(): the C++ addon itself (docs/engine.md)
+ *
+ * Other entries: sparse-rnn/cli (the commands as functions), sparse-rnn/bench (the
+ * benchmarks beside PyTorch), sparse-rnn/runtime (browser-safe inference only).
+ * Names: metricsFromSums turns summed losses into metrics; summarizeSample is the
+ * mean and t-interval of a sample (seeds) — two different things.
+ */
 export { SparseRnnError, type ErrorCode } from './errors.js';
 export { type ModelSpec, type CellType, type Task, GATES, GATE_NAMES, STATE_VECTORS, defaultSpec, validateSpec } from './model/spec.js';
 export { type Layout, type Segment, type SegmentKind, buildLayout, view, nativeConfig } from './model/layout.js';
@@ -7,15 +23,10 @@ export * from './data/index.js';
 export { train, evaluate, createSession, specFor, validateTrainConfig, DEFAULT_TRAIN, type TrainConfig, type TrainOptions, type TrainResult, type EpochRow, type DataConfig, type Session } from './train/trainer.js';
 export { Optimizer, DEFAULT_OPTIM, validateOptim, type OptimConfig } from './train/optim.js';
 export { nextLr, initialLrState, validateLr, type LrConfig, type LrState } from './train/lr.js';
-export { summarize, mainMetric, formatMetric, HIGHER_IS_BETTER, type Metrics, type MetricName, type EvalSums } from './train/metrics.js';
-export { benchTrain, benchStep, magnitudePruneRecurrent, type TrainBenchOptions, type TrainBenchRow } from './bench/training.js';
+export { metricsFromSums, mainMetric, formatMetric, HIGHER_IS_BETTER, type Metrics, type MetricName, type EvalSums } from './train/metrics.js';
 export { initParams, orthogonal } from './model/init.js';
 export { readCheckpoint, writeCheckpoint, resolveCheckpoint, CHECKPOINT_VERSION, type Checkpoint, type CheckpointMeta } from './model/checkpoint.js';
 export { sameSpec } from './model/spec.js';
-export { main as cli } from './cli/main.js';
-export { trainCommand, pruneCommand, configFromFlags } from './cli/train.js';
-export { benchCommand } from './cli/bench.js';
-export { dataCommand } from './cli/data.js';
 export { createPruner, loadRecipe, type Pruner, type PruneEvent } from './prune/pruner.js';
 export { parseRecipe, parseRecipeText, scheduleOf, recipeToJSON, type Recipe, type RecipeEntry, type Scope, type Calibration } from './prune/recipe.js';
 export { OneShot, Agp, Narang, scheduleFromConfig, METHODS, type Method, type PruningSchedule, type PruneDecision, type ScheduleConfig, type AgpConfig, type NarangConfig, type OneShotConfig } from './prune/schedules.js';
@@ -23,23 +34,15 @@ export { selectGroups, selectLayers, groupNames, type WeightGroup } from './prun
 export { keepCount, pruneWeightsToSparsity, pruneWeightsBelow, weightSparsity } from './prune/mask.js';
 export { accountModel, formatAccountTable, csrBytes, type ModelAccount, type GroupAccount } from './model/accounting.js';
 export { exportTfjs, importTfjs, toTfjsArtifacts, fromTfjsArtifacts, type TfjsModel } from './model/tfjs.js';
-export { scheduleCommand } from './cli/schedule.js';
-export { inspectCommand } from './cli/inspect.js';
-export { exportCommand } from './cli/export.js';
 export { writeSparseModel, readSparseModel, toDenseParams, SPARSE_MAGIC, SPARSE_FORMAT_VERSION, SPARSE_EXT, VALUE_TYPES, type SparseModel, type ValueType } from './deploy/format.js';
 export { writeSparseModelFile, readSparseModelFile } from './deploy/file.js';
 export { sizeReport, formatSizeReport, type SizeReport } from './deploy/size.js';
 export { createRuntime, type InferenceRuntime } from './deploy/runtime.js';
 export { createNativeRuntime, hasInferAddon } from './deploy/native-runtime.js';
-export { benchInfer, type BenchInferOptions, type BenchInferRow } from './bench/inference.js';
-export { benchInferCommand, generateCommand, classifyCommand } from './cli/infer.js';
-export { studyCommand } from './cli/study.js';
-export { reportCommand } from './cli/report.js';
 export { runStudy, StudyRunner } from './study/runner.js';
 export { parseStudySpec, parseStudyText, readStudySpec, presetSpec, STUDY_METHODS, TARGETS, CELLS, DEFAULT_SCHEDULE } from './study/spec.js';
 export { expandStudy, recipeFor, runId, smallDenseHidden, describePlan } from './study/plan.js';
 export { PRESETS, PRESET_NAMES } from './study/presets.js';
-export { summarize as summarizeSample, tQuantile, mean, sd } from './study/stats.js';
+export { summarizeSample, tQuantile, mean, sd, type Summary } from './study/stats.js';
 export { writeReport, loadStudy, buildReport, conclusions } from './report/index.js';
 export { exportQuality, type QualityRow } from './deploy/quality.js';
-export { evaluateCommand } from './cli/evaluate.js';

@@ -1,7 +1,9 @@
 /**
  * Builds the static demo page (Node): esbuild bundles web/main.ts with the TypeScript
- * runtime into app.js, index.html is copied, and demo/ gets two sparse model files
- * (random weights pruned by magnitude — swap in your own exports) and demo.json.
+ * runtime into app.js, index.html is copied, and models/ gets the shipped model files
+ * (web/models/*.srnz, made by `npm run demo:models`), models.json (their sizes and
+ * valid/test figures) and demo.json (the page's config: the models, the LM's prime and
+ * sampling settings, and a held-out MNIST test digit for the pad).
  *
  *   node --import tsx web/build.ts [OUT_DIR]      (default web/dist)
  *   node --import tsx web/build.ts --serve [PORT] then open http://127.0.0.1:PORT/
@@ -11,64 +13,51 @@ import http from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
-import { defaultSpec } from '../src/model/spec.js';
-import { randomPrunedModel } from '../src/deploy/random.js';
-import { writeSparseModel } from '../src/deploy/format.js';
-import type { DemoConfig } from './demo-config.js';
+import { fail, SparseRnnError } from '../src/errors.js';
+import { loadMnist } from '../src/data/mnist.js';
+import type { DemoConfig, DemoModelInfo } from './demo-config.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
+/** The committed model files. */
+export const MODELS_DIR = path.join(HERE, 'models');
 
-const RANDOM_NOTE = 'random weights pruned by magnitude, untrained: load a trained export below';
+/** The LM's settings on the page. */
+export const DEMO_LM = { model: 'lm.srnz', prime: 'The whale ', length: 400, temperature: 0.5, seed: 7 };
 
-export const DEMO_VOCAB = [...' abcdefghijklmnopqrstuvwxyz.,\''];
-
-/** A 28×28 "7" drawn with two strokes, row-major, values in [0, 1]. */
-export function syntheticDigit(): number[] {
-  const segs = [[6, 6, 21, 6], [21, 6, 12, 23], [10, 14, 18, 14]];
-  const px: number[] = [];
-  for (let y = 0; y < 28; y++) {
-    for (let x = 0; x < 28; x++) {
-      let d = Infinity;
-      for (const [x0, y0, x1, y1] of segs) {
-        const dx = x1 - x0, dy = y1 - y0;
-        const t = Math.max(0, Math.min(1, ((x - x0) * dx + (y - y0) * dy) / (dx * dx + dy * dy)));
-        d = Math.min(d, Math.hypot(x - x0 - t * dx, y - y0 - t * dy));
-      }
-      px.push(Math.round(Math.max(0, Math.min(1, 1.6 - d)) * 1000) / 1000);
-    }
-  }
-  return px;
+/** Test-split MNIST images (never trained on): pixels [784] in [0, 1] and labels. */
+export function heldOutDigits(count: number, from = 0): { pixels: number[]; label: number }[] {
+  const test = loadMnist({ limit: from + count }).test;
+  const out: { pixels: number[]; label: number }[] = [];
+  for (let i = from; i < from + count; i++) out.push({ pixels: Array.from(test.x.subarray(i * 784, (i + 1) * 784), (v) => Math.round(v * 1000) / 1000), label: test.y[i] });
+  return out;
 }
 
-/** Writes demo/lm.srnz, demo/cls.srnz and demo/demo.json under dir; returns the config. */
-export function makeDemo(dir: string): DemoConfig {
+/** Copies the shipped models into dir and writes demo.json; returns the config. */
+export function makeDemo(dir: string, modelsDir = MODELS_DIR): DemoConfig {
+  const info = path.join(modelsDir, 'models.json');
+  for (const f of ['lm.srnz', 'cls.srnz', 'models.json']) {
+    if (!fs.existsSync(path.join(modelsDir, f))) fail('BAD_FILE', `${path.join(modelsDir, f)} is missing`, 'run npm run demo:models to train and export the demo models');
+  }
   fs.mkdirSync(dir, { recursive: true });
-  const V = DEMO_VOCAB.length;
-  const lmSpec = defaultSpec({ cell: 'lstm', inputSize: V, outputSize: V, hidden: 128, embedDim: 32 });
-  const lm = randomPrunedModel(lmSpec, 0.9, 11);
-  fs.writeFileSync(path.join(dir, 'lm.srnz'), writeSparseModel(lmSpec, lm.layout, lm.params, lm.mask, { values: 'fp16', extra: { vocab: DEMO_VOCAB, note: RANDOM_NOTE } }));
-  const clsSpec = defaultSpec({ cell: 'gru', inputKind: 'vectors', inputSize: 28, outputSize: 10, hidden: 64, task: 'classify' });
-  const cls = randomPrunedModel(clsSpec, 0.8, 12);
-  fs.writeFileSync(path.join(dir, 'cls.srnz'), writeSparseModel(clsSpec, cls.layout, cls.params, cls.mask, {
-    values: 'int8', extra: { note: RANDOM_NOTE, labels: ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'] },
-  }));
+  for (const f of ['lm.srnz', 'cls.srnz', 'models.json']) fs.copyFileSync(path.join(modelsDir, f), path.join(dir, f));
   const cfg: DemoConfig = {
-    lm: { model: 'lm.srnz', prime: 'the sea ', length: 120, temperature: 0.8, seed: 7 },
-    cls: { model: 'cls.srnz', digit: syntheticDigit() },
+    lm: DEMO_LM,
+    cls: { model: 'cls.srnz', digit: heldOutDigits(1)[0].pixels },
+    info: JSON.parse(fs.readFileSync(info, 'utf8')) as Record<'lm' | 'cls', DemoModelInfo>,
   };
   fs.writeFileSync(path.join(dir, 'demo.json'), JSON.stringify(cfg));
   return cfg;
 }
 
-/** Bundles the page into outDir (index.html, app.js, demo/). */
-export async function buildWeb(outDir: string, opts: { demo?: boolean } = {}): Promise<void> {
+/** Bundles the page into outDir (index.html, app.js, models/). */
+export async function buildWeb(outDir: string, opts: { demo?: boolean; models?: string } = {}): Promise<void> {
   fs.mkdirSync(outDir, { recursive: true });
   await esbuild.build({
     entryPoints: [path.join(HERE, 'main.ts')], bundle: true, format: 'esm', platform: 'browser', target: 'es2022',
     outfile: path.join(outDir, 'app.js'), sourcemap: true, logLevel: 'silent',
   });
   fs.copyFileSync(path.join(HERE, 'index.html'), path.join(outDir, 'index.html'));
-  if (opts.demo !== false) makeDemo(path.join(outDir, 'demo'));
+  if (opts.demo !== false) makeDemo(path.join(outDir, 'models'), opts.models);
 }
 
 const TYPES: Record<string, string> = {
@@ -97,7 +86,12 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
   const serve = args.includes('--serve');
   const rest = args.filter((a) => a !== '--serve');
   const out = serve ? path.join(HERE, 'dist') : rest[0] ?? path.join(HERE, 'dist');
-  await buildWeb(out);
+  try {
+    await buildWeb(out);
+  } catch (e) {
+    process.stderr.write(`${e instanceof SparseRnnError ? e.toLine() : `error[BUG]: ${(e as Error).message}`}\n`);
+    process.exit(1);
+  }
   if (serve) {
     const server = await serveDir(out, Number(rest[0] ?? 8080));
     const addr = server.address() as { port: number };

@@ -19,6 +19,7 @@
 //   cs    (T+1, B, H) lstm only: cs[0] = initial c, cs[t+1] = c_t
 //   tcs   (T, B, H)   lstm only: tanh(c_t)
 //   rh    (T, B, H)   gru only: r_t ⊙ h_{t-1}, the input of the candidate's recurrent product
+//                     (reset-after GRU: un_t = h_{t-1}·Uh + b_hn, then dL/dun_t)
 //   dhs   (T, B, H)   backward in: dL/dh_t from above (next layer or head); used as the
 //                     accumulator for the recurrent gradient, so it is clobbered
 //   scratch (4, B, H) per-step temporaries
@@ -63,6 +64,14 @@ void gru_forward(const LayerBuf& L, const PackedB& Uzr, const PackedB& Uh, int T
                  const SparseRec* sp = nullptr);
 void gru_backward(float* dWhh, float* dhs, const LayerBuf& L, const PackedB& UzrT, const PackedB& UhT,
                   int T, int B, int H, float* scratch, const SparseRec* sp = nullptr);
+// The reset-after GRU (gru.cc): bhn (H) the candidate's recurrent bias; the gates'
+// input part must already hold the z and r recurrent biases. L.rh holds un = h_{t-1}·Uh
+// + b_hn (forward out), then dL/dun (backward out: the caller sums it for db_hn). Uzr,
+// Uh (and their transposes) as gru_*; both sparse matrices read h_{t-1}.
+void gru_ra_forward(const LayerBuf& L, const PackedB& Uzr, const PackedB& Uh, const float* bhn, int T, int B, int H,
+                    const SparseRec* sp = nullptr);
+void gru_ra_backward(float* dWhh, float* dhs, const LayerBuf& L, const PackedB& UzrT, const PackedB& UhT,
+                     int T, int B, int H, const SparseRec* sp = nullptr);
 
 // Runs fn(b0, b1) over the B rows of one step: split across the thread pool when
 // there is enough work per call to pay for the hand-off, inline otherwise.

@@ -35,7 +35,7 @@ static inline float v_tanh(float x) { return std::tanh(x); }
 namespace srnn {
 
 #define SRNN_GATE_TABLE(ns) \
-  { ns::lstm_fwd, ns::lstm_bwd, ns::gru_fwd_zr, ns::gru_fwd_n, ns::gru_bwd_zn, ns::gru_bwd_r }
+  { ns::lstm_fwd, ns::lstm_bwd, ns::gru_fwd_zr, ns::gru_fwd_n, ns::gru_bwd_zn, ns::gru_bwd_r, ns::gru_ra_fwd, ns::gru_ra_bwd }
 
 const GateKernels& gate_kernels() {
   static const GateKernels k512 = SRNN_GATE_TABLE(gates_avx512);

@@ -23,6 +23,13 @@ struct GateKernels {
   void (*gru_bwd_zn)(float* a, const float* hp, const float* dh, float* dhp, int H);
   // a (3H): r → its pre-activation gradient from drh = dL/d(r⊙hp); dhp += drh ⊙ r.
   void (*gru_bwd_r)(float* a, const float* hp, const float* drh, float* dhp, int H);
+  // Reset-after GRU. a (3H) in: z, r pre-activations (input and recurrent parts) and
+  // the candidate's input part; out: z r n activated, n = tanh(a_n + r ⊙ un),
+  // h = z⊙hp + (1 − z)⊙n.                            un = hp·Uh + b_hn, hp, h: (H)
+  void (*gru_ra_fwd)(float* a, const float* un, const float* hp, float* h, int H);
+  // a (3H): z r n → their pre-activation gradients (da_n: of a_n + r ⊙ un); un in:
+  // hp·Uh + b_hn, out: dL/dun = da_n ⊙ r; dhp += dh ⊙ z (dhp may be null).
+  void (*gru_ra_bwd)(float* a, float* un, const float* hp, const float* dh, float* dhp, int H);
 };
 
 const GateKernels& gate_kernels();

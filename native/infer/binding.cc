@@ -66,7 +66,7 @@ bool get_csr(Napi::Env env, Napi::Value v, Csr& m, const char* what) {
   return true;
 }
 
-Napi::Value IsaName(const Napi::CallbackInfo& info, Isa l) { return Napi::String::New(info.Env(), isa_name(l)); }
+Napi::Value IsaName(const Napi::CallbackInfo& info, SimdLevel l) { return Napi::String::New(info.Env(), srnn::simd_name(l)); }
 
 class ModelWrap : public Napi::ObjectWrap<ModelWrap> {
  public:
@@ -87,11 +87,13 @@ class ModelWrap : public Napi::ObjectWrap<ModelWrap> {
     Model& m = model_;
     m.cell = cfg.Get("cell").As<Napi::Number>().Int32Value();
     m.relu = cfg.Get("relu").ToBoolean();
+    m.resetAfter = cfg.Get("resetAfter").ToBoolean();
     m.H = cfg.Get("hidden").As<Napi::Number>().Int32Value();
     m.O = cfg.Get("outputSize").As<Napi::Number>().Int32Value();
     const std::string mode = cfg.Get("mode").ToString();
     m.mode = mode == "dense" ? Mode::Dense : mode == "naive" ? Mode::Naive : Mode::Sparse;
     if (throw_if(env, m.cell < 0 || m.cell > 2, "cell must be 0, 1 or 2")) return;
+    if (throw_if(env, m.resetAfter && m.cell != 2, "resetAfter needs cell 2 (gru)")) return;
     if (throw_if(env, m.H < 1 || m.O < 1, "hidden and outputSize must be >= 1")) return;
     m.G = m.cell == 1 ? 4 : m.cell == 2 ? 3 : 1;
     m.S = m.cell == 1 ? 2 : 1;
@@ -105,6 +107,8 @@ class ModelWrap : public Napi::ObjectWrap<ModelWrap> {
       ly.D = lo.Get("inDim").As<Napi::Number>().Int32Value();
       if (throw_if(env, ly.D < 1 || (l > 0 && ly.D != m.H), "layer inDim is wrong")) return;
       if (!get_f32(env, lo, "bias", ly.bias) || throw_if(env, ly.bias.size() != GH, "bias length is not G*H")) return;
+      if (m.resetAfter && (!get_f32(env, lo, "recBias", ly.recBias) ||
+                           throw_if(env, ly.recBias.size() != (size_t)m.H, "recBias length is not H"))) return;
       if (m.mode == Mode::Sparse) {
         if (!get_csr(env, lo.Get("main"), ly.main, "main")) return;
         if (throw_if(env, ly.main.rows != (int)GH || ly.main.cols != ly.D + m.H, "main must be (G*H, D+H)")) return;
@@ -191,17 +195,17 @@ class ModelWrap : public Napi::ObjectWrap<ModelWrap> {
 };
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
-  exports.Set("isaDetected", Napi::Function::New(env, [](const Napi::CallbackInfo& info) { return IsaName(info, isa_detected()); }));
-  exports.Set("isaActive", Napi::Function::New(env, [](const Napi::CallbackInfo& info) { return IsaName(info, isa_active()); }));
+  exports.Set("isaDetected", Napi::Function::New(env, [](const Napi::CallbackInfo& info) { return IsaName(info, srnn::simd_detected()); }));
+  exports.Set("isaActive", Napi::Function::New(env, [](const Napi::CallbackInfo& info) { return IsaName(info, srnn::simd_level()); }));
   exports.Set("setIsa", Napi::Function::New(env, [](const Napi::CallbackInfo& info) -> Napi::Value {
     Napi::Env env = info.Env();
     const std::string name = info[0].ToString();
-    Isa l = name == "avx512" ? Isa::AVX512 : name == "avx2" ? Isa::AVX2 : name == "scalar" ? Isa::Scalar : isa_detected();
+    SimdLevel l = name == "avx512" ? SimdLevel::AVX512 : name == "avx2" ? SimdLevel::AVX2 : name == "scalar" ? SimdLevel::Scalar : srnn::simd_detected();
     if (name != "auto" && name != "avx512" && name != "avx2" && name != "scalar") {
       throw_if(env, true, "setIsa takes avx512, avx2, scalar or auto");
       return env.Undefined();
     }
-    if (!isa_set(l)) throw_if(env, true, std::string("this CPU lacks ") + name);
+    if (!srnn::set_simd_level(l)) throw_if(env, true, std::string("this CPU lacks ") + name);
     return env.Undefined();
   }));
   exports.Set("Model", ModelWrap::Init(env));

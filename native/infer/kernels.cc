@@ -1,38 +1,20 @@
-// Kernels of kernels.h. Each fast kernel exists three times: AVX-512, AVX2 + FMA and
-// scalar, compiled from one source file with __attribute__((target)) so no -march
-// flag is needed; the level is picked once from cpuid and can be forced down.
+// Kernels of kernels.h. Each fast kernel exists for AVX-512, AVX2 + FMA and scalar,
+// compiled from one source file with the target attributes of kernels/targets.h (no
+// -march flag); the level is simd.h's: picked once from cpuid, forceable down.
 #include "kernels.h"
 #include <immintrin.h>
 #include <cmath>
 #include <cstring>
 #include <vector>
 
-#define T_AVX2 __attribute__((target("avx2,fma,f16c")))
-#define T_AVX512 __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,avx2,fma,f16c")))
+#include "kernels/targets.h"
+
+#define T_AVX2 SRNN_TARGET_AVX2
+#define T_AVX512 SRNN_TARGET_AVX512
 
 namespace sinfer {
 
-// ---------------------------------------------------------------- ISA selection
-
-Isa isa_detected() {
-  static const Isa best = [] {
-    __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-        __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq")) return Isa::AVX512;
-    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return Isa::AVX2;
-    return Isa::Scalar;
-  }();
-  return best;
-}
-
-static Isa g_isa = isa_detected();
-Isa isa_active() { return g_isa; }
-bool isa_set(Isa level) {
-  if ((int)level > (int)isa_detected()) return false;
-  g_isa = level;
-  return true;
-}
-const char* isa_name(Isa l) { return l == Isa::AVX512 ? "avx512" : l == Isa::AVX2 ? "avx2" : "scalar"; }
+using srnn::simd_level;
 
 // ---------------------------------------------------------------- gather (CSR rows)
 //
@@ -148,19 +130,29 @@ T_AVX512 static void gather_avx512(float* y, const uint32_t* rp, const I* idx, c
 template <typename I, typename V>
 void gather(float* y, const uint32_t* rp, const I* idx, const V* val,
             const float* z, const float* bias, int r0, int r1) {
-  switch (g_isa) {
-    case Isa::AVX512: return gather_avx512(y, rp, idx, val, z, bias, r0, r1);
-    case Isa::AVX2: return gather_avx2(y, rp, idx, val, z, bias, r0, r1);
+  switch (simd_level()) {
+    case SimdLevel::AVX512: return gather_avx512(y, rp, idx, val, z, bias, r0, r1);
+    case SimdLevel::AVX2: return gather_avx2(y, rp, idx, val, z, bias, r0, r1);
     default: return gather_scalar(y, rp, idx, val, z, bias, r0, r1);
   }
 }
 
-template void gather<uint16_t, float>(float*, const uint32_t*, const uint16_t*, const float*, const float*, const float*, int, int);
-template void gather<uint32_t, float>(float*, const uint32_t*, const uint32_t*, const float*, const float*, const float*, int, int);
-template void gather<uint16_t, uint16_t>(float*, const uint32_t*, const uint16_t*, const uint16_t*, const float*, const float*, int, int);
-template void gather<uint32_t, uint16_t>(float*, const uint32_t*, const uint32_t*, const uint16_t*, const float*, const float*, int, int);
-template void gather<uint16_t, int8_t>(float*, const uint32_t*, const uint16_t*, const int8_t*, const float*, const float*, int, int);
-template void gather<uint32_t, int8_t>(float*, const uint32_t*, const uint32_t*, const int8_t*, const float*, const float*, int, int);
+template <typename I, typename V>
+void gather_naive(float* y, const uint32_t* rp, const I* idx, const V* val,
+                  const float* z, const float* bias, int r0, int r1) {
+  for (int r = r0; r < r1; r++) {
+    float s = 0.f;
+    for (uint32_t k = rp[r]; k < rp[r + 1]; k++) s += val_at(val, k) * z[idx[k]];
+    y[r] = (bias ? bias[r] : 0.f) + s;
+  }
+}
+
+#define GATHER(I, V)                                                                                          \
+  template void gather<I, V>(float*, const uint32_t*, const I*, const V*, const float*, const float*, int, int); \
+  template void gather_naive<I, V>(float*, const uint32_t*, const I*, const V*, const float*, const float*, int, int);
+GATHER(uint16_t, float) GATHER(uint32_t, float) GATHER(uint16_t, uint16_t) GATHER(uint32_t, uint16_t)
+GATHER(uint16_t, int8_t) GATHER(uint32_t, int8_t)
+#undef GATHER
 
 // ---------------------------------------------------------------- window ELL (AVX-512)
 
@@ -200,7 +192,7 @@ T_AVX512 static void ell_avx512(float* y, const uint8_t* depth, const uint32_t* 
 template <typename V>
 bool ell_run(float* y, const uint8_t* depth, const uint32_t* start, const uint8_t* idx, const V* val,
              int W, const float* z, const float* bias, int s0, int s1) {
-  if (g_isa != Isa::AVX512) return false;
+  if (simd_level() != SimdLevel::AVX512) return false;
   ell_avx512(y, depth, start, idx, val, W, z, bias, s0, s1);
   return true;
 }
@@ -234,7 +226,7 @@ T_AVX512 static void ell_batch_avx512(float* const* y, const uint8_t* depth, con
 template <typename V>
 bool ell_run_batch(float* const* y, const uint8_t* depth, const uint32_t* start, const uint8_t* idx, const V* val,
                    int W, const float* const* z, int B, const float* bias, int s0, int s1) {
-  if (g_isa != Isa::AVX512) return false;
+  if (simd_level() != SimdLevel::AVX512) return false;
   switch (B) {
 #define CASE(n) case n: ell_batch_avx512<n>(y, depth, start, idx, val, W, z, bias, s0, s1); return true;
     CASE(1) CASE(2) CASE(3) CASE(4) CASE(5) CASE(6) CASE(7) CASE(8)
@@ -302,98 +294,24 @@ T_AVX512 static void dense_xw_avx512(float* y, const float* x, const float* W, i
 }
 
 void dense_xw(float* y, const float* x, const float* W, int K, int N, int ldw) {
-  switch (g_isa) {
-    case Isa::AVX512: return dense_xw_avx512(y, x, W, K, N, ldw);
-    case Isa::AVX2: return dense_xw_avx2(y, x, W, K, N, ldw);
+  switch (simd_level()) {
+    case SimdLevel::AVX512: return dense_xw_avx512(y, x, W, K, N, ldw);
+    case SimdLevel::AVX2: return dense_xw_avx2(y, x, W, K, N, ldw);
     default: return dense_xw_scalar(y, x, W, K, N, ldw);
   }
 }
 
 // ---------------------------------------------------------------- sigmoid / tanh
-//
-// exp(x) = 2^n · p(r), n = round(x·log2 e), r = x − n·ln 2 (two-constant split),
-// p a degree-6 polynomial (Cephes expf coefficients; relative error ~1e-7 on the
-// reduced range). sigmoid(x) = 1 / (1 + exp(−x)); tanh(x) = 2·sigmoid(2x) − 1.
-
-#define EXP_BODY(V, SET1, MUL, ADD, SUB, FMA, ROUND, MIN, MAX, CVT, SLLI, ADDI, CAST, SETI)  \
-  x = MIN(MAX(x, SET1(-87.3f)), SET1(88.3f));                                               \
-  V n = ROUND(MUL(x, SET1(1.44269504088896341f)));                                           \
-  V r = SUB(x, MUL(n, SET1(0.693359375f)));                                                  \
-  r = SUB(r, MUL(n, SET1(-2.12194440e-4f)));                                                 \
-  V p = SET1(1.9875691500E-4f);                                                              \
-  p = FMA(p, r, SET1(1.3981999507E-3f));                                                     \
-  p = FMA(p, r, SET1(8.3334519073E-3f));                                                     \
-  p = FMA(p, r, SET1(4.1665795894E-2f));                                                     \
-  p = FMA(p, r, SET1(1.6666665459E-1f));                                                     \
-  p = FMA(p, r, SET1(5.0000001201E-1f));                                                     \
-  p = FMA(p, MUL(r, r), ADD(r, SET1(1.f)));                                                  \
-  return MUL(p, CAST(SLLI(ADDI(CVT(n), SETI(127)), 23)));
-
-T_AVX2 static inline __m256 exp8(__m256 x) {
-#define R8(v) _mm256_round_ps(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)
-  EXP_BODY(__m256, _mm256_set1_ps, _mm256_mul_ps, _mm256_add_ps, _mm256_sub_ps, _mm256_fmadd_ps, R8,
-           _mm256_min_ps, _mm256_max_ps, _mm256_cvtps_epi32, _mm256_slli_epi32, _mm256_add_epi32,
-           _mm256_castsi256_ps, _mm256_set1_epi32)
-#undef R8
-}
-
-T_AVX512 static inline __m512 exp16(__m512 x) {
-#define R16(v) _mm512_roundscale_ps(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)
-  EXP_BODY(__m512, _mm512_set1_ps, _mm512_mul_ps, _mm512_add_ps, _mm512_sub_ps, _mm512_fmadd_ps, R16,
-           _mm512_min_ps, _mm512_max_ps, _mm512_cvtps_epi32, _mm512_slli_epi32, _mm512_add_epi32,
-           _mm512_castsi512_ps, _mm512_set1_epi32)
-#undef R16
-}
-
-T_AVX2 static void vsigmoid_avx2(float* y, const float* x, size_t n) {
-  size_t i = 0;
-  const __m256 one = _mm256_set1_ps(1.f);
-  for (; i + 8 <= n; i += 8) {
-    const __m256 e = exp8(_mm256_sub_ps(_mm256_setzero_ps(), _mm256_loadu_ps(x + i)));
-    _mm256_storeu_ps(y + i, _mm256_div_ps(one, _mm256_add_ps(one, e)));
-  }
-  for (; i < n; i++) y[i] = 1.f / (1.f + std::exp(-x[i]));
-}
-
-T_AVX2 static void vtanh_avx2(float* y, const float* x, size_t n) {
-  size_t i = 0;
-  const __m256 one = _mm256_set1_ps(1.f), two = _mm256_set1_ps(2.f);
-  for (; i + 8 <= n; i += 8) {
-    const __m256 e = exp8(_mm256_mul_ps(_mm256_set1_ps(-2.f), _mm256_loadu_ps(x + i)));
-    _mm256_storeu_ps(y + i, _mm256_sub_ps(_mm256_div_ps(two, _mm256_add_ps(one, e)), one));
-  }
-  for (; i < n; i++) y[i] = std::tanh(x[i]);
-}
-
-T_AVX512 static void vsigmoid_avx512(float* y, const float* x, size_t n) {
-  size_t i = 0;
-  const __m512 one = _mm512_set1_ps(1.f);
-  for (; i + 16 <= n; i += 16) {
-    const __m512 e = exp16(_mm512_sub_ps(_mm512_setzero_ps(), _mm512_loadu_ps(x + i)));
-    _mm512_storeu_ps(y + i, _mm512_div_ps(one, _mm512_add_ps(one, e)));
-  }
-  vsigmoid_avx2(y + i, x + i, n - i);
-}
-
-T_AVX512 static void vtanh_avx512(float* y, const float* x, size_t n) {
-  size_t i = 0;
-  const __m512 one = _mm512_set1_ps(1.f), two = _mm512_set1_ps(2.f);
-  for (; i + 16 <= n; i += 16) {
-    const __m512 e = exp16(_mm512_mul_ps(_mm512_set1_ps(-2.f), _mm512_loadu_ps(x + i)));
-    _mm512_storeu_ps(y + i, _mm512_sub_ps(_mm512_div_ps(two, _mm512_add_ps(one, e)), one));
-  }
-  vtanh_avx2(y + i, x + i, n - i);
-}
+// The training core's activations (simd.h, kernels/act.inc) at the level in use; the
+// reference: std::exp / std::tanh.
 
 void vsigmoid(float* y, const float* x, size_t n, bool naive) {
-  if (!naive && g_isa == Isa::AVX512) return vsigmoid_avx512(y, x, n);
-  if (!naive && g_isa == Isa::AVX2) return vsigmoid_avx2(y, x, n);
+  if (!naive) return srnn::vec_sigmoid(y, x, n);
   for (size_t i = 0; i < n; i++) y[i] = 1.f / (1.f + std::exp(-x[i]));
 }
 
 void vtanh(float* y, const float* x, size_t n, bool naive) {
-  if (!naive && g_isa == Isa::AVX512) return vtanh_avx512(y, x, n);
-  if (!naive && g_isa == Isa::AVX2) return vtanh_avx2(y, x, n);
+  if (!naive) return srnn::vec_tanh(y, x, n);
   for (size_t i = 0; i < n; i++) y[i] = std::tanh(x[i]);
 }
 

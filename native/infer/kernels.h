@@ -4,23 +4,22 @@
 // product), D layer input width, H hidden, G gates, O head width, K input length of a
 // dense product, N output length.
 //
-// Three families, each with an ISA-dispatched fast path (AVX-512 / AVX2 / scalar,
-// chosen with function-level target attributes — the .node runs on any x86-64) and a
-// plain reference:
-//   gather   y[r] = bias[r] + Σ_k val[k]·z[idx[k]]      CSR rows (the sparse path)
+// Three families, each with a fast path at the SIMD level in use and a plain reference
+// (*_naive) the tests (native/tests/test_infer.cc) hold every level to. The level is
+// the training core's (simd.h, kernels/targets.h: AVX-512 / AVX2 / scalar, chosen
+// with function-level target attributes — the .node runs on any x86-64):
+//   gather   y[r] = bias[r] + Σ_k val[k]·z[idx[k]]      CSR rows (the sparse path, SpMV)
 //   dense    y[0:N] += x[0:K] · W[K, ldw][:, 0:N]        row-major W (the dense path)
-//   gates    sigmoid / tanh over a vector
+//   gates    sigmoid / tanh over a vector (simd.h's vec_sigmoid / vec_tanh)
 #pragma once
 #include <cstddef>
 #include <cstdint>
 
+#include "simd.h"
+
 namespace sinfer {
 
-enum class Isa { Scalar = 0, AVX2 = 1, AVX512 = 2 };
-Isa isa_detected();
-Isa isa_active();
-bool isa_set(Isa level);  // false if the CPU lacks it
-const char* isa_name(Isa level);
+using srnn::SimdLevel;
 
 // Sparse: rows [r0, r1) of a CSR product.   y (R)  z (C)  bias (R) or null
 // I: uint16_t or uint32_t column indices; V: float values, uint16_t IEEE half bits, or
@@ -28,6 +27,10 @@ const char* isa_name(Isa level);
 template <typename I, typename V>
 void gather(float* y, const uint32_t* rowPtr, const I* idx, const V* val,
             const float* z, const float* bias, int r0, int r1);
+// The reference: one chain per row, terms in order.
+template <typename I, typename V>
+void gather_naive(float* y, const uint32_t* rowPtr, const I* idx, const V* val,
+                  const float* z, const float* bias, int r0, int r1);
 
 // Sparse, AVX-512 only: "window ELL". Rows in slices of 16 (one SIMD lane each),
 // columns in windows of 32; the entries of a (slice, window) pair are padded to the

@@ -12,7 +12,7 @@ namespace sinfer {
 static constexpr int kBlock = 64;  // hidden units per fused block
 
 void Csr::build_ell() {
-  if (rows % 16 != 0 || rows == 0 || isa_detected() != Isa::AVX512) return;
+  if (rows % 16 != 0 || rows == 0 || srnn::simd_detected() != SimdLevel::AVX512) return;
   const int S = rows / 16;
   W = (cols + 31) / 32;
   depth.assign((size_t)S * W, 0);
@@ -110,7 +110,7 @@ std::string Csr::check() const {
 }
 
 size_t Csr::bytes() const {
-  if (W > 0 && isa_active() == Isa::AVX512) {
+  if (W > 0 && srnn::simd_level() == SimdLevel::AVX512) {
     return depth.size() + start.size() * 4 + eidx.size() + eval.size() * 4 + evalh.size() * 2 + evalq.size() + colScale.size() * 4;
   }
   return rowPtr.size() * 4 + idx16.size() * 2 + idx32.size() * 4 + val.size() * 4 + valh.size() * 2 + valq.size() + colScale.size() * 4;
@@ -211,41 +211,74 @@ void Model::layer_sparse(const Layer& ly, const float* const* x, float* const* h
     if (ly.main.quantized()) ly.main.scale_input(ln.zq.data(), zs[b]);
     zc[b] = ly.main.quantized() ? ln.zq.data() : zs[b];
   }
+  if (cell == 2 && resetAfter) return gru_ra_sparse(ly, ps, zc, hp, h, B);
+  if (cell == 2) return gru_sparse(ly, ps, zc, hp, h, B);
   const float* bias = ly.bias.data();
-  if (cell == 2) {
-    // Pass 1: z, r (x and h parts) and the candidate's x part; r ⊙ h per block.
-    float* ts[kMaxBatch];
-    const float* rc[kMaxBatch];
-    for (int b = 0; b < B; b++) {
-      ts[b] = lanes[b].tmp.data();
-      rc[b] = ly.rec.quantized() ? lanes[b].rhq.data() : lanes[b].rh.data();
-    }
-    for (int j0 = 0; j0 < H; j0 += kBlock) {
-      const int j1 = std::min(H, j0 + kBlock);
-      for (int g = 0; g < 3; g++) ly.main.run_batch(ps, zc, B, bias, g * H + j0, g * H + j1);
-      for (int b = 0; b < B; b++) {
-        float* p = ps[b];
-        vsigmoid(p + j0, p + j0, j1 - j0, false);
-        vsigmoid(p + H + j0, p + H + j0, j1 - j0, false);
-        for (int j = j0; j < j1; j++) lanes[b].rh[j] = p[H + j] * hp[b][j];
-      }
-    }
-    if (ly.rec.quantized()) for (int b = 0; b < B; b++) ly.rec.scale_input(lanes[b].rhq.data(), lanes[b].rh.data());
-    // Pass 2: candidate's recurrent part over r ⊙ h, then the update.
-    for (int j0 = 0; j0 < H; j0 += kBlock) {
-      const int j1 = std::min(H, j0 + kBlock);
-      ly.rec.run_batch(ts, rc, B, nullptr, j0, j1);
-      for (int b = 0; b < B; b++) {
-        for (int j = j0; j < j1; j++) ps[b][2 * H + j] += ts[b][j];
-        update(lanes[b], j0, j1, hp[b], h[b], c[b]);
-      }
-    }
-    return;
-  }
   for (int j0 = 0; j0 < H; j0 += kBlock) {
     const int j1 = std::min(H, j0 + kBlock);
     for (int g = 0; g < G; g++) ly.main.run_batch(ps, zc, B, bias, g * H + j0, g * H + j1);
     for (int b = 0; b < B; b++) update(lanes[b], j0, j1, hp[b], h[b], c[b]);
+  }
+}
+
+// GRU (reset before): pass 1 gathers z, r (x and h parts) and the candidate's x part
+// and forms r ⊙ h per block; pass 2 the candidate's recurrent part over r ⊙ h, then
+// the update.
+void Model::gru_sparse(const Layer& ly, float* const* ps, const float* const* zc, const float* const* hp,
+                       float* const* h, int B) {
+  const float* bias = ly.bias.data();
+  float* ts[kMaxBatch];
+  const float* rc[kMaxBatch];
+  for (int b = 0; b < B; b++) {
+    ts[b] = lanes[b].tmp.data();
+    rc[b] = ly.rec.quantized() ? lanes[b].rhq.data() : lanes[b].rh.data();
+  }
+  for (int j0 = 0; j0 < H; j0 += kBlock) {
+    const int j1 = std::min(H, j0 + kBlock);
+    for (int g = 0; g < 3; g++) ly.main.run_batch(ps, zc, B, bias, g * H + j0, g * H + j1);
+    for (int b = 0; b < B; b++) {
+      float* p = ps[b];
+      vsigmoid(p + j0, p + j0, j1 - j0, false);
+      vsigmoid(p + H + j0, p + H + j0, j1 - j0, false);
+      for (int j = j0; j < j1; j++) lanes[b].rh[j] = p[H + j] * hp[b][j];
+    }
+  }
+  if (ly.rec.quantized()) for (int b = 0; b < B; b++) ly.rec.scale_input(lanes[b].rhq.data(), lanes[b].rh.data());
+  for (int j0 = 0; j0 < H; j0 += kBlock) {
+    const int j1 = std::min(H, j0 + kBlock);
+    ly.rec.run_batch(ts, rc, B, nullptr, j0, j1);
+    for (int b = 0; b < B; b++) {
+      for (int j = j0; j < j1; j++) ps[b][2 * H + j] += ts[b][j];
+      update(lanes[b], j0, j1, hp[b], h[b], nullptr);
+    }
+  }
+}
+
+// Reset-after GRU: the candidate's recurrent part reads h_{t-1} itself, so one pass
+// per block: gates' rows, un = h_{t-1}·Uh + b_hn, then pre_n += r ⊙ un and the update.
+void Model::gru_ra_sparse(const Layer& ly, float* const* ps, const float* const* zc, const float* const* hp,
+                          float* const* h, int B) {
+  const float* bias = ly.bias.data();
+  float* ts[kMaxBatch];
+  const float* hc[kMaxBatch];  // h_{t-1} as the recurrent product reads it (padded copy; int8: scaled)
+  for (int b = 0; b < B; b++) {
+    Lane& ln = lanes[b];
+    ts[b] = ln.tmp.data();
+    std::memcpy(ln.rh.data(), hp[b], sizeof(float) * H);
+    if (ly.rec.quantized()) ly.rec.scale_input(ln.rhq.data(), ln.rh.data());
+    hc[b] = ly.rec.quantized() ? ln.rhq.data() : ln.rh.data();
+  }
+  for (int j0 = 0; j0 < H; j0 += kBlock) {
+    const int j1 = std::min(H, j0 + kBlock);
+    for (int g = 0; g < 3; g++) ly.main.run_batch(ps, zc, B, bias, g * H + j0, g * H + j1);
+    ly.rec.run_batch(ts, hc, B, ly.recBias.data(), j0, j1);
+    for (int b = 0; b < B; b++) {
+      float* p = ps[b];
+      vsigmoid(p + j0, p + j0, j1 - j0, false);
+      vsigmoid(p + H + j0, p + H + j0, j1 - j0, false);
+      for (int j = j0; j < j1; j++) p[2 * H + j] += p[H + j] * ts[b][j];
+      update(lanes[b], j0, j1, hp[b], h[b], nullptr);
+    }
   }
 }
 
@@ -259,7 +292,12 @@ void Model::layer_dense(const Layer& ly, const float* x, float* h, float* c) {
   std::memcpy(p, ly.bias.data(), sizeof(float) * GH);
   xw(p, x, ly.ih.data(), ly.D, GH, GH);
   xw(p, hp, ly.hh.data(), H, cell == 2 ? 2 * H : GH, GH);
-  if (cell == 2) {
+  if (cell == 2 && resetAfter) {  // pre_n += r ⊙ (h_{t-1}·Uh + b_hn)
+    vsigmoid(p, p, 2 * (size_t)H, mode == Mode::Naive);
+    std::memcpy(ln.tmp.data(), ly.recBias.data(), sizeof(float) * H);
+    xw(ln.tmp.data(), hp, ly.hh.data() + 2 * H, H, H, GH);
+    for (int j = 0; j < H; j++) p[2 * H + j] += p[H + j] * ln.tmp[j];
+  } else if (cell == 2) {
     vsigmoid(p, p, 2 * (size_t)H, mode == Mode::Naive);
     for (int j = 0; j < H; j++) ln.rh[j] = p[H + j] * hp[j];
     xw(p + 2 * H, ln.rh.data(), ly.hh.data() + 2 * H, H, H, GH);

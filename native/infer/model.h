@@ -54,12 +54,14 @@ struct Layer {
   int D = 0;
   Csr main;                  // (G·H, D + H) sparse mode
   Csr rec;                   // (H, H) GRU candidate's recurrent kernel, sparse mode
-  std::vector<float> bias;   // (G·H)
+  std::vector<float> bias;   // (G·H) (reset-after GRU: input bias + the z r recurrent biases)
+  std::vector<float> recBias;  // (H) reset-after GRU: b_hn
   std::vector<float> ih, hh; // (D, G·H), (H, G·H) dense modes
 };
 
 struct Model {
   int cell = 1;  // 0 rnn, 1 lstm, 2 gru
+  bool resetAfter = false;  // GRU: n = tanh(x·Wh + bh + r ⊙ (h·Uh + b_hn))
   bool relu = false;
   int H = 0, G = 0, S = 0, L = 0, O = 0;
   Mode mode = Mode::Sparse;
@@ -91,6 +93,9 @@ struct Model {
 
  private:
   void layer_sparse(const Layer& ly, const float* const* x, float* const* h, float* const* c, int B);
+  void gru_sparse(const Layer& ly, float* const* ps, const float* const* zc, const float* const* hp, float* const* h, int B);
+  void gru_ra_sparse(const Layer& ly, float* const* ps, const float* const* zc, const float* const* hp, float* const* h,
+                     int B);
   void layer_dense(const Layer& ly, const float* x, float* h, float* c);
   // Gate nonlinearities and the state update for units [j0, j1) of one lane.
   void update(Lane& ln, int j0, int j1, const float* hp, float* h, float* c);

@@ -3,10 +3,12 @@
 #pragma once
 #include <immintrin.h>
 
+#include "kernels/targets.h"
+
 #include <cstddef>
 #include <cstring>
 
-#define SRNN_AVX2 __attribute__((target("avx2,fma")))
+#define SRNN_AVX2 SRNN_TARGET_AVX2
 
 namespace srnn {
 namespace gemm_kernels {

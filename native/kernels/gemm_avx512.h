@@ -8,12 +8,14 @@
 #pragma once
 #include <immintrin.h>
 
+#include "kernels/targets.h"
+
 #include <cstddef>
 #include <cstdint>
 #include <array>
 #include <utility>
 
-#define SRNN_AVX512 __attribute__((target("avx512f,avx512vl,avx2,fma")))
+#define SRNN_AVX512 SRNN_TARGET_AVX512
 
 namespace srnn {
 namespace gemm_kernels {

@@ -17,6 +17,8 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+
+#include "kernels/targets.h"
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
 #endif
@@ -34,7 +36,7 @@
 #endif
 
 #if SRNN_ISA == SRNN_ISA_AVX512
-#define SRNN_TARGET __attribute__((target("avx512f,avx512vl,avx2,fma")))
+#define SRNN_TARGET SRNN_TARGET_AVX512
 #define VW 16
 #define VF __m512
 #define VLOAD(p) _mm512_loadu_ps(p)
@@ -73,7 +75,7 @@
 #define VD_HSUM(a) _mm512_reduce_add_pd(a)
 
 #elif SRNN_ISA == SRNN_ISA_AVX2
-#define SRNN_TARGET __attribute__((target("avx2,fma")))
+#define SRNN_TARGET SRNN_TARGET_AVX2
 #define VW 8
 #define VF __m256
 #define VLOAD(p) _mm256_loadu_ps(p)

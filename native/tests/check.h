@@ -1,6 +1,8 @@
 // Shared by the standalone native tests: a CHECK that counts and reports
 // failures (the test exits 1 if any), and seeded random fills.
 #pragma once
+#include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <random>
 #include <vector>
@@ -25,3 +27,13 @@ static void fill(std::vector<float>& v, float lo = -1.f, float hi = 1.f) {
   for (auto& x : v) x = d(rng);
 }
 
+
+// max |a − b| / (1 + max |b|) over whole buffers (a NaN in a counts as infinite).
+static double rel_err(const std::vector<float>& a, const std::vector<float>& b) {
+  double e = 0, m = 0;
+  for (size_t i = 0; i < a.size(); i++) {
+    e = std::max(e, std::isnan(a[i]) ? INFINITY : (double)std::fabs(a[i] - b[i]));
+    m = std::max(m, (double)std::fabs(b[i]));
+  }
+  return e / (1 + m);
+}

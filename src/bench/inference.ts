@@ -13,7 +13,6 @@
  * by our plain mean (step_us_mean) — the same statistic on both sides.
  */
 import { runAnchor } from './pytorch.js';
-export { anchorScript, pytorchAvailable } from './pytorch.js';
 import { defaultSpec, type CellType } from '../model/spec.js';
 import { randomPrunedModel } from '../deploy/random.js';
 import { readSparseModel, writeSparseModel, type ValueType } from '../deploy/format.js';

@@ -13,8 +13,12 @@ import { sizeReport, pct } from '../deploy/size.js';
 export const EXPORT_HELP = `usage: sparse-rnn export RUN [flags]
 
 RUN is a run folder (its ckpt/last.srnn) or a checkpoint file.
-  --format sparse|tfjs      sparse: one .srnz file (CSR weights, docs/deploy.md) (sparse)
+  --format sparse|tfjs|onnx sparse: one .srnz file (CSR weights, docs/deploy.md) (sparse)
                             tfjs: model.json + weights.bin for tf.loadLayersModel
+                            onnx: one .onnx file (opset 14, RNN/LSTM/GRU ops, docs/onnx.md)
+  --sparse-initializers     onnx: every weight matrix as a sparse initializer (default:
+                            those at least 50% zeros)
+  --dense-initializers      onnx: no sparse initializers
   --values fp32|fp16|int8   sparse: value type of the weights (fp16)
   --out FILE|DIR            (RUN/model.srnz, or RUN/tfjs/)
   --json                    one JSON line: file, bytes, dense bytes, ratio
@@ -24,6 +28,7 @@ RUN is a run folder (its ckpt/last.srnn) or a checkpoint file.
 examples:
   sparse-rnn export runs/lstm-agp --format sparse --values fp16
   sparse-rnn export runs/lstm-agp --compare
+  sparse-rnn export runs/lstm-agp --format onnx --out lstm.onnx
   sparse-rnn generate runs/lstm-agp/model.srnz --prime "The " --length 200 --seed 1
 `;
 
@@ -45,6 +50,7 @@ async function extrasOf(ck: Checkpoint): Promise<{ extra: Record<string, unknown
 export async function exportCommand(argv: string[]): Promise<number> {
   const { values: flags, positionals } = parseFlags('export', argv, {
     format: { type: 'string' }, values: { type: 'string' }, out: { type: 'string' }, json: { type: 'boolean' }, compare: { type: 'boolean' },
+    'sparse-initializers': { type: 'boolean' }, 'dense-initializers': { type: 'boolean' },
   });
   const v = flags as Record<string, string | undefined> & { help?: boolean; json?: boolean };
   if (v.help) {
@@ -52,13 +58,25 @@ export async function exportCommand(argv: string[]): Promise<number> {
     return 0;
   }
   if (positionals.length !== 1) fail('BAD_FLAG', 'export: expected one run folder or checkpoint', 'sparse-rnn export runs/NAME --format sparse');
-  const format = oneOf('format', v.format, ['sparse', 'tfjs'] as const) ?? 'sparse';
+  const format = oneOf('format', v.format, ['sparse', 'tfjs', 'onnx'] as const) ?? 'sparse';
   const values = oneOf('values', v.values, VALUE_TYPES) ?? 'fp16';
   const run = positionals[0];
   const file = resolveCheckpoint(run);
   const ck = readCheckpoint(file);
   const runDir = file === run ? path.dirname(file) : run;
   if (v.compare) return compareValues(ck, !!v.json);
+  if ((v['sparse-initializers'] || v['dense-initializers']) && format !== 'onnx') fail('BAD_FLAG', 'export: --sparse-initializers / --dense-initializers apply to --format onnx only');
+  if (format === 'onnx') {
+    if (v.values !== undefined) fail('BAD_FLAG', 'export: --values applies to --format sparse only', 'ONNX weights are fp32');
+    if (v['sparse-initializers'] && v['dense-initializers']) fail('BAD_FLAG', 'export: --sparse-initializers and --dense-initializers exclude each other');
+    const { exportOnnx } = await import('../model/onnx/export.js');
+    const initializers = v['sparse-initializers'] ? 'sparse' : v['dense-initializers'] ? 'dense' : 'auto';
+    const r = exportOnnx(ck.spec, ck.layout, ck.params, v.out ?? path.join(runDir, 'model.onnx'), { initializers });
+    const ratio = Math.round((r.bytes / r.denseBytes) * 10000) / 10000;
+    if (v.json) process.stdout.write(JSON.stringify({ format, file: r.file, bytes: r.bytes, dense_onnx_bytes: r.denseBytes, ratio, sparse_initializers: r.sparseTensors }) + '\n');
+    else process.stdout.write(`wrote ${r.file}: ${r.bytes} bytes, ${pct(r.bytes, r.denseBytes)} of the dense ONNX file (${r.denseBytes} bytes); ${r.sparseTensors} of ${r.tensors.length} tensors as sparse initializers\n`);
+    return 0;
+  }
   if (format === 'tfjs') {
     if (v.values !== undefined) fail('BAD_FLAG', 'export: --values applies to --format sparse only', 'TF.js weights are fp32');
     const { exportTfjs } = await import('../model/tfjs.js');

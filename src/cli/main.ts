@@ -7,7 +7,7 @@ import { SparseRnnError, isAddonError } from '../errors.js';
 
 type Command = (argv: string[]) => Promise<number>;
 
-const COMMANDS: Record<string, { about: string; load: () => Promise<Command> }> = {
+export const COMMANDS: Record<string, { about: string; load: () => Promise<Command> }> = {
   train: { about: 'train a model (optionally pruning it with a recipe)', load: async () => (await import('./train.js')).trainCommand },
   prune: { about: 'prune a trained run with a recipe and fine-tune it', load: async () => (await import('./train.js')).pruneCommand },
   evaluate: { about: 'metrics of a trained run on its valid and test splits', load: async () => (await import('./evaluate.js')).evaluateCommand },
@@ -15,6 +15,7 @@ const COMMANDS: Record<string, { about: string; load: () => Promise<Command> }> 
   inspect: { about: 'per-group sparsity, non-zeros, FLOPs and bytes of a run', load: async () => (await import('./inspect.js')).inspectCommand },
   data: { about: 'list the data sets and their splits', load: async () => (await import('./data.js')).dataCommand },
   bench: { about: 'measure training (and inference) speed', load: async () => (await import('./bench.js')).benchCommand },
+  import: { about: 'import an .onnx model (e.g. from PyTorch) or a TF.js Layers model as a run', load: async () => (await import('./import.js')).importCommand },
   export: { about: 'export a run as a sparse model file or a TF.js model', load: async () => (await import('./export.js')).exportCommand },
   generate: { about: 'generate text from an exported language model', load: async () => (await import('./infer.js')).generateCommand },
   classify: { about: 'classify a sequence with an exported model', load: async () => (await import('./infer.js')).classifyCommand },

@@ -23,6 +23,7 @@ const FLAGS: Options = {
   dropout: { type: 'string' },
   tied: { type: 'boolean' },
   'forget-bias': { type: 'string' },
+  'reset-after': { type: 'boolean' },
   init: { type: 'string' },
   batch: { type: 'string' },
   bptt: { type: 'string' },
@@ -62,6 +63,8 @@ data:      --data NAME|DIR (moby-dick, brown, mnist, synthetic-lm, synthetic-cla
            folder with train.txt/valid.txt/test.txt)  --level word|char  --limit N
 model:     --cell rnn|lstm|gru  --hidden H  --layers 1-4  --embed E  --activation tanh|relu
            --dropout P  --tied  --forget-bias B  --init glorot|uniform
+           --reset-after (gru: the reset gate after the candidate's recurrent product, with a
+           separate recurrent bias, as Keras reset_after=True and PyTorch)
 training:  --batch B  --bptt T  --epochs N  --max-steps N  --seed S  --threads N
 optimizer: --optimizer sgd|adam  --lr X  --momentum M  --nesterov  --weight-decay W  --clip C
 lr:        --lr-step N --lr-gamma G (×G every N epochs) | --plateau [--plateau-factor F --plateau-patience P]
@@ -75,6 +78,7 @@ examples:
   sparse-rnn train --data moby-dick --cell lstm --hidden 256 --epochs 1
   sparse-rnn train --data mnist --cell lstm --hidden 128 --epochs 8 --batch 64 --lr 0.002
   sparse-rnn train --data moby-dick --cell gru --recipe recipes/agp-both.yaml --out runs/gru-agp
+  sparse-rnn train --data moby-dick --cell gru --reset-after --hidden 128 --epochs 1
   sparse-rnn train --config runs/gru-agp/config.json --out runs/gru-agp --resume
 `;
 
@@ -114,6 +118,7 @@ export function configFromFlags(v: Flags, base?: Partial<TrainConfig>): TrainCon
   setM('activation', oneOf('activation', s('activation'), ['tanh', 'relu'] as const));
   setM('dropout', num('dropout', s('dropout'), { min: 0, lt: 1 }));
   if (v.tied) model.tied = true;
+  if (v['reset-after']) model.resetAfter = true;
   setM('forgetBias', num('forget-bias', s('forget-bias')));
   setM('init', oneOf('init', s('init'), ['glorot', 'uniform'] as const));
   const o = { ...src.optimizer };

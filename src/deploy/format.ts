@@ -5,7 +5,8 @@
  * (little endian, every section starts 4-byte aligned):
  *
  *   0   8  magic "SRNNSPRS"
- *   8   4  u32 format version (SPARSE_FORMAT_VERSION)
+ *   8   4  u32 format version: 1, or 2 when the model needs it (SPARSE_FORMAT_VERSION:
+ *          the reset-after GRU, whose bias is [2, 3H]); both are read
  *   12  4  u32 file length in bytes, checksum included
  *   16  4  u32 metadata length m (a multiple of 4)
  *   20  4  u32 section count n
@@ -26,16 +27,20 @@
  *   dense: [int8: scales rows×f32] · values rows·cols×value, pad
  *
  * Matrices keep the layout's orientation ([in, G·H] kernels, [V, E] embedding,
- * [H, O] head); vectors (biases) are dense 1×n fp32. The loader trusts nothing: every
+ * [H, O] head); biases are dense fp32: 1×n, or 2×3H for the reset-after GRU (input
+ * bias; recurrent bias). The loader trusts nothing: every
  * length is checked against the bytes that remain before anything is allocated.
  */
 import { fail } from '../errors.js';
-import { validateSpec, type ModelSpec } from '../model/spec.js';
+import { isResetAfter, validateSpec, type ModelSpec } from '../model/spec.js';
 import { buildLayout, type Layout, type Segment } from '../model/layout.js';
 import { crc32, fromHalf, int8Scale, quantInt8, toHalf } from './codec.js';
 
 export const SPARSE_MAGIC = 'SRNNSPRS';
-export const SPARSE_FORMAT_VERSION = 1;
+/** The newest version written and read. Version 1 files (every model but the reset-after GRU) are still written as 1. */
+export const SPARSE_FORMAT_VERSION = 2;
+/** The version a model's file is written with: the oldest that can express it. */
+export const formatVersionFor = (spec: ModelSpec): number => (isResetAfter(spec) ? 2 : 1);
 export const SPARSE_EXT = '.srnz';
 
 export type ValueType = 'fp32' | 'fp16' | 'int8';
@@ -124,7 +129,7 @@ export function writeSparseModel(spec: ModelSpec, layout: Layout, params: Float3
   const out = new Uint8Array(total);
   const dv = new DataView(out.buffer);
   for (let i = 0; i < 8; i++) out[i] = SPARSE_MAGIC.charCodeAt(i);
-  dv.setUint32(8, SPARSE_FORMAT_VERSION, true);
+  dv.setUint32(8, formatVersionFor(spec), true);
   dv.setUint32(12, total, true);
   dv.setUint32(16, metaLen, true);
   dv.setUint32(20, sections.length, true);
@@ -144,6 +149,7 @@ function encodeSegment(seg: Segment, params: Float32Array, mask: Uint8Array | nu
   const w = params.subarray(seg.offset, seg.offset + seg.size);
   const m = mask ? mask.subarray(seg.offset, seg.offset + seg.size) : null;
   if (seg.shape.length === 1) return { name: seg.name, bytes: encodeDense(seg.name, 1, seg.size, w, 'fp32') };
+  if (seg.kind === 'bias') return { name: seg.name, bytes: encodeDense(seg.name, seg.shape[0], seg.shape[1], w, 'fp32') };
   const [rows, cols] = seg.shape;
   const rowPtr = new Uint32Array(rows + 1);
   let nnz = 0;
@@ -273,8 +279,8 @@ export function readSparseModel(bytes: Uint8Array, source = 'sparse model'): Spa
   for (let i = 0; i < 8; i++) if (bytes[i] !== SPARSE_MAGIC.charCodeAt(i)) bad('not a sparse-rnn model (bad magic)');
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const version = dv.getUint32(8, true);
-  if (version !== SPARSE_FORMAT_VERSION) {
-    fail('BAD_FILE', `${source}: format version ${version} is not supported (this build reads version ${SPARSE_FORMAT_VERSION})`, 'export the model again with this sparse-rnn version');
+  if (version < 1 || version > SPARSE_FORMAT_VERSION) {
+    fail('BAD_FILE', `${source}: format version ${version} is not supported (this build reads versions 1 to ${SPARSE_FORMAT_VERSION})`, 'export the model again with this sparse-rnn version');
   }
   const declared = dv.getUint32(12, true);
   if (declared > len) bad(`truncated: the header declares ${declared} bytes, the file has ${len}`);
@@ -301,6 +307,7 @@ export function readSparseModel(bytes: Uint8Array, source = 'sparse model'): Spa
   } catch (e) {
     return bad(`model spec is invalid: ${(e as Error).message}`);
   }
+  if (version < formatVersionFor(spec)) bad(`a reset-after GRU needs format version 2 (the file says ${version})`);
   if (!VALUE_TYPES.includes(meta.values as ValueType)) bad(`metadata.values must be fp32, fp16 or int8 (got ${JSON.stringify(meta.values)})`);
   const extra = meta.extra && typeof meta.extra === 'object' && !Array.isArray(meta.extra) ? meta.extra : {};
   const layout = buildLayout(spec);

@@ -11,12 +11,14 @@
  *                       RNN h); columns = the concatenated input z = [x; h_{t-1}].
  *                       GRU: the h-gate rows hold the x columns only (its recurrent
  *                       part multiplies r ⊙ h, so it cannot join this product).
- *   rec   [H, H]        GRU only: the h-gate's recurrent kernel Uh, over r ⊙ h_{t-1}.
- *   bias  [G·H]
+ *   rec   [H, H]        GRU only: the h-gate's recurrent kernel Uh, over r ⊙ h_{t-1}
+ *                       (reset-after GRU: over h_{t-1}, plus recBias, then times r).
+ *   bias  [G·H]         (reset-after GRU: the input bias plus the z r recurrent biases)
+ *   recBias [H]         reset-after GRU only: the candidate's recurrent bias b_hn.
  * Head: [O, H] (head transposed; or the embedding itself when tied) and bias [O].
  * Exact zeros are dropped (0 · z adds nothing to a finite sum).
  */
-import { GATES, type ModelSpec } from '../model/spec.js';
+import { GATES, isResetAfter, type ModelSpec } from '../model/spec.js';
 import type { SparseModel, WeightGroup } from './format.js';
 
 export interface GatherCsr {
@@ -39,6 +41,8 @@ export interface GatherLayer {
   main: GatherCsr;
   rec: GatherCsr | null;
   bias: Float32Array;
+  /** Reset-after GRU: b_hn [H], added to rec's product before the reset gate. */
+  recBias: Float32Array | null;
 }
 
 export interface GatherModel {
@@ -144,7 +148,14 @@ export function buildGatherModel(model: SparseModel): GatherModel {
     } else {
       main.addTransposed(hh, inDim, (j) => j);
     }
-    layers.push({ inDim, main: main.build(), rec, bias: vec(groups.get(`rnn.${l}.bias`)!) });
+    const bias = vec(groups.get(`rnn.${l}.bias`)!);
+    let recBias: Float32Array | null = null;
+    if (isResetAfter(spec)) {
+      // [2, 3H]: input bias; recurrent bias. z r: both enter the same sum; b_hn waits for r.
+      recBias = bias.slice(5 * H, 6 * H);
+      for (let j = 0; j < 2 * H; j++) bias[j] += bias[3 * H + j];
+    }
+    layers.push({ inDim, main: main.build(), rec, bias: bias.slice(0, G * H), recBias });
   }
   let head: GatherCsr;
   if (spec.tied) {

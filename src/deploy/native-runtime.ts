@@ -23,13 +23,16 @@ export type NativeMode = 'sparse' | 'dense' | 'naive';
 /** What native/infer/binding.cc takes; arrays are copied. */
 export interface ModelConfig {
   cell: number; // 0 rnn, 1 lstm, 2 gru
+  /** GRU: reset after the candidate's recurrent product (layers then carry recBias). */
+  resetAfter: boolean;
   relu: boolean;
   hidden: number;
   outputSize: number;
   mode: NativeMode;
   layers: {
     inDim: number;
-    bias: Float32Array; // [G·H]
+    bias: Float32Array; // [G·H] (reset-after GRU: input bias + the z r recurrent biases)
+    recBias?: Float32Array; // reset-after GRU: [H] b_hn
     main?: GatherCsr; // sparse: [G·H, D + H]
     rec?: GatherCsr | null; // sparse GRU: [H, H]
     ih?: Float32Array; // dense: [D, G·H]
@@ -134,11 +137,14 @@ class NativeRuntime extends RuntimeBase {
     const addon = inferAddon();
     const { spec, groups } = model;
     const cfg: ModelConfig = {
-      cell: ['rnn', 'lstm', 'gru'].indexOf(spec.cell), relu: spec.activation === 'relu',
+      cell: ['rnn', 'lstm', 'gru'].indexOf(spec.cell), resetAfter: gather.layers[0].recBias !== null, relu: spec.activation === 'relu',
       hidden: spec.hidden, outputSize: spec.outputSize, mode, headBias: gather.headBias,
-      layers: gather.layers.map((lp, l) => mode === 'sparse'
-        ? { inDim: lp.inDim, bias: lp.bias, main: packCsr(lp.main, allowHalf, allowInt8), rec: lp.rec && packCsr(lp.rec, allowHalf, allowInt8) }
-        : { inDim: lp.inDim, bias: lp.bias, ih: densify(groups.get(`rnn.${l}.ih`)!), hh: densify(groups.get(`rnn.${l}.hh`)!) }),
+      layers: gather.layers.map((lp, l) => ({
+        inDim: lp.inDim, bias: lp.bias, ...(lp.recBias ? { recBias: lp.recBias } : {}),
+        ...(mode === 'sparse'
+          ? { main: packCsr(lp.main, allowHalf, allowInt8), rec: lp.rec && packCsr(lp.rec, allowHalf, allowInt8) }
+          : { ih: densify(groups.get(`rnn.${l}.ih`)!), hh: densify(groups.get(`rnn.${l}.hh`)!) }),
+      })),
     };
     if (mode === 'sparse') cfg.head = packCsr(gather.head, allowHalf, allowInt8);
     else if (spec.tied) cfg.headW = transpose(densify(groups.get('embedding')!), spec.outputSize, spec.hidden);

@@ -7,7 +7,7 @@
 import type { Checkpoint } from '../model/checkpoint.js';
 import type { Dataset } from '../data/dataset.js';
 import { createSession, evaluate } from '../train/trainer.js';
-import { mainMetric, summarize, type MetricName } from '../train/metrics.js';
+import { mainMetric, metricsFromSums, type MetricName } from '../train/metrics.js';
 import { writeSparseModel, readSparseModel, toDenseParams, VALUE_TYPES, type ValueType } from './format.js';
 
 export interface QualityRow {
@@ -26,7 +26,7 @@ export function exportQuality(ck: Checkpoint, ds: Dataset, o: QualityOptions): Q
   const metric = mainMetric(ds.kind, ds.kind === 'lm' ? ds.level : undefined);
   const score = (params: Float32Array) => {
     const s = createSession(ck.spec, params);
-    const m = (split: 'valid' | 'test') => summarize(evaluate(s, ds, split, o.batch, o.bptt), metric)[metric] as number;
+    const m = (split: 'valid' | 'test') => metricsFromSums(evaluate(s, ds, split, o.batch, o.bptt), metric)[metric] as number;
     return { valid: m('valid'), test: m('test') };
   };
   const weights = ck.layout.segments.reduce((a, g) => a + g.size, 0);

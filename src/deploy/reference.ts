@@ -5,7 +5,7 @@
  *
  *   state  [L, S, H]   (updated in place)     x  token id or [D]     returns logits [O]
  */
-import { GATES, STATE_VECTORS, type ModelSpec } from '../model/spec.js';
+import { GATES, isResetAfter, STATE_VECTORS, type ModelSpec } from '../model/spec.js';
 import type { Layout } from '../model/layout.js';
 
 const sig = (x: number) => 1 / (1 + Math.exp(-x));
@@ -43,6 +43,15 @@ export function denseReferenceStep(spec: ModelSpec, layout: Layout, params: Floa
         const cj = sig(a[H + j]) * c[j] + sig(a[j]) * Math.tanh(a[2 * H + j]);
         c[j] = cj;
         out[j] = sig(a[3 * H + j]) * Math.tanh(cj);
+      }
+    } else if (isResetAfter(spec)) {
+      // bias [2, G·H]: input bias (in a); recurrent bias: z r join the sum, b_hn waits for r
+      const GH = G * H;
+      for (let j = 0; j < H; j++) {
+        let un = b[GH + 2 * H + j];
+        for (let i = 0; i < H; i++) un += hp[i] * Wh[i * GH + 2 * H + j];
+        const zj = sig(a[j] + b[GH + j]), rj = sig(a[H + j] + b[GH + H + j]);
+        out[j] = zj * hp[j] + (1 - zj) * Math.tanh(a[2 * H + j] + rj * un);
       }
     } else if (spec.cell === 'gru') {
       const rh = new Float64Array(H);

@@ -332,6 +332,12 @@ class TsRuntime extends RuntimeBase {
           c[j] = cj;
           h[j] = sigmoid(pre[3 * H + j]) * Math.tanh(cj);
         }
+      } else if (lp.recBias) { // reset-after GRU: n = tanh(pre_n + r ⊙ (Uh·h + b_hn))
+        gatherMatVec(this.tmp, lp.rec!, hp, lp.recBias);
+        for (let j = 0; j < H; j++) {
+          const zj = sigmoid(pre[j]);
+          h[j] = zj * hp[j] + (1 - zj) * Math.tanh(pre[2 * H + j] + sigmoid(pre[H + j]) * this.tmp[j]);
+        }
       } else if (spec.cell === 'gru') {
         for (let j = 0; j < H; j++) this.rh[j] = sigmoid(pre[H + j]) * hp[j];
         gatherMatVec(this.tmp, lp.rec!, this.rh, null);

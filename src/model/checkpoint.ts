@@ -18,7 +18,7 @@ import { fail } from '../errors.js';
 import { validateSpec, type ModelSpec } from './spec.js';
 import { buildLayout, type Layout } from './layout.js';
 import { writeFileAtomic, readFileLimited, MAX_BINARY_BYTES } from '../util/fs.js';
-import { parseTrainState, type TrainState } from '../train/state.js';
+import { parseCheckpointTrain, type ImportedState, type TrainState } from '../train/state.js';
 
 export const CHECKPOINT_MAGIC = 'SRNNCKPT';
 export const CHECKPOINT_VERSION = 1;
@@ -40,7 +40,7 @@ export interface CheckpointMeta {
    * running sums), typed and versioned in src/train/state.ts and validated on read.
    * Absent in checkpoints written outside training.
    */
-  train?: TrainState;
+  train?: TrainState | ImportedState;
   createdAt?: string;
 }
 
@@ -109,7 +109,7 @@ export function readCheckpoint(file: string): Checkpoint {
   const pos = { step: intField('step', 0, 0), epoch: intField('epoch', 0, 0), batchInEpoch: intField('batchInEpoch', 0, 0) };
   const rawTrain = (meta as { train?: unknown }).train;
   const train = rawTrain === undefined || (rawTrain && typeof rawTrain === 'object' && !Array.isArray(rawTrain) && Object.keys(rawTrain).length === 0)
-    ? undefined : parseTrainState(rawTrain, file);
+    ? undefined : parseCheckpointTrain(rawTrain, file);
   let spec: ModelSpec;
   try {
     spec = validateSpec(meta.spec);

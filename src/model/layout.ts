@@ -9,12 +9,13 @@
  *   embedding      [V, E]        tokens input only
  *   rnn.{l}.ih     [in_l, G·H]   input-to-hidden kernel; in_0 = E or D, in_l = H
  *   rnn.{l}.hh     [H, G·H]      hidden-to-hidden (recurrent) kernel
- *   rnn.{l}.bias   [G·H]
+ *   rnn.{l}.bias   [G·H], or [2, G·H] for the reset-after GRU: input bias; recurrent
+ *                  bias (Keras reset_after=True's bias, so conversion is a copy)
  *   head           [H, O]        absent when tied (the head then uses embedding^T)
  *   head.bias      [O]
  * Offsets are aligned to 16 floats (64 bytes) for SIMD loads.
  */
-import { GATES, type ModelSpec } from './spec.js';
+import { GATES, isResetAfter, type ModelSpec } from './spec.js';
 
 /**
  * What a segment holds. `ih` and `hh` are a layer's input-to-hidden and
@@ -58,7 +59,7 @@ export function buildLayout(spec: ModelSpec): Layout {
     const inDim = l === 0 ? (spec.inputKind === 'tokens' ? spec.embedDim : spec.inputSize) : H;
     add(`rnn.${l}.ih`, 'ih', [inDim, G * H], l);
     add(`rnn.${l}.hh`, 'hh', [H, G * H], l);
-    add(`rnn.${l}.bias`, 'bias', [G * H], l);
+    add(`rnn.${l}.bias`, 'bias', isResetAfter(spec) ? [2, G * H] : [G * H], l);
   }
   if (!spec.tied) add('head', 'head', [H, spec.outputSize]);
   add('head.bias', 'bias', [spec.outputSize]);
@@ -73,6 +74,8 @@ export function view<T extends Float32Array | Uint8Array>(buf: T, seg: Segment):
 /** What the native core needs: the spec's numbers and every offset (-1 = absent). */
 export interface NativeConfig {
   cell: number; // 0 rnn, 1 lstm, 2 gru
+  /** GRU: reset after the candidate's recurrent product; bias segments are then (2, G·H). */
+  resetAfter: boolean;
   tokens: boolean;
   inputSize: number;
   embedDim: number;
@@ -97,6 +100,7 @@ export function nativeConfig(spec: ModelSpec, layout: Layout): NativeConfig {
   const layers = [...Array(spec.layers).keys()];
   return {
     cell: ['rnn', 'lstm', 'gru'].indexOf(spec.cell),
+    resetAfter: isResetAfter(spec),
     tokens: spec.inputKind === 'tokens',
     inputSize: spec.inputSize,
     embedDim: spec.embedDim,

@@ -1,8 +1,12 @@
 /**
  * The model a user describes: input → `layers` stacked recurrent layers → linear head.
  * Conventions follow TF.js / Keras so export is a copy (docs/methods.md §2):
- *   LSTM gates i, f, c, o; GRU gates z, r, h with reset applied before the recurrent
- *   product of the candidate (Keras `reset_after = false`, the only TF.js GRU).
+ *   LSTM gates i, f, c, o; GRU gates z, r, h. Two GRU variants (Cho et al. 2014):
+ *   - reset before (default; Keras `reset_after = false`, the only TF.js GRU):
+ *       n = tanh(W_in·x + U_n·(r ⊙ h) + b_n)
+ *   - reset after (`resetAfter: true`; Keras `reset_after = True`, PyTorch, cuDNN):
+ *       n = tanh(W_in·x + b_in + r ⊙ (U_n·h + b_hn)), with a separate recurrent bias
+ *       (the layer's bias is [2, 3H]: input bias; recurrent bias).
  */
 import { fail } from '../errors.js';
 
@@ -35,6 +39,11 @@ export interface ModelSpec {
   init: 'glorot' | 'uniform';
   /** Recurrent kernel initialiser: orthogonal (Keras default) or as `init`. */
   recurrentInit: 'orthogonal' | 'same';
+  /**
+   * GRU only: the reset gate applied after the candidate's recurrent product, with a
+   * separate recurrent bias (Keras `reset_after=True`, PyTorch's GRU). Absent = false.
+   */
+  resetAfter?: boolean;
 }
 
 /** Gates per cell: the G of [in, G·H]. */
@@ -93,12 +102,19 @@ export function validateSpec(s: ModelSpec): ModelSpec {
   if (typeof s.forgetBias !== 'number' || !Number.isFinite(s.forgetBias)) bad('forgetBias', 'must be a finite number');
   if (!['glorot', 'uniform'].includes(s.init)) bad('init', 'must be glorot or uniform');
   if (!['orthogonal', 'same'].includes(s.recurrentInit)) bad('recurrentInit', 'must be orthogonal or same');
+  if (s.resetAfter !== undefined && typeof s.resetAfter !== 'boolean') bad('resetAfter', 'must be true or false');
+  if (s.resetAfter && s.cell !== 'gru') bad('resetAfter', `is a GRU option (cell is ${s.cell})`, 'drop resetAfter or use cell gru');
   return s;
 }
 
-/** Same model (key order ignored), e.g. a checkpoint's spec against a config's. */
+/** Whether the spec is the reset-after GRU (ModelSpec.resetAfter). */
+export const isResetAfter = (s: ModelSpec): boolean => s.cell === 'gru' && s.resetAfter === true;
+
+/** Same model (key order ignored; an absent resetAfter is false), e.g. a checkpoint's spec against a config's. */
 export function sameSpec(a: ModelSpec, b: ModelSpec): boolean {
   const keys = new Set([...Object.keys(a), ...Object.keys(b)]) as Set<keyof ModelSpec>;
-  for (const k of keys) if (a[k] !== b[k]) return false;
+  for (const k of keys) {
+    if (k === 'resetAfter' ? (a[k] ?? false) !== (b[k] ?? false) : a[k] !== b[k]) return false;
+  }
   return true;
 }

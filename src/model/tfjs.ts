@@ -80,6 +80,9 @@ const G_OF: Record<string, number> = { SimpleRNN: 1, LSTM: 4, GRU: 3 };
 
 function checkModel(spec: ModelSpec, layout: Layout, params: Float32Array): void {
   validateSpec(spec);
+  if (spec.resetAfter && spec.cell === 'gru') {
+    fail('BAD_CONFIG', 'tfjs export: TF.js has no reset-after GRU (its GRUCell rejects reset_after)', 'export it as a sparse model (--format sparse), or train the default GRU');
+  }
   const want = buildLayout(spec);
   const same = want.total === layout.total && want.segments.length === layout.segments.length &&
     want.segments.every((s, i) => s.name === layout.segments[i].name && s.offset === layout.segments[i].offset && s.size === layout.segments[i].size);

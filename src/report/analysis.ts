@@ -9,7 +9,7 @@
  * perplexity, ≥ 0.99 × dense for accuracy).
  */
 import { HIGHER_IS_BETTER, type MetricName } from '../train/metrics.js';
-import { summarize, type Summary } from '../study/stats.js';
+import { summarizeSample, type Summary } from '../study/stats.js';
 import type { RunRow, StudyData } from './data.js';
 
 export const METHOD_ORDER = ['dense', 'oneShot', 'agp', 'narang', 'smallDense'];
@@ -26,7 +26,7 @@ export interface Agg { runs: RunRow[]; test: Summary; valid: Summary; recNonzero
 export function aggregate(runs: RunRow[]): Agg {
   const mean = (f: (r: RunRow) => number) => runs.reduce((a, r) => a + f(r), 0) / Math.max(1, runs.length);
   return {
-    runs, test: summarize(runs.map((r) => r.test)), valid: summarize(runs.map((r) => r.valid)),
+    runs, test: summarizeSample(runs.map((r) => r.test)), valid: summarizeSample(runs.map((r) => r.valid)),
     recNonzeros: mean((r) => r.recNonzeros), recurrentSparsity: mean((r) => r.recurrentSparsity),
   };
 }

@@ -4,6 +4,7 @@
  *
  *   summary        what was run, how much of the grid is finished
  *   conclusions    computed (analysis.ts)
+ *   q-*            the study's questions with paired 95% intervals and n (questions.ts, answers.ts)
  *   sparsity       test metric vs sparsity per cell, a line per method (mean, 95% t-interval), dense as a band
  *   targets        ih vs hh vs both at equal sparsity: change vs dense, per cell and method
  *   gates          per-gate sparsity each method ends with
@@ -13,7 +14,7 @@
  *   complexity     params, non-zeros, FLOPs per token, bytes, reductions vs dense
  *   runs           every stored run
  */
-import { summarize } from '../study/stats.js';
+import { summarizeSample } from '../study/stats.js';
 import { formatDuration } from '../util/progress.js';
 import { barChart, lineChart, PALETTE, type Point, type Series } from './svg.js';
 import {
@@ -21,6 +22,7 @@ import {
   METHOD_NAME, TARGET_PHRASE, type Agg,
 } from './analysis.js';
 import type { RunRow, StudyData } from './data.js';
+import { questionSections } from './answers.js';
 
 export interface Figure { name: string; title: string; svg: string; caption: string }
 export interface Table { header: string[]; rows: string[][]; numeric?: boolean[] }
@@ -40,8 +42,19 @@ const fmtMetric = (v: number) => (Number.isFinite(v) ? v.toFixed(4) : '—');
 const withCi = (a: Agg) => (Number.isFinite(a.test.half) ? `${fmtMetric(a.test.mean)} ± ${a.test.half.toFixed(4)}` : fmtMetric(a.test.mean));
 const slug = (...parts: (string | number)[]) => parts.join('-').replace(/[^A-Za-z0-9_.-]+/g, '_');
 
+/** Tooltip facts of the runs behind a mark (report.html shows them on hover). */
+function runsInfo(runs: RunRow[]): Record<string, string> {
+  if (!runs.length) return {};
+  const r = runs[0];
+  const seeds = [...new Set(runs.map((x) => x.seed))].sort((a, b) => a - b);
+  return {
+    cell: r.cell.toUpperCase(), method: METHOD_NAME[r.method] ?? r.method, target: r.target ?? '—',
+    sparsity: pctFmt(r.sparsity), hidden: String(r.hidden), seeds: `${seeds.length} (${seeds.join(', ')})`,
+  };
+}
+
 function point(x: number, a: Agg): Point {
-  return { x, y: a.test.mean, lo: a.test.lo, hi: a.test.hi };
+  return { x, y: a.test.mean, lo: a.test.lo, hi: a.test.hi, info: runsInfo(a.runs) };
 }
 
 /** What every section builder needs: the study, its axes, the main target and a plot-title prefix. */
@@ -53,6 +66,11 @@ interface Ctx {
   head: (task: string, cell: string) => string;
 }
 
+/** Every (task, cell) panel of the study, task-major, with the task's metric. */
+function panels(data: StudyData, ax: Ctx['ax']): { task: string; cell: string; metric: ReturnType<typeof metricOf> }[] {
+  return ax.tasks.flatMap((task) => ax.cells.map((cell) => ({ task, cell, metric: metricOf(data, task) })));
+}
+
 export function buildReport(data: StudyData): Report {
   const ax = axesOf(data);
   const multiTask = ax.tasks.length > 1;
@@ -61,7 +79,7 @@ export function buildReport(data: StudyData): Report {
     title: `Pruning study: ${data.name}`,
     facts: summaryFacts(c),
     sections: [
-      conclusionsSection(c), sparsitySection(c), targetsSection(c), gatesSection(c), schedulesSection(c),
+      conclusionsSection(c), ...questionSections(data, c.head), sparsitySection(c), targetsSection(c), gatesSection(c), schedulesSection(c),
       trainingSection(c), smallDenseSection(c), complexitySection(c), runsSection(c),
     ],
   };
@@ -98,26 +116,23 @@ function conclusionsSection({ data }: Ctx): Section {
 /** Test metric vs sparsity per cell, a line per method (mean, 95% t-interval), dense as a reference line. */
 function sparsitySection({ data, ax, target, head }: Ctx): Section {
   const figures: Figure[] = [];
-  for (const task of ax.tasks) {
-    const metric = metricOf(data, task);
-    for (const cell of ax.cells) {
-      if (!target) continue;
-      const series: Series[] = ax.sparseMethods.map((m) => ({
-        name: METHOD_NAME[m], color: METHOD_COLOR[m],
-        points: ax.sparsities.map((s) => ({ s, runs: select(data, { task, cell, method: m, target, sparsity: s }) })).filter((x) => x.runs.length).map((x) => point(x.s, aggregate(x.runs))),
-      })).filter((s) => s.points.length);
-      const dense = denseAgg(data, task, cell);
-      if (!series.length) continue;
-      figures.push({
-        name: slug('sparsity', task, cell), title: `${head(task, cell)}: test ${metric} vs sparsity`,
-        caption: `Test ${metric} against the sparsity of the pruned ${TARGET_PHRASE[target]} weights, one line per method (mean over seeds, band: 95% interval); dashed: dense.`,
-        svg: lineChart({
-          title: `${head(task, cell)}: test ${metric} vs sparsity (${target})`, xLabel: `sparsity of ${TARGET_PHRASE[target]} weights`, yLabel: `test ${metric}`,
-          series, refLines: dense ? [{ name: 'dense', y: dense.test.mean, lo: dense.test.lo, hi: dense.test.hi, color: METHOD_COLOR.dense }] : [],
-          xFormat: pctFmt, yFormat: (v) => (+v.toPrecision(4)).toString(),
-        }),
-      });
-    }
+  for (const { task, cell, metric } of panels(data, ax)) {
+    if (!target) continue;
+    const series: Series[] = ax.sparseMethods.map((m) => ({
+      name: METHOD_NAME[m], color: METHOD_COLOR[m],
+      points: ax.sparsities.map((s) => ({ s, runs: select(data, { task, cell, method: m, target, sparsity: s }) })).filter((x) => x.runs.length).map((x) => point(x.s, aggregate(x.runs))),
+    })).filter((s) => s.points.length);
+    const dense = denseAgg(data, task, cell);
+    if (!series.length) continue;
+    figures.push({
+      name: slug('sparsity', task, cell), title: `${head(task, cell)}: test ${metric} vs sparsity`,
+      caption: `Test ${metric} against the sparsity of the pruned ${TARGET_PHRASE[target]} weights, one line per method (mean over seeds, band: 95% interval); dashed: dense.`,
+      svg: lineChart({
+        title: `${head(task, cell)}: test ${metric} vs sparsity (${target})`, xLabel: `sparsity of ${TARGET_PHRASE[target]} weights`, yLabel: `test ${metric}`,
+        series, refLines: dense ? [{ name: 'dense', y: dense.test.mean, lo: dense.test.lo, hi: dense.test.hi, color: METHOD_COLOR.dense }] : [],
+        xFormat: pctFmt, yFormat: (v) => (+v.toPrecision(4)).toString(),
+      }),
+    });
   }
   return { id: 'sparsity', title: 'Metric vs sparsity', intro: 'How far each method can prune before the model gets worse.', figures, tables: [] };
 }
@@ -126,33 +141,30 @@ function sparsitySection({ data, ax, target, head }: Ctx): Section {
 function targetsSection({ data, ax, head }: Ctx): Section {
   const figures: Figure[] = [];
   const rows: string[][] = [];
-  for (const task of ax.tasks) {
-    const metric = metricOf(data, task);
-    for (const cell of ax.cells) {
-      const dense = denseAgg(data, task, cell);
-      if (!dense) continue;
-      for (const m of ax.sparseMethods) {
-        const groups = ax.sparsities.filter((s) => ax.targets.some((t) => select(data, { task, cell, method: m, target: t, sparsity: s }).length));
-        if (!groups.length) continue;
-        const series = ax.targets.map((t) => ({
-          name: t, color: TARGET_COLOR[t],
-          values: groups.map((s) => {
-            const runs = select(data, { task, cell, method: m, target: t, sparsity: s });
-            if (!runs.length) return null;
-            const sm = summarize(runs.map((r) => 100 * worseBy(metric, r.test, dense.test.mean)));
-            rows.push([head(task, cell), METHOD_NAME[m], pctFmt(s), t, withCi(aggregate(runs)), signed(sm.mean / 100)]);
-            return { y: sm.mean, lo: sm.lo, hi: sm.hi };
-          }),
-        }));
-        figures.push({
-          name: slug('targets', task, cell, m), title: `${head(task, cell)}, ${METHOD_NAME[m]}: ih vs hh vs both`,
-          caption: `Change of the test ${metric} relative to dense when pruning only ih, only hh, or both, at each sparsity (positive = worse${metric === 'accuracy' ? ', i.e. lower accuracy' : ''}).`,
-          svg: barChart({
-            title: `${head(task, cell)}, ${METHOD_NAME[m]}: ih vs hh vs both`, xLabel: 'sparsity', yLabel: `test ${metric}: worse than dense by (%)`,
-            groups: groups.map(pctFmt), series, yFormat: (v) => `${+v.toPrecision(3)}`,
-          }),
-        });
-      }
+  for (const { task, cell, metric } of panels(data, ax)) {
+    const dense = denseAgg(data, task, cell);
+    if (!dense) continue;
+    for (const m of ax.sparseMethods) {
+      const groups = ax.sparsities.filter((s) => ax.targets.some((t) => select(data, { task, cell, method: m, target: t, sparsity: s }).length));
+      if (!groups.length) continue;
+      const series = ax.targets.map((t) => ({
+        name: t, color: TARGET_COLOR[t],
+        values: groups.map((s) => {
+          const runs = select(data, { task, cell, method: m, target: t, sparsity: s });
+          if (!runs.length) return null;
+          const sm = summarizeSample(runs.map((r) => 100 * worseBy(metric, r.test, dense.test.mean)));
+          rows.push([head(task, cell), METHOD_NAME[m], pctFmt(s), t, withCi(aggregate(runs)), signed(sm.mean / 100)]);
+          return { y: sm.mean, lo: sm.lo, hi: sm.hi, info: runsInfo(runs) };
+        }),
+      }));
+      figures.push({
+        name: slug('targets', task, cell, m), title: `${head(task, cell)}, ${METHOD_NAME[m]}: ih vs hh vs both`,
+        caption: `Change of the test ${metric} relative to dense when pruning only ih, only hh, or both, at each sparsity (positive = worse${metric === 'accuracy' ? ', i.e. lower accuracy' : ''}).`,
+        svg: barChart({
+          title: `${head(task, cell)}, ${METHOD_NAME[m]}: ih vs hh vs both`, xLabel: 'sparsity', yLabel: `test ${metric}: worse than dense by (%)`,
+          groups: groups.map(pctFmt), series, yFormat: (v) => `${+v.toPrecision(3)}`,
+        }),
+      });
     }
   }
   return {
@@ -165,7 +177,7 @@ function targetsSection({ data, ax, head }: Ctx): Section {
 function gatesSection({ data, ax, head }: Ctx): Section {
   const figures: Figure[] = [];
   const gf = gateFindings(data);
-  for (const task of ax.tasks) for (const cell of ax.cells) {
+  for (const { task, cell } of panels(data, ax)) {
     const fs = gf.filter((g) => g.task === task && g.cell === cell);
     if (!fs.length) continue;
     const names = fs[0].gates.map((g) => g.name);
@@ -176,9 +188,9 @@ function gatesSection({ data, ax, head }: Ctx): Section {
         name: METHOD_NAME[f.method], color: METHOD_COLOR[f.method],
         values: names.map((n) => {
           const v = runs.map((r) => (data.gates.get(r.id) ?? []).find((g) => `${g.group.replace(/^rnn\./, '')}:${g.gate}` === n)?.sparsity ?? NaN);
-          const sm = summarize(v);
+          const sm = summarizeSample(v);
           const clamp = (x: number) => Math.min(1, Math.max(0, x));
-          return { y: sm.mean, lo: clamp(sm.lo), hi: clamp(sm.hi) };
+          return { y: sm.mean, lo: clamp(sm.lo), hi: clamp(sm.hi), info: runsInfo(runs) };
         }),
       };
     });
@@ -197,7 +209,7 @@ function gatesSection({ data, ax, head }: Ctx): Section {
 /** Sparsity vs training step as pruned (prune.jsonl), per cell and method. */
 function schedulesSection({ data, ax, target, head }: Ctx): Section {
   const figures: Figure[] = [];
-  for (const task of ax.tasks) for (const cell of ax.cells) {
+  for (const { task, cell } of panels(data, ax)) {
     if (!target) continue;
     const s = ax.sparsities[ax.sparsities.length - 1];
     const series: Series[] = [];
@@ -227,26 +239,23 @@ function schedulesSection({ data, ax, target, head }: Ctx): Section {
 /** Validation metric per epoch, per cell and method. */
 function trainingSection({ data, ax, target, head }: Ctx): Section {
   const figures: Figure[] = [];
-  for (const task of ax.tasks) {
-    const metric = metricOf(data, task);
-    for (const cell of ax.cells) {
-      const s = ax.sparsities[ax.sparsities.length - 1];
-      const groups: { name: string; color: string; runs: RunRow[] }[] = [
-        { name: 'dense', color: METHOD_COLOR.dense, runs: select(data, { task, cell, method: 'dense' }) },
-        ...(target ? ax.sparseMethods.map((m) => ({ name: `${METHOD_NAME[m]} ${pctFmt(s)}`, color: METHOD_COLOR[m], runs: select(data, { task, cell, method: m, target, sparsity: s }) })) : []),
-      ].filter((g) => g.runs.length);
-      if (!groups.length) continue;
-      const series: Series[] = groups.map((g) => {
-        const byEpoch = new Map<number, number[]>();
-        for (const r of g.runs) for (const e of data.epochs.get(r.id) ?? []) if (e.validMetric !== null) byEpoch.set(e.epoch, [...(byEpoch.get(e.epoch) ?? []), e.validMetric]);
-        return { name: g.name, color: g.color, points: [...byEpoch].sort((a, b) => a[0] - b[0]).map(([x, v]) => { const sm = summarize(v); return { x, y: sm.mean, lo: sm.lo, hi: sm.hi }; }) };
-      });
-      figures.push({
-        name: slug('training', task, cell), title: `${head(task, cell)}: validation ${metric} per epoch`,
-        caption: `Validation ${metric} at the end of each epoch (mean over seeds, band: 95% interval); sparse runs prune ${TARGET_PHRASE[target!] ?? target} to ${pctFmt(s)}.`,
-        svg: lineChart({ title: `${head(task, cell)}: validation ${metric} per epoch`, xLabel: 'epoch', yLabel: `valid ${metric}`, series, xInteger: true, xFormat: (v) => String(v), yFormat: (v) => `${+v.toPrecision(4)}` }),
-      });
-    }
+  for (const { task, cell, metric } of panels(data, ax)) {
+    const s = ax.sparsities[ax.sparsities.length - 1];
+    const groups: { name: string; color: string; runs: RunRow[] }[] = [
+      { name: 'dense', color: METHOD_COLOR.dense, runs: select(data, { task, cell, method: 'dense' }) },
+      ...(target ? ax.sparseMethods.map((m) => ({ name: `${METHOD_NAME[m]} ${pctFmt(s)}`, color: METHOD_COLOR[m], runs: select(data, { task, cell, method: m, target, sparsity: s }) })) : []),
+    ].filter((g) => g.runs.length);
+    if (!groups.length) continue;
+    const series: Series[] = groups.map((g) => {
+      const byEpoch = new Map<number, number[]>();
+      for (const r of g.runs) for (const e of data.epochs.get(r.id) ?? []) if (e.validMetric !== null) byEpoch.set(e.epoch, [...(byEpoch.get(e.epoch) ?? []), e.validMetric]);
+      return { name: g.name, color: g.color, points: [...byEpoch].sort((a, b) => a[0] - b[0]).map(([x, v]) => { const sm = summarizeSample(v); return { x, y: sm.mean, lo: sm.lo, hi: sm.hi }; }) };
+    });
+    figures.push({
+      name: slug('training', task, cell), title: `${head(task, cell)}: validation ${metric} per epoch`,
+      caption: `Validation ${metric} at the end of each epoch (mean over seeds, band: 95% interval); sparse runs prune ${TARGET_PHRASE[target!] ?? target} to ${pctFmt(s)}.`,
+      svg: lineChart({ title: `${head(task, cell)}: validation ${metric} per epoch`, xLabel: 'epoch', yLabel: `valid ${metric}`, series, xInteger: true, xFormat: (v) => String(v), yFormat: (v) => `${+v.toPrecision(4)}` }),
+    });
   }
   return { id: 'training', title: 'Training curves', intro: 'Validation metric per epoch.', figures, tables: [] };
 }
@@ -254,28 +263,25 @@ function trainingSection({ data, ax, target, head }: Ctx): Section {
 /** Large-sparse vs small-dense at equal recurrent non-zeros. */
 function smallDenseSection({ data, ax, target, head }: Ctx): Section {
   const figures: Figure[] = [];
-  for (const task of ax.tasks) {
-    const metric = metricOf(data, task);
-    for (const cell of ax.cells) {
-      const small = select(data, { task, cell, method: 'smallDense' });
-      if (!small.length || !target) continue;
-      const byH = new Map<number, RunRow[]>();
-      for (const r of small) byH.set(r.hidden, [...(byH.get(r.hidden) ?? []), r]);
-      const series: Series[] = [
-        ...ax.sparseMethods.map((m) => ({
-          name: `${METHOD_NAME[m]} (sparse)`, color: METHOD_COLOR[m],
-          points: ax.sparsities.map((s) => select(data, { task, cell, method: m, target, sparsity: s })).filter((r) => r.length).map((r) => { const a = aggregate(r); return point(a.recNonzeros, a); }),
-        })),
-        { name: 'small dense', color: METHOD_COLOR.smallDense, dash: true, points: [...byH.values()].map((r) => { const a = aggregate(r); return point(a.recNonzeros, a); }) },
-      ];
-      const dense = denseAgg(data, task, cell);
-      if (dense) series.push({ name: `dense H=${dense.runs[0].hidden}`, color: METHOD_COLOR.dense, points: [point(dense.recNonzeros, dense)] });
-      figures.push({
-        name: slug('small-dense', task, cell), title: `${head(task, cell)}: large-sparse vs small-dense`,
-        caption: `Test ${metric} against the recurrent weights kept (log scale). Sparse: the full-size model with its ${TARGET_PHRASE[target]} weights pruned; small dense: hidden size chosen so its dense recurrent weights match the sparse model's non-zeros (hidden ${[...byH.keys()].sort((a, b) => a - b).join(', ')}).`,
-        svg: lineChart({ title: `${head(task, cell)}: large-sparse vs small-dense`, xLabel: 'recurrent non-zeros (log)', yLabel: `test ${metric}`, series, xLog: true, yFormat: (v) => `${+v.toPrecision(4)}` }),
-      });
-    }
+  for (const { task, cell, metric } of panels(data, ax)) {
+    const small = select(data, { task, cell, method: 'smallDense' });
+    if (!small.length || !target) continue;
+    const byH = new Map<number, RunRow[]>();
+    for (const r of small) byH.set(r.hidden, [...(byH.get(r.hidden) ?? []), r]);
+    const series: Series[] = [
+      ...ax.sparseMethods.map((m) => ({
+        name: `${METHOD_NAME[m]} (sparse)`, color: METHOD_COLOR[m],
+        points: ax.sparsities.map((s) => select(data, { task, cell, method: m, target, sparsity: s })).filter((r) => r.length).map((r) => { const a = aggregate(r); return point(a.recNonzeros, a); }),
+      })),
+      { name: 'small dense', color: METHOD_COLOR.smallDense, dash: true, points: [...byH.values()].map((r) => { const a = aggregate(r); return point(a.recNonzeros, a); }) },
+    ];
+    const dense = denseAgg(data, task, cell);
+    if (dense) series.push({ name: `dense H=${dense.runs[0].hidden}`, color: METHOD_COLOR.dense, points: [point(dense.recNonzeros, dense)] });
+    figures.push({
+      name: slug('small-dense', task, cell), title: `${head(task, cell)}: large-sparse vs small-dense`,
+      caption: `Test ${metric} against the recurrent weights kept (log scale). Sparse: the full-size model with its ${TARGET_PHRASE[target]} weights pruned; small dense: hidden size chosen so its dense recurrent weights match the sparse model's non-zeros (hidden ${[...byH.keys()].sort((a, b) => a - b).join(', ')}).`,
+      svg: lineChart({ title: `${head(task, cell)}: large-sparse vs small-dense`, xLabel: 'recurrent non-zeros (log)', yLabel: `test ${metric}`, series, xLog: true, yFormat: (v) => `${+v.toPrecision(4)}` }),
+    });
   }
   return { id: 'small-dense', title: 'Large-sparse vs small-dense', intro: 'Is a pruned large model better than a dense small one with as many weights? (Zhu & Gupta: yes.)', figures, tables: [] };
 }
@@ -283,7 +289,7 @@ function smallDenseSection({ data, ax, target, head }: Ctx): Section {
 /** Params, non-zeros, FLOPs per token, bytes and reductions vs dense, per configuration. */
 function complexitySection({ data, ax, head }: Ctx): Section {
   const rows: string[][] = [];
-  for (const task of ax.tasks) for (const cell of ax.cells) {
+  for (const { task, cell } of panels(data, ax)) {
     const dense = denseAgg(data, task, cell);
     const ref = dense?.runs[0];
     const keys = new Map<string, RunRow[]>();

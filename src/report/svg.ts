@@ -12,7 +12,8 @@ export const FONT = 'DejaVu Sans, Liberation Sans, Arial, Helvetica, sans-serif'
 /** Tableau 10: distinct, colour-blind friendlier than defaults. */
 export const PALETTE = ['#4e79a7', '#f28e2b', '#59a14f', '#e15759', '#76b7b2', '#edc948', '#b07aa1', '#ff9da7', '#9c755f', '#bab0ac'];
 
-export interface Point { x: number; y: number; lo?: number; hi?: number }
+/** info: extra label → value pairs for the hover tooltip (cell, method, seeds…). */
+export interface Point { x: number; y: number; lo?: number; hi?: number; info?: Record<string, string> }
 
 export interface Series {
   name: string;
@@ -44,7 +45,7 @@ export interface LineChart {
   height?: number;
 }
 
-export interface BarValue { y: number; lo?: number; hi?: number }
+export interface BarValue { y: number; lo?: number; hi?: number; info?: Record<string, string> }
 
 export interface BarChart {
   title: string;
@@ -60,6 +61,23 @@ export interface BarChart {
 
 export function esc(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+}
+
+/**
+ * The hover tooltip of a mark, as a data-tip attribute: JSON [label, value] pairs (the
+ * report's script shows them; other viewers ignore the attribute, and <title> stays).
+ */
+export function tipAttr(rows: [string, string][]): string {
+  return ` data-tip="${esc(JSON.stringify(rows))}"`;
+}
+
+const exact = (v: number) => (Number.isFinite(v) ? `${+v.toPrecision(5)}` : '—');
+
+/** Tooltip rows of a value with its interval: "mean ± half" and the interval's ends. */
+function valueRows(label: string, v: { y: number; lo?: number; hi?: number }, fmt: (v: number) => string): [string, string][] {
+  const hasCi = v.lo !== undefined && v.hi !== undefined && Number.isFinite(v.lo) && Number.isFinite(v.hi);
+  if (!hasCi) return [[label, fmt(v.y)]];
+  return [[label, `${fmt(v.y)} ± ${fmt((v.hi! - v.lo!) / 2)}`], ['95% interval', `${fmt(v.lo!)} – ${fmt(v.hi!)}`]];
 }
 
 const r2 = (v: number) => (Math.round(v * 100) / 100).toString();
@@ -219,6 +237,8 @@ export function lineChart(c: LineChart): string {
   }
   out.push(...axes(f, c.xLabel, c.yLabel));
   out.push(`<g class="plot-area">`);
+  // Markers go on top of every band and line, so each stays visible and hoverable.
+  const markers: string[] = [];
   for (const r of refs) {
     if (r.lo !== undefined && r.hi !== undefined && Number.isFinite(r.lo) && Number.isFinite(r.hi)) {
       out.push(`<rect x="${f.x0}" y="${r2(sy(r.hi))}" width="${f.w}" height="${r2(Math.max(0, sy(r.lo) - sy(r.hi)))}" fill="${r.color}" fill-opacity="0.15"/>`);
@@ -244,10 +264,10 @@ export function lineChart(c: LineChart): string {
       out.push(`<path class="line" d="${d}" fill="none" stroke="${s.color}" stroke-width="2"${s.dash ? ' stroke-dasharray="6 3"' : ''} stroke-linejoin="round"/>`);
     }
     if (s.markers ?? !s.step) {
-      for (const p of s.points) out.push(`<circle cx="${r2(sx(p.x))}" cy="${r2(sy(p.y))}" r="3" fill="${s.color}"><title>${esc(`${s.name}: ${xf(p.x)} → ${yf(p.y)}`)}</title></circle>`);
+      for (const p of s.points) markers.push(`<circle cx="${r2(sx(p.x))}" cy="${r2(sy(p.y))}" r="3" fill="${s.color}"${tipAttr([['series', s.name], [c.xLabel, xf(p.x)], ...valueRows(c.yLabel, p, exact), ...Object.entries(p.info ?? {})])}><title>${esc(`${s.name}: ${xf(p.x)} → ${yf(p.y)}`)}</title></circle>`);
     }
   }
-  out.push('</g>');
+  out.push(...markers, '</g>');
   out.push(...legend(f, [...series.map((s) => ({ name: s.name, color: s.color, dash: s.dash, kind: 'line' as const })), ...refs.map((r) => ({ name: r.name, color: r.color, dash: true, kind: 'line' as const }))]));
   out.push('</svg>');
   return out.join('\n');
@@ -282,10 +302,10 @@ export function barChart(c: BarChart): string {
       const x = f.x0 + gw * gi + gw * 0.1 + bw * si;
       const y0 = sy(Math.max(ylo, Math.min(yhi, 0)));
       const y1 = sy(v.y);
-      out.push(`<rect class="bar" x="${r2(x)}" y="${r2(Math.min(y0, y1))}" width="${r2(bw * 0.92)}" height="${r2(Math.abs(y0 - y1))}" fill="${s.color}"><title>${esc(`${s.name}, ${g}: ${yf(v.y)}`)}</title></rect>`);
+      out.push(`<rect class="bar" x="${r2(x)}" y="${r2(Math.min(y0, y1))}" width="${r2(bw * 0.92)}" height="${r2(Math.abs(y0 - y1))}" fill="${s.color}"${tipAttr([['series', s.name], [c.xLabel || 'group', g], ...valueRows(c.yLabel, v, exact), ...Object.entries(v.info ?? {})])}><title>${esc(`${s.name}, ${g}: ${yf(v.y)}`)}</title></rect>`);
       if (v.lo !== undefined && v.hi !== undefined && Number.isFinite(v.lo) && Number.isFinite(v.hi)) {
         const xm = r2(x + bw * 0.46);
-        out.push(`<path d="M${xm},${r2(sy(v.lo))} V${r2(sy(v.hi))} M${r2(+xm - 3)},${r2(sy(v.lo))} h6 M${r2(+xm - 3)},${r2(sy(v.hi))} h6" stroke="#222" stroke-width="1"/>`);
+        out.push(`<path class="whisker" d="M${xm},${r2(sy(v.lo))} V${r2(sy(v.hi))} M${r2(+xm - 3)},${r2(sy(v.lo))} h6 M${r2(+xm - 3)},${r2(sy(v.hi))} h6" stroke="#222" stroke-width="1"/>`);
       }
     });
   });

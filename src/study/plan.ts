@@ -130,7 +130,8 @@ export function smallDenseHidden(specOf: (hidden: number) => ModelSpec, maxHidde
 function trainConfig(task: TaskSpec, cell: CellType, hidden: number, seed: number, steps: number, recipe?: Record<string, unknown>): TrainConfig {
   return {
     data: { ...task.data },
-    model: { ...task.model, cell, hidden },
+    // resetAfter is a GRU variant: the study's other cells train without it
+    model: { ...task.model, cell, hidden, ...(cell !== 'gru' && task.model.resetAfter !== undefined ? { resetAfter: false } : {}) },
     batch: task.batch,
     bptt: task.bptt,
     epochs: task.epochs,

@@ -115,7 +115,7 @@ function oneOfItem<T extends string>(allowed: readonly T[]) {
 }
 
 const TASK_KEYS = ['name', 'data', 'model', 'epochs', 'batch', 'bptt', 'maxSteps', 'optimizer', 'lrSchedule', 'evalBatches', 'evalBatch', 'checkpointEvery'] as const;
-const MODEL_KEYS = ['hidden', 'layers', 'embedDim', 'activation', 'dropout', 'tied', 'forgetBias', 'init', 'recurrentInit'] as const;
+const MODEL_KEYS = ['hidden', 'layers', 'embedDim', 'activation', 'dropout', 'tied', 'forgetBias', 'init', 'recurrentInit', 'resetAfter'] as const;
 
 function task(v: unknown, at: string): TaskSpec {
   if (!isObj(v)) bad(at, 'must be a mapping (name, data, model, epochs, …)', v);
@@ -137,6 +137,8 @@ function task(v: unknown, at: string): TaskSpec {
   if (!isInt(m.hidden, 1)) bad(`${at}.model.hidden`, 'must be an integer >= 1', m.hidden);
   if (m.layers !== undefined && !(isInt(m.layers, 1) && (m.layers as number) <= 4)) bad(`${at}.model.layers`, 'must be an integer from 1 to 4', m.layers);
   if (m.embedDim !== undefined && !isInt(m.embedDim, 1)) bad(`${at}.model.embedDim`, 'must be an integer >= 1', m.embedDim);
+  // the reset-after GRU (ModelSpec.resetAfter): applies to the study's gru cells only
+  if (m.resetAfter !== undefined && typeof m.resetAfter !== 'boolean') bad(`${at}.model.resetAfter`, 'must be true or false', m.resetAfter);
   const int = (k: string, min: number, dflt: number) => {
     const x = t[k] ?? dflt;
     return isInt(x, min) ? x : bad(`${at}.${k}`, `must be an integer >= ${min}`, x);

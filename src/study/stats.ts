@@ -100,8 +100,8 @@ export function tQuantile(p: number, df: number): number {
   return (lo + hi) / 2;
 }
 
-/** Mean, sd and the `level` (default 95%) t-interval of the mean. Non-finite values are dropped. */
-export function summarize(values: readonly number[], level = 0.95): Summary {
+/** Mean, sd and the `level` (default 95%) t-interval of the mean of a sample (e.g. one value per seed). Non-finite values are dropped. */
+export function summarizeSample(values: readonly number[], level = 0.95): Summary {
   const xs = values.filter((v) => Number.isFinite(v));
   const n = xs.length;
   const m = mean(xs);

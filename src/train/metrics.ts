@@ -14,7 +14,8 @@ export interface Metrics {
   accuracy?: number;
 }
 
-export function summarize(s: EvalSums, main: MetricName): Metrics {
+/** Summed loss / count / correct of an evaluation → its mean loss and the `main` metric. */
+export function metricsFromSums(s: EvalSums, main: MetricName): Metrics {
   const loss = s.count > 0 ? s.loss / s.count : NaN;
   const out: Metrics = { loss };
   if (main === 'perplexity') out.perplexity = Math.exp(loss);

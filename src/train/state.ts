@@ -54,11 +54,25 @@ export interface TrainState {
   pruner?: unknown;
   metric: MetricName;
   /** The run's TrainConfig as JSON (informational; the run folder's config.json is the source). */
-  config?: unknown;
+  config?: Record<string, unknown>;
   /** Sums of the epoch in progress (zero at an epoch boundary). */
   epochSums: EpochSums;
   /** The pruning recipe as JSON (null: dense training; absent in version 0: the config's recipe). */
   recipe?: unknown;
+}
+
+/**
+ * The `train` field of a checkpoint written by an importer (src/model/import.ts): where the
+ * model came from and, optionally, the training config for its data set. No training
+ * state: such a checkpoint can be evaluated, exported or pruned from, not resumed.
+ */
+export interface ImportedState {
+  imported: { format: string; source: string; producer?: string; at: string };
+  config?: Record<string, unknown>;
+}
+
+export function isTrainState(t: TrainState | ImportedState | undefined): t is TrainState {
+  return !!t && 'optT' in t;
 }
 
 export const ZERO_SUMS: EpochSums = { loss: 0, count: 0, correct: 0, units: 0, seconds: 0 };
@@ -73,7 +87,20 @@ function numOrInf(v: unknown, inf: number): number | undefined {
   return isNum(v) ? v : undefined;
 }
 
-/** Validates the `train` field of a checkpoint header (any supported version) → the current type. */
+/** The `train` field of a checkpoint header: a training state (any supported version) or an importer's record. */
+export function parseCheckpointTrain(raw: unknown, file: string): TrainState | ImportedState {
+  if (isObj(raw) && 'imported' in raw && !('optT' in raw)) {
+    const im = raw.imported;
+    if (!isObj(im) || typeof im.format !== 'string' || typeof im.source !== 'string') {
+      fail('BAD_FILE', `${file}: train.imported must be {format, source, at}`, 'the checkpoint header is damaged; import the model again');
+    }
+    if (raw.config !== undefined && !isObj(raw.config)) fail('BAD_FILE', `${file}: train.config must be an object`, 'the checkpoint header is damaged; import the model again');
+    return raw as unknown as ImportedState;
+  }
+  return parseTrainState(raw, file);
+}
+
+/** Validates a training state (any supported version) → the current type. */
 export function parseTrainState(raw: unknown, file: string): TrainState {
   const bad = (field: string, rule: string, got?: unknown): never =>
     fail('BAD_FILE', `${file}: train.${field} ${rule}${got === undefined ? '' : ` (got ${JSON.stringify(got)?.slice(0, 60)})`}`,
@@ -117,7 +144,7 @@ export function parseTrainState(raw: unknown, file: string): TrainState {
     best: (raw.best ?? null) as number | null,
     ...(raw.pruner === undefined ? {} : { pruner: raw.pruner }),
     metric: raw.metric as MetricName,
-    ...(raw.config === undefined ? {} : { config: raw.config }),
+    ...(isObj(raw.config) ? { config: raw.config } : {}),
     epochSums,
     ...(version === TRAIN_STATE_VERSION ? { recipe: raw.recipe ?? null } : {}),
   };

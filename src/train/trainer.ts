@@ -25,9 +25,9 @@ import type { Dataset } from '../data/dataset.js';
 import { Rng, mixSeed } from '../data/rng.js';
 import { Optimizer, validateOptim, DEFAULT_OPTIM, type OptimConfig } from './optim.js';
 import { initialLrState, nextLr, validateLr, type LrConfig, type LrState } from './lr.js';
-import { mainMetric, summarize, HIGHER_IS_BETTER, formatMetric, type EvalSums, type MetricName, type Metrics } from './metrics.js';
+import { mainMetric, metricsFromSums, HIGHER_IS_BETTER, formatMetric, type EvalSums, type MetricName, type Metrics } from './metrics.js';
 import { batches, type EpochBatches } from './batches.js';
-import { TRAIN_STATE_VERSION, ZERO_SUMS, type EpochRow, type EpochSums, type TrainState } from './state.js';
+import { TRAIN_STATE_VERSION, ZERO_SUMS, isTrainState, type EpochRow, type EpochSums, type TrainState } from './state.js';
 import { Progress } from '../util/progress.js';
 import { writeFileAtomic, appendLine, copyFileAtomic, ensureDir, readFileLimited } from '../util/fs.js';
 import { createPruner, loadRecipe, type Pruner, type PruneEvent } from '../prune/pruner.js';
@@ -205,7 +205,7 @@ export async function train(cfgIn: TrainConfig, o: TrainOptions): Promise<TrainR
   // Resume reads the checkpoint first: it carries the recipe and the position.
   const ck = o.resume ? (fs.existsSync(last) ? readCheckpoint(last) : fail('BAD_FILE', `cannot resume: ${last} does not exist`, 'start the run without --resume')) : null;
   if (!o.resume && fs.existsSync(last)) fail('BAD_FLAG', `run folder ${runDir} already holds a run`, 'pass --resume to continue it, or choose another --out');
-  const ckState = ck ? ck.train ?? fail('BAD_FILE', `${last} holds no training state`, 'it was not written by `sparse-rnn train`; start a new run') : null;
+  const ckState = ck ? (isTrainState(ck.train) ? ck.train : fail('BAD_FILE', `${last} holds no training state${ck.train ? ' (an imported model)' : ''}`, 'it was not written by `sparse-rnn train`; train from it with `sparse-rnn prune --from` or start a new run')) : null;
   // The recipe a run uses is kept in its checkpoints (and config.json): --resume needs no recipe file.
   const recipe = ckState && ckState.recipe !== undefined
     ? (ckState.recipe === null ? null : parseRecipe(ckState.recipe))
@@ -393,12 +393,12 @@ export async function train(cfgIn: TrainConfig, o: TrainOptions): Promise<TrainR
     }
     progress.done();
     const seconds = before + (performance.now() - e0) / 1000;
-    const valid = summarize(evaluate(session, ds, 'valid', evalB, cfg.bptt, cfg.evalBatches), metric);
+    const valid = metricsFromSums(evaluate(session, ds, 'valid', evalB, cfg.bptt, cfg.evalBatches), metric);
     if (!Number.isFinite(valid.loss)) {
       fail('DIVERGED', `the validation loss became ${valid.loss} after epoch ${epoch}`, `lower the learning rate (now ${lrState.lr}) or clip gradients (--clip)${saved || o.resume ? `; the last good checkpoint is ${last}` : ''}`);
     }
     const row: EpochRow = {
-      epoch, step, lr: lrState.lr, train: summarize(sums, metric), valid, seconds,
+      epoch, step, lr: lrState.lr, train: metricsFromSums(sums, metric), valid, seconds,
       tokensPerSec: units / Math.max(seconds, 1e-9),
       ...(mask ? { sparsity: recurrentSparsity(session, mask) } : {}),
     };
@@ -414,9 +414,9 @@ export async function train(cfgIn: TrainConfig, o: TrainOptions): Promise<TrainR
     if (improved) copyFileAtomic(last, path.join(ckptDir, 'best.srnn'));
   }
 
-  const test = summarize(evaluate(session, ds, 'test', evalB, cfg.bptt, 0), metric);
+  const test = metricsFromSums(evaluate(session, ds, 'test', evalB, cfg.bptt, 0), metric);
   if (!Number.isFinite(test.loss)) fail('DIVERGED', `the test loss is ${test.loss}`, 'lower the learning rate or clip gradients (--clip)');
-  const valid = history.length ? history[history.length - 1].valid : summarize(evaluate(session, ds, 'valid', evalB, cfg.bptt, cfg.evalBatches), metric);
+  const valid = history.length ? history[history.length - 1].valid : metricsFromSums(evaluate(session, ds, 'valid', evalB, cfg.bptt, cfg.evalBatches), metric);
   const result: TrainResult = { runDir, spec, metric, epochs: history, valid, test, steps: step, seconds: (performance.now() - t0) / 1000 };
   writeFileAtomic(path.join(runDir, 'summary.json'), JSON.stringify({ ...result, sparsity: recurrentSparsity(session, mask), formatted: { valid: formatMetric(metric, valid[metric]), test: formatMetric(metric, test[metric]) } }, null, 2) + '\n');
   return result;

@@ -27,6 +27,9 @@ function specs(): ModelSpec[] {
     out.push(defaultSpec({ cell, inputSize: 37, outputSize: 37, hidden: 20, embedDim: 20, tied: true }));
     out.push(defaultSpec({ cell, inputKind: 'vectors', inputSize: 9, outputSize: 10, hidden: 32, task: 'classify', activation: cell === 'rnn' ? 'relu' : 'tanh' }));
   }
+  // the reset-after GRU: window-ELL and CSR sizes, tokens and vectors
+  out.push(defaultSpec({ cell: 'gru', resetAfter: true, inputSize: 48, outputSize: 48, hidden: 32, embedDim: 24, layers: 2 }));
+  out.push(defaultSpec({ cell: 'gru', resetAfter: true, inputKind: 'vectors', inputSize: 9, outputSize: 10, hidden: 20, task: 'classify' }));
   return out;
 }
 

@@ -11,7 +11,7 @@
  *       2. loose: native analytic gradients vs finite differences of the native
  *          float32 loss itself (eps = 1e-2), 2e-2 relative on entries that are not tiny
  *          (smooth activations only: a relu kink within eps would fail it by design).
- * Cases: rnn (tanh, relu) / lstm / gru × 1 and 2 layers × tokens and vectors × lm and
+ * Cases: rnn (tanh, relu) / lstm / gru / reset-after gru × 1 and 2 layers × tokens and vectors × lm and
  * classify, plus tied head, ignored targets (-1), an initial state, and dropout (the
  * reference replicates the counter-based mask of native/rng.h bit for bit).
  * Token cases alternate V <= B·T/2 and V > B·T/2 so both layer-0 input paths of net.cc
@@ -158,6 +158,15 @@ function refRun(c: Case, p: ArrayLike<number>, drop: boolean): RefResult {
             nh[j] = o * Math.tanh(nc[j]);
           }
           cc = nc;
+        } else if (spec.resetAfter) {
+          // reset after: n = tanh(x·W_h + b_h + r ⊙ (h·U_h + b_hn)), recurrent bias row 2
+          rec(h, 0, 2 * H);
+          for (let j = 0; j < H; j++) {
+            const z = sig(a[j] + p[bi + GH + j]), r = sig(a[H + j] + p[bi + GH + H + j]);
+            let un = p[bi + GH + 2 * H + j];
+            for (let k = 0; k < H; k++) un += h[k] * p[hh + k * GH + 2 * H + j];
+            nh[j] = z * h[j] + (1 - z) * Math.tanh(a[2 * H + j] + r * un);
+          }
         } else {
           rec(h, 0, 2 * H);
           const rh = new Float64Array(H);
@@ -242,44 +251,50 @@ function assertClose(what: string, got: ArrayLike<number>, want: ArrayLike<numbe
 function cases(): Case[] {
   const out: Case[] = [];
   let seed = 1;
-  const cells: Array<{ cell: ModelSpec['cell']; activation: ModelSpec['activation'] }> = [
+  let raSeed = 101; // the reset-after GRU cases draw their own seeds: the others keep theirs
+  const next = (ra: boolean | undefined) => (ra ? raSeed++ : seed++);
+  const cells: Array<{ cell: ModelSpec['cell']; activation: ModelSpec['activation']; resetAfter?: boolean }> = [
     { cell: 'rnn', activation: 'tanh' }, { cell: 'rnn', activation: 'relu' },
     { cell: 'lstm', activation: 'tanh' }, { cell: 'gru', activation: 'tanh' },
+    { cell: 'gru', activation: 'tanh', resetAfter: true },
   ];
-  for (const { cell, activation } of cells)
+  for (const { cell, activation, resetAfter } of cells)
     for (const layers of [1, 2])
       for (const inputKind of ['tokens', 'vectors'] as const)
         for (const task of ['lm', 'classify'] as const) {
-          const fused = seed % 2 === 0; // tokens: V <= B·T/2 (fused projection) or V > B·T/2
+          const s0 = resetAfter ? raSeed : seed;
+          const fused = s0 % 2 === 0; // tokens: V <= B·T/2 (fused projection) or V > B·T/2
           const T = fused ? 4 : 3;
           const V = fused ? 4 : 7;
-          const H = 3 + (seed % 3);
-          const name = `${cell}${cell === 'rnn' ? `-${activation}` : ''} L${layers} ${inputKind} ${task} H${H} T${T}`;
+          const H = 3 + (s0 % 3);
+          const name = `${cell}${cell === 'rnn' ? `-${activation}` : ''}${resetAfter ? '-ra' : ''} L${layers} ${inputKind} ${task} H${H} T${T}`;
           out.push(makeCase(name, {
-            cell, activation, layers, inputKind, task, hidden: H,
+            cell, activation, layers, inputKind, task, hidden: H, ...(resetAfter ? { resetAfter } : {}),
             inputSize: inputKind === 'tokens' ? V : 4, embedDim: inputKind === 'tokens' ? 4 : 0,
             outputSize: task === 'lm' ? 6 : 3,
-          }, 2, T, seed++, { ignore: seed % 3 === 0 }));
+          }, 2, T, next(resetAfter), { ignore: (resetAfter ? raSeed : seed) % 3 === 0 }));
         }
-  for (const cell of ['rnn', 'lstm', 'gru'] as const) {
+  for (const variant of ['rnn', 'lstm', 'gru', 'gru-ra'] as const) {
+    const cell = variant === 'gru-ra' ? 'gru' : variant;
+    const ra = variant === 'gru-ra' ? { resetAfter: true } : {};
     // H = 21: full SIMD chunks (16 / 8 lanes) plus a tail in every gate kernel
-    out.push(makeCase(`${cell} H21 vectors lm`, {
-      cell, inputKind: 'vectors', inputSize: 3, embedDim: 0, hidden: 21, outputSize: 4,
-    }, 2, 3, seed++));
+    out.push(makeCase(`${variant} H21 vectors lm`, {
+      cell, ...ra, inputKind: 'vectors', inputSize: 3, embedDim: 0, hidden: 21, outputSize: 4,
+    }, 2, 3, next(variant === 'gru-ra')));
     // tied: T 6 takes the fused layer-0 path (V <= B·T/2), T 4 the gather path
-    out.push(makeCase(`${cell} tied lm, ignored targets`, {
-      cell, inputSize: 6, embedDim: 4, hidden: 4, outputSize: 6, tied: true, layers: 2,
-    }, 2, cell === 'lstm' ? 4 : 6, seed++, { ignore: true }));
-    out.push(makeCase(`${cell} with initial state`, {
-      cell, inputSize: 5, embedDim: 3, hidden: 4, outputSize: 5, layers: 2,
-    }, 2, 3, seed++, { state: true }));
-    out.push(makeCase(`${cell} dropout tokens lm`, {
-      cell, inputSize: 5, embedDim: 4, hidden: 4, outputSize: 5, layers: 2, dropout: 0.3,
-    }, 2, 4, seed++, { dropSeed: 7 }));
-    out.push(makeCase(`${cell} dropout vectors classify`, {
-      cell, inputKind: 'vectors', inputSize: 3, embedDim: 0, hidden: 5, outputSize: 3, layers: 2,
+    out.push(makeCase(`${variant} tied lm, ignored targets`, {
+      cell, ...ra, inputSize: 6, embedDim: 4, hidden: 4, outputSize: 6, tied: true, layers: 2,
+    }, 2, cell === 'lstm' ? 4 : 6, next(variant === 'gru-ra'), { ignore: true }));
+    out.push(makeCase(`${variant} with initial state`, {
+      cell, ...ra, inputSize: 5, embedDim: 3, hidden: 4, outputSize: 5, layers: 2,
+    }, 2, 3, next(variant === 'gru-ra'), { state: true }));
+    out.push(makeCase(`${variant} dropout tokens lm`, {
+      cell, ...ra, inputSize: 5, embedDim: 4, hidden: 4, outputSize: 5, layers: 2, dropout: 0.3,
+    }, 2, 4, next(variant === 'gru-ra'), { dropSeed: 7 }));
+    out.push(makeCase(`${variant} dropout vectors classify`, {
+      cell, ...ra, inputKind: 'vectors', inputSize: 3, embedDim: 0, hidden: 5, outputSize: 3, layers: 2,
       task: 'classify', dropout: 0.4,
-    }, 2, 3, seed++, { dropSeed: 12345 }));
+    }, 2, 3, next(variant === 'gru-ra'), { dropSeed: 12345 }));
   }
   return out;
 }

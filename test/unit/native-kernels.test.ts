@@ -1,6 +1,6 @@
 // The standalone C++ kernel tests (native/tests/): sgemm and sgemm_packed against the
-// naive reference, activations, thread pool, optimizer loops — every SIMD level × 1/2
-// threads. Compiled here with g++ (what `npm install` already needs) and run once each.
+// naive reference, the sparse kernels (training and inference) against theirs,
+// activations, thread pool, optimizer loops — every SIMD level × 1/2 threads. Compiled here with g++ (what `npm install` already needs) and run once each.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -15,6 +15,8 @@ const common = ['-O2', '-std=c++17', '-pthread', '-Inative', 'native/simd.cc', '
 for (const [name, sources] of [
   ['test_kernels', ['native/gemm.cc', 'native/tests/test_kernels.cc']],
   ['test_optim', ['native/optim.cc', 'native/tests/test_optim.cc']],
+  ['test_sparse', ['native/sparse.cc', 'native/tests/test_sparse.cc']],
+  ['test_infer', ['native/infer/kernels.cc', 'native/infer/model.cc', 'native/tests/test_infer.cc']],
 ] as const) {
   test(`native/tests/${name}.cc passes every check`, () => {
     const exe = path.join(dir, name);

@@ -98,8 +98,17 @@ test('report files: HTML with inline SVG plots, Markdown with PNG + SVG figures'
   assert.equal(figures.length, 2 * 5 + 4);
   assert.equal((html.match(/<svg /g) ?? []).length, figures.length);
   for (const id of ['conclusions', 'sparsity', 'targets', 'gates', 'schedules', 'training', 'small-dense', 'complexity', 'runs']) assert.ok(html.includes(`<section id="${id}">`), id);
-  assert.ok(!/NaN|undefined/.test(html), 'no NaN / undefined in the page');
-  assert.ok(!/<script|https?:\/\/(?!www\.w3\.org\/2000\/svg)/.test(html), 'self-contained: no scripts, no remote resources');
+  const scripts = html.match(/<script[^>]*>/g) ?? [];
+  assert.deepEqual(scripts, ['<script>'], 'one inline script (tooltips, sortable tables), none loaded');
+  const page = html.replace(/<script>[\s\S]*<\/script>/, '');
+  assert.ok(!/NaN|undefined/.test(page), 'no NaN / undefined in the page');
+  assert.ok(!/https?:\/\/(?!www\.w3\.org\/2000\/svg)/.test(html), 'self-contained: no remote resources');
+  // Every point and bar carries its values for the tooltip.
+  const tips = [...html.matchAll(/data-tip="([^"]*)"/g)].map((m) => JSON.parse(m[1].replace(/&quot;/g, '"').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&')) as [string, string][]);
+  assert.ok(tips.length > 50, `${tips.length} marks with tooltips`);
+  const sparse = tips.find((t) => t.some(([k, v]) => k === 'method' && v === 'AGP') && t.some(([k]) => k === '95% interval'));
+  assert.ok(sparse, 'an AGP point with its interval');
+  for (const k of ['cell', 'method', 'target', 'sparsity', 'seeds']) assert.ok(sparse.some(([key]) => key === k), k);
   assert.match(html, /up to 80% sparsity within 1% of dense/);
   // Bands (95% intervals) and bars are drawn.
   assert.ok((html.match(/class="band"/g) ?? []).length > 0);

@@ -3,7 +3,7 @@
  * and input kernels at density <= addon.sparseDensity run on sparse kernels. Same logits, loss and gradients at
  * every kept position as the dense path (the same Net with setMask(null)), up to
  * summation order; gradients of sparse groups are 0 at pruned positions. Every SIMD
- * level, 1 and 2 threads, rnn / lstm / gru, 1–2 layers, tokens (fused and not) and vectors.
+ * level, 1 and 2 threads, rnn / lstm / gru (both variants), 1–2 layers, tokens (fused and not) and vectors.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -21,11 +21,11 @@ const levels: SimdName[] = (['scalar', 'avx2', 'avx512'] as SimdName[]).filter((
   return order.indexOf(l) <= order.indexOf(addon.simdDetected());
 });
 
-interface Case { H?: number; O?: number; tied?: boolean; classify?: boolean; head?: number; cell: CellType; layers: number; tokens: boolean; V: number; B: number; T: number; density: number[]; state: boolean }
+interface Case { resetAfter?: boolean; H?: number; O?: number; tied?: boolean; classify?: boolean; head?: number; cell: CellType; layers: number; tokens: boolean; V: number; B: number; T: number; density: number[]; state: boolean }
 
 function check(c: Case, seed: number) {
   const H = c.H ?? 20, E = c.tied ? H : 9, D = 6, O = c.O ?? (c.tied ? c.V : 11);
-  const spec = defaultSpec({ cell: c.cell, inputSize: c.tokens ? c.V : D, embedDim: E, hidden: H, layers: c.layers, outputSize: O, inputKind: c.tokens ? 'tokens' : 'vectors', tied: !!c.tied, task: c.classify ? 'classify' : 'lm' });
+  const spec = defaultSpec({ cell: c.cell, ...(c.resetAfter ? { resetAfter: true } : {}), inputSize: c.tokens ? c.V : D, embedDim: E, hidden: H, layers: c.layers, outputSize: O, inputKind: c.tokens ? 'tokens' : 'vectors', tied: !!c.tied, task: c.classify ? 'classify' : 'lm' });
   const layout = buildLayout(spec);
   const rnd = mulberry32(seed);
   const params = new Float32Array(layout.total);
@@ -114,6 +114,8 @@ for (const cell of ['rnn', 'lstm', 'gru'] as const)
       // layer 1's R-row input products (R = 1280) walked in several row chunks
       if (layers === 2 && tokens && cell === 'lstm') cases.push({ H: 64, cell, layers, tokens, V: 8, B: 32, T: 40, density: d90, state: false });
     }
+// every GRU case again as the reset-after GRU (appended: the others keep their seeds)
+for (const c of cases.filter((k) => k.cell === 'gru')) cases.push({ ...c, resetAfter: true });
 
 for (const level of levels)
   test(`sparse kernels match the dense path at kept positions (${level}, 1 and 2 threads)`, () => {

@@ -3,7 +3,7 @@
 // table 1.4.2.3.1 / scipy.stats.t.ppf(0.975, ν)).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mean, sd, summarize, tCdf, tQuantile } from '../../src/study/stats.js';
+import { mean, sd, summarizeSample, tCdf, tQuantile } from '../../src/study/stats.js';
 
 const close = (a: number, b: number, tol: number, what: string) => assert.ok(Math.abs(a - b) <= tol, `${what}: ${a} vs ${b}`);
 
@@ -28,7 +28,7 @@ test('t quantiles match tables', () => {
 test('95% t-interval of the mean', () => {
   // x = 2.0, 2.1, 2.3: mean 2.1333…, sd = √(((−0.1333)² + (−0.0333)² + 0.1667²)/2) = √(0.04667/2) = 0.152753;
   // half = t(0.975, 2) · sd / √3 = 4.302653 · 0.0881917 = 0.379458.
-  const s = summarize([2.0, 2.1, 2.3]);
+  const s = summarizeSample([2.0, 2.1, 2.3]);
   assert.equal(s.n, 3);
   close(s.mean, 6.4 / 3, 1e-12, 'mean');
   close(s.sd, 0.1527525232, 1e-9, 'sd');
@@ -36,14 +36,14 @@ test('95% t-interval of the mean', () => {
   close(s.lo, 6.4 / 3 - 0.3794583, 1e-6, 'lo');
   close(s.hi, 6.4 / 3 + 0.3794583, 1e-6, 'hi');
   // Two values: t(0.975, 1) = 12.7062; sd of (1, 3) = √2; half = 12.7062 · √2/√2 = 12.7062.
-  close(summarize([1, 3]).half, 12.706204736, 1e-8, 'half n=2');
+  close(summarizeSample([1, 3]).half, 12.706204736, 1e-8, 'half n=2');
 });
 
 test('one value: no interval; non-finite values are dropped', () => {
-  const s = summarize([4]);
+  const s = summarizeSample([4]);
   assert.equal(s.mean, 4);
   assert.ok(Number.isNaN(s.half) && Number.isNaN(s.lo) && Number.isNaN(s.hi));
-  const t = summarize([1, NaN, 3, Infinity]);
+  const t = summarizeSample([1, NaN, 3, Infinity]);
   assert.equal(t.n, 2);
   assert.equal(t.mean, 2);
 });

@@ -1,0 +1,294 @@
+/**
+ * The study's questions, answered from the stored runs with their uncertainty:
+ *
+ *   methods      which of AGP and Narang is better, per cell and sparsity
+ *   targets      how much more pruning hidden-to-hidden (hh) costs than input-to-hidden (ih)
+ *   tolerance    the largest sparsity within 1% and within 2% of dense, per cell and method,
+ *                and the complexity cut it buys (recurrent non-zeros, FLOPs per token, bytes)
+ *   smallDense   large-sparse against small-dense at equal recurrent non-zeros (Zhu & Gupta 2017)
+ *   calibration  how close Narang's calibrated threshold lands to its target sparsity
+ *   speed        how much faster pruned runs trained than dense once pruning was over
+ *   claims       where these results agree with the published claims and where they do not
+ *
+ * Comparisons are paired by seed wherever both sides have the seed (the same data order and
+ * initialisation), so run-to-run noise common to both cancels. Every answer carries the mean
+ * of its paired differences, the 95% Student-t interval of that mean (src/study/stats.ts) and
+ * n, the number of paired comparisons it rests on. "Cost" is the relative change of the test
+ * metric against the dense run of the same seed, positive = worse (worseBy in analysis.ts).
+ *
+ * Published claims are restated from the papers (docs/methods.md names them):
+ *   - Narang, Elsen, Diamos, Sengupta, "Exploring Sparsity in Recurrent Neural Networks",
+ *     ICLR 2017: ~90% sparsity at near-dense accuracy.
+ *   - Zhu & Gupta, "To prune, or not to prune", 2017: large-sparse models beat small-dense
+ *     models with the same number of non-zeros.
+ *   - Choudhury, Rout, Pragnesh, Mohan, "Comparative Study of Pruning Techniques in Recurrent
+ *     Neural Networks", 2023: RNN complexity can be cut by more than 80%.
+ */
+import { summarizeSample, type Summary } from '../study/stats.js';
+import { axesOf, metricOf, select, smallDenseFindings, worseBy, METHOD_NAME } from './analysis.js';
+import type { RunRow, StudyData } from './data.js';
+
+/** The clear winner of a paired difference a − b (positive = a worse): only when the interval excludes 0. */
+export function verdict(p: Summary, a: string, b: string): string {
+  if (p.n === 0) return '—';
+  if (!Number.isFinite(p.half)) return p.mean > 0 ? `${b} (one comparison)` : p.mean < 0 ? `${a} (one comparison)` : 'tie';
+  if (p.lo > 0) return b;
+  if (p.hi < 0) return a;
+  return 'no clear difference';
+}
+
+const key = (task: string, cell: string, seed: number) => `${task}\u0000${cell}\u0000${seed}`;
+
+/** Test metric of the dense run per (task, cell, seed). */
+function denseBySeed(data: StudyData): Map<string, number> {
+  const m = new Map<string, number>();
+  for (const r of data.runs) if (r.method === 'dense') m.set(key(r.task, r.cell, r.seed), r.test);
+  return m;
+}
+
+/** Cost of a run against the dense run of its seed (relative, positive = worse); NaN without one. */
+function costOf(data: StudyData, dense: Map<string, number>, r: RunRow): number {
+  const d = dense.get(key(r.task, r.cell, r.seed));
+  return d === undefined ? NaN : worseBy(metricOf(data, r.task), r.test, d);
+}
+
+/** Pairs the runs of two selections by seed and returns f(a, b) for each seed both have. */
+function pairBySeed(a: RunRow[], b: RunRow[], f: (x: RunRow, y: RunRow) => number): number[] {
+  const bs = new Map(b.map((r) => [r.seed, r]));
+  return a.filter((r) => bs.has(r.seed)).map((r) => f(r, bs.get(r.seed)!)).filter(Number.isFinite);
+}
+
+// ------------------------------------------------------------------ methods
+
+export interface MethodAnswer { task: string; cell: string; sparsity: number; /** AGP cost − Narang cost, paired over targets × seeds. */ diff: Summary; better: string }
+
+/** AGP against Narang at each sparsity, per cell: paired over every target and seed. */
+export function methodAnswers(data: StudyData, a = 'agp', b = 'narang'): MethodAnswer[] {
+  const ax = axesOf(data);
+  const dense = denseBySeed(data);
+  const out: MethodAnswer[] = [];
+  for (const task of ax.tasks) for (const cell of ax.cells) for (const sparsity of ax.sparsities) {
+    const diffs: number[] = [];
+    for (const target of ax.targets) {
+      diffs.push(...pairBySeed(
+        select(data, { task, cell, method: a, target, sparsity }), select(data, { task, cell, method: b, target, sparsity }),
+        (x, y) => costOf(data, dense, x) - costOf(data, dense, y)));
+    }
+    if (!diffs.length) continue;
+    const diff = summarizeSample(diffs);
+    out.push({ task, cell, sparsity, diff, better: verdict(diff, METHOD_NAME[a], METHOD_NAME[b]) });
+  }
+  return out;
+}
+
+// ------------------------------------------------------------------ targets
+
+export interface TargetAnswer { task: string; cell: string; /** hh cost − ih cost, paired over methods × sparsities × seeds. */ extra: Summary; ih: Summary; hh: Summary }
+
+/** How much more pruning hh costs than pruning ih, per cell (every sparse method and sparsity, paired by seed). */
+export function targetAnswers(data: StudyData): TargetAnswer[] {
+  const ax = axesOf(data);
+  const dense = denseBySeed(data);
+  const out: TargetAnswer[] = [];
+  for (const task of ax.tasks) for (const cell of ax.cells) {
+    const extra: number[] = [];
+    const ih: number[] = [];
+    const hh: number[] = [];
+    for (const method of ax.sparseMethods) for (const sparsity of ax.sparsities) {
+      const ri = select(data, { task, cell, method, target: 'ih', sparsity });
+      const rh = select(data, { task, cell, method, target: 'hh', sparsity });
+      const pairs = pairBySeed(rh, ri, (h, i) => costOf(data, dense, h) - costOf(data, dense, i));
+      if (!pairs.length) continue;
+      extra.push(...pairs);
+      ih.push(...pairBySeed(ri, rh, (i) => costOf(data, dense, i)));
+      hh.push(...pairBySeed(rh, ri, (h) => costOf(data, dense, h)));
+    }
+    if (extra.length) out.push({ task, cell, extra: summarizeSample(extra), ih: summarizeSample(ih), hh: summarizeSample(hh) });
+  }
+  return out;
+}
+
+// ------------------------------------------------------------------ tolerance
+
+export interface ToleranceAnswer {
+  task: string; cell: string; method: string; target: string; tol: number;
+  /** Largest sparsity whose mean cost over seeds is within tol; null when none is. */
+  sparsity: number | null;
+  cost: Summary | null;
+  /** Reductions against dense (0–1), means over the seeds of that configuration. */
+  nonzerosCut: number; flopsCut: number; bytesCut: number;
+}
+
+const meanOf = (runs: RunRow[], f: (r: RunRow) => number) => runs.reduce((s, r) => s + f(r), 0) / runs.length;
+
+/** The largest sparsity within `tol` of dense per cell, method and target, and what it cuts. */
+export function toleranceAnswers(data: StudyData, tols: readonly number[] = [0.01, 0.02]): ToleranceAnswer[] {
+  const ax = axesOf(data);
+  const dense = denseBySeed(data);
+  const out: ToleranceAnswer[] = [];
+  for (const tol of tols) for (const task of ax.tasks) for (const cell of ax.cells) for (const method of ax.sparseMethods) for (const target of ax.targets) {
+    let best: ToleranceAnswer | null = null;
+    let any = false;
+    for (const sparsity of ax.sparsities) {
+      const runs = select(data, { task, cell, method, target, sparsity });
+      const costs = runs.map((r) => costOf(data, dense, r)).filter(Number.isFinite);
+      if (!costs.length) continue;
+      any = true;
+      const cost = summarizeSample(costs);
+      if (cost.mean <= tol) {
+        const denseRuns = select(data, { task, cell, method: 'dense' });
+        const denseNz = meanOf(denseRuns, (r) => r.recNonzeros);
+        best = {
+          task, cell, method, target, tol, sparsity, cost,
+          nonzerosCut: 1 - meanOf(runs, (r) => r.recNonzeros) / denseNz,
+          flopsCut: 1 - meanOf(runs, (r) => r.flops / r.flopsDense),
+          bytesCut: 1 - meanOf(runs, (r) => r.bytes / r.bytesDense),
+        };
+      }
+    }
+    if (any) out.push(best ?? { task, cell, method, target, tol, sparsity: null, cost: null, nonzerosCut: NaN, flopsCut: NaN, bytesCut: NaN });
+  }
+  return out;
+}
+
+// ------------------------------------------------------------------ small dense
+
+export interface SmallDenseAnswer { task: string; cell: string; method: string; /** sparse cost − small-dense cost, paired by seed over every matched sparsity. */ diff: Summary; wins: number; of: number }
+
+/** Large-sparse against small-dense at equal recurrent non-zeros, per cell and method (paired by seed). */
+export function smallDenseAnswers(data: StudyData): SmallDenseAnswer[] {
+  const dense = denseBySeed(data);
+  const groups = new Map<string, { task: string; cell: string; method: string; diffs: number[] }>();
+  for (const f of smallDenseFindings(data)) {
+    const sparse = select(data, { task: f.task, cell: f.cell, method: f.method, target: f.target, sparsity: f.sparsity });
+    const small = select(data, { task: f.task, cell: f.cell, method: 'smallDense', hidden: f.hidden });
+    const k = `${f.task}\u0000${f.cell}\u0000${f.method}`;
+    const g = groups.get(k) ?? { task: f.task, cell: f.cell, method: f.method, diffs: [] };
+    g.diffs.push(...pairBySeed(sparse, small, (x, y) => costOf(data, dense, x) - costOf(data, dense, y)));
+    groups.set(k, g);
+  }
+  return [...groups.values()].filter((g) => g.diffs.length).map((g) => ({
+    task: g.task, cell: g.cell, method: g.method, diff: summarizeSample(g.diffs), wins: g.diffs.filter((d) => d < 0).length, of: g.diffs.length,
+  }));
+}
+
+// ------------------------------------------------------------------ calibration
+
+export interface CalibrationAnswer { target: string; /** achieved − target sparsity, in fractions. */ error: Summary; maxAbs: number }
+
+/** Narang's calibrated threshold: the sparsity reached minus the target, per pruned target. */
+export function calibrationAnswers(data: StudyData): CalibrationAnswer[] {
+  const ax = axesOf(data);
+  const out: CalibrationAnswer[] = [];
+  for (const target of ax.targets) {
+    const errs = data.runs.filter((r) => r.method === 'narang' && r.target === target).map((r) => r.recurrentSparsity - r.sparsity).filter(Number.isFinite);
+    if (errs.length) out.push({ target, error: summarizeSample(errs), maxAbs: Math.max(...errs.map(Math.abs)) });
+  }
+  return out;
+}
+
+// ------------------------------------------------------------------ speed
+
+export interface SpeedAnswer { task: string; cell: string; target: string; sparsity: number; /** pruned tokens/s ÷ dense tokens/s, paired by seed, over the epochs after pruning ended. */ ratio: Summary }
+
+/** Mean training tokens/s of a run over the epochs that start after step `from`. */
+function tokensPerSecAfter(data: StudyData, r: RunRow, from: number): number {
+  const eps = data.epochs.get(r.id) ?? [];
+  const after = eps.filter((e, i) => (i === 0 ? 0 : eps[i - 1].step) >= from && e.tokensPerSec > 0);
+  return after.length ? after.reduce((s, e) => s + e.tokensPerSec, 0) / after.length : NaN;
+}
+
+/** The schedule's last pruning fraction (AGP/Narang end, one-shot step) from the stored spec. */
+function pruningEnds(data: StudyData): number {
+  const s = (data.spec?.schedule ?? {}) as { end?: number; oneShotAt?: number };
+  return Math.max(s.end ?? 0.6, s.oneShotAt ?? 0);
+}
+
+/**
+ * How much faster pruned runs trained than dense once their masks were final (every sparse
+ * method pooled), per cell, target and sparsity. Measured throughput: it depends on the
+ * machine's load while the runs trained, which pairing by seed does not remove.
+ */
+export function speedAnswers(data: StudyData): SpeedAnswer[] {
+  const ax = axesOf(data);
+  const frac = pruningEnds(data);
+  const out: SpeedAnswer[] = [];
+  for (const task of ax.tasks) for (const cell of ax.cells) {
+    const denseRuns = select(data, { task, cell, method: 'dense' });
+    for (const target of ax.targets) for (const sparsity of ax.sparsities) {
+      const ratios: number[] = [];
+      for (const method of ax.sparseMethods) {
+        ratios.push(...pairBySeed(select(data, { task, cell, method, target, sparsity }), denseRuns, (p, d) => {
+          const from = frac * d.steps;
+          return tokensPerSecAfter(data, p, from) / tokensPerSecAfter(data, d, from);
+        }));
+      }
+      if (ratios.length) out.push({ task, cell, target, sparsity, ratio: summarizeSample(ratios) });
+    }
+  }
+  return out;
+}
+
+// ------------------------------------------------------------------ claims
+
+export interface ClaimAnswer { source: string; claim: string; ours: string; agrees: 'yes' | 'no' | 'partly' | 'not tested' }
+
+const pct = (x: number, d = 0) => `${(100 * x).toFixed(d)}%`;
+const ci = (s: Summary, scale = 100, d = 1, unit = ' pts') => Number.isFinite(s.half)
+  ? `${(scale * s.mean).toFixed(d)} ± ${(scale * s.half).toFixed(d)}${unit}`
+  : `${(scale * s.mean).toFixed(d)}${unit}`;
+
+/** The published claims, each set against what the stored runs show. */
+export function claimAnswers(data: StudyData): ClaimAnswer[] {
+  const out: ClaimAnswer[] = [];
+  const tol2 = toleranceAnswers(data, [0.02]).filter((t) => t.sparsity !== null);
+  const ax = axesOf(data);
+  // Choudhury et al. 2023: more than 80% of the complexity can go.
+  {
+    const perCell = ax.cells.map((cell) => {
+      const ok = tol2.filter((t) => t.cell === cell);
+      return { cell, best: ok.length ? ok.reduce((a, b) => (b.nonzerosCut > a.nonzerosCut ? b : a)) : null };
+    });
+    const over = perCell.filter((c) => c.best && c.best.nonzerosCut > 0.8);
+    out.push({
+      source: 'Choudhury et al. 2023',
+      claim: 'RNN complexity can be cut by more than 80% at little cost.',
+      ours: perCell.map((c) => c.best
+        ? `${c.cell.toUpperCase()}: ${pct(c.best.nonzerosCut, 1)} fewer recurrent non-zeros within 2% of dense (${METHOD_NAME[c.best.method]}, ${c.best.target}, ${pct(c.best.sparsity!)})`
+        : `${c.cell.toUpperCase()}: no tested sparsity within 2% of dense`).join('; ') + '.',
+      agrees: over.length === perCell.length && perCell.length ? 'yes' : over.length ? 'partly' : 'no',
+    });
+  }
+  // Narang et al. 2017: ~90% sparsity at near-dense accuracy.
+  {
+    const dense = denseBySeed(data);
+    const at90 = ax.cells.map((cell) => {
+      const costs = data.runs.filter((r) => r.cell === cell && r.target === 'both' && r.method === 'narang' && Math.abs(r.sparsity - 0.9) < 1e-9)
+        .map((r) => costOf(data, dense, r)).filter(Number.isFinite);
+      return { cell, s: costs.length ? summarizeSample(costs) : null };
+    }).filter((x) => x.s);
+    const near = at90.filter((x) => x.s!.mean <= 0.02);
+    out.push({
+      source: 'Narang et al. 2017',
+      claim: 'About 90% sparsity at near-dense accuracy.',
+      ours: at90.length
+        ? at90.map((x) => `${x.cell.toUpperCase()} Narang at 90% of ih + hh: ${ci(x.s!)} worse than dense (n = ${x.s!.n})`).join('; ') + '; "near" read as within 2%.'
+        : 'No Narang run at 90% of ih + hh in this study.',
+      agrees: !at90.length ? 'not tested' : near.length === at90.length ? 'yes' : near.length ? 'partly' : 'no',
+    });
+  }
+  // Zhu & Gupta 2017: large-sparse beats small-dense at equal non-zeros.
+  {
+    const sd = smallDenseAnswers(data);
+    const wins = sd.reduce((a, s) => a + s.wins, 0);
+    const of = sd.reduce((a, s) => a + s.of, 0);
+    const clear = sd.filter((s) => s.diff.hi < 0).length;
+    out.push({
+      source: 'Zhu & Gupta 2017',
+      claim: 'Large-sparse models beat small-dense models with the same number of non-zeros.',
+      ours: of ? `the large sparse model wins ${wins} of ${of} paired comparisons; in ${clear} of ${sd.length} cell × method groups the 95% interval of the difference lies entirely on the sparse side.` : 'No small-dense baselines in this study.',
+      agrees: !of ? 'not tested' : wins === of ? 'yes' : wins > 0 ? 'partly' : 'no',
+    });
+  }
+  return out;
+}

@@ -1,0 +1,105 @@
+// The report's questions (src/report/questions.ts) on the fixture store with known numbers
+// (src/report/fixture.ts: each configuration's seeds are mean − 0.01, mean, mean + 0.01,
+// dense 1.99 / 2.00 / 2.01), checked against the paired formulas written out here.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { writeFixtureStudy, FIXTURE } from '../../src/report/fixture.js';
+import { loadStudy } from '../../src/report/data.js';
+import {
+  calibrationAnswers, claimAnswers, methodAnswers, smallDenseAnswers, targetAnswers, toleranceAnswers, verdict,
+} from '../../src/report/questions.js';
+import { buildReport } from '../../src/report/build.js';
+import { renderMarkdown } from '../../src/report/markdown.js';
+
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'srnn-questions-'));
+writeFixtureStudy(dir);
+const data = loadStudy(dir);
+const close = (a: number, b: number, what: string, tol = 1e-9) => assert.ok(Math.abs(a - b) <= tol, `${what}: ${a} vs ${b}`);
+
+const offsets = [-0.01, 0, 0.01];
+const dense = offsets.map((o) => FIXTURE.dense + o);
+/** Per-seed relative cost of a configuration whose seeds are mean + offsets, against dense of the same seed. */
+const costs = (mean: number) => offsets.map((o, i) => (mean + o - dense[i]) / dense[i]);
+const avg = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+/** 95% half-width with n − 1 degrees of freedom, t quantiles written out. */
+const T975: Record<number, number> = { 2: 4.302652729911275, 8: 2.306004135204166 };
+const half = (xs: number[]) => {
+  const m = avg(xs);
+  const sd = Math.sqrt(xs.reduce((a, x) => a + (x - m) ** 2, 0) / (xs.length - 1));
+  return (T975[xs.length - 1] * sd) / Math.sqrt(xs.length);
+};
+
+test('verdict names a winner only when the interval excludes zero', () => {
+  const s = (mean: number, lo: number, hi: number, n = 3) => ({ n, mean, sd: 1, half: (hi - lo) / 2, lo, hi });
+  assert.equal(verdict(s(-1, -2, -0.5), 'A', 'B'), 'A');
+  assert.equal(verdict(s(1, 0.5, 2), 'A', 'B'), 'B');
+  assert.equal(verdict(s(0.1, -1, 1.2), 'A', 'B'), 'no clear difference');
+  assert.equal(verdict({ n: 0, mean: NaN, sd: NaN, half: NaN, lo: NaN, hi: NaN }, 'A', 'B'), '—');
+});
+
+test('AGP vs Narang: paired by seed over the three targets', () => {
+  const a = methodAnswers(data).find((x) => x.cell === 'lstm' && x.sparsity === 0.8)!;
+  const diffs = ['both', 'ih', 'hh'].flatMap((t) => {
+    const ca = costs(FIXTURE.means[`agp|${t}`][0.8]);
+    const cn = costs(FIXTURE.means[`narang|${t}`][0.8]);
+    return ca.map((c, i) => c - cn[i]);
+  });
+  assert.equal(a.diff.n, 9);
+  close(a.diff.mean, avg(diffs), 'mean AGP − Narang');
+  close(a.diff.half, half(diffs), 'half-width', 1e-9);
+  // At 0.8 AGP is ahead on every target (2.015 vs 2.030, 2.010 vs 2.012, 2.030 vs 2.040).
+  assert.equal(a.better, 'AGP');
+  // At 0.5, AGP is behind on both targets' ordering mix: agp 2.010/2.005/2.015 vs narang 2.005/2.004/2.012 → Narang.
+  assert.equal(methodAnswers(data).find((x) => x.cell === 'lstm' && x.sparsity === 0.5)!.better, 'Narang');
+});
+
+test('hh costs more than ih, paired over methods × sparsities × seeds', () => {
+  const a = targetAnswers(data).find((x) => x.cell === 'lstm')!;
+  const extra = ['agp', 'narang'].flatMap((m) => FIXTURE.sparsities.flatMap((s) => {
+    const h = costs(FIXTURE.means[`${m}|hh`][s]);
+    const i = costs(FIXTURE.means[`${m}|ih`][s]);
+    return h.map((c, k) => c - i[k]);
+  }));
+  assert.equal(a.extra.n, 18);
+  close(a.extra.mean, avg(extra), 'hh − ih');
+  assert.ok(a.extra.lo > 0, 'hh clearly costlier in the fixture');
+});
+
+test('largest sparsity within 1% and 2%, with the cuts it buys', () => {
+  const ans = toleranceAnswers(data, [0.01, 0.02]);
+  const get = (tol: number, method: string, target: string) => ans.find((x) => x.tol === tol && x.cell === 'lstm' && x.method === method && x.target === target)!;
+  // agp both: +0.5%, +0.75%, +3% → 0.8 within 1% and within 2%.
+  assert.equal(get(0.01, 'agp', 'both').sparsity, 0.8);
+  assert.equal(get(0.02, 'agp', 'both').sparsity, 0.8);
+  // narang both: +0.25%, +1.5%, +4% → 0.5 within 1%, 0.8 within 2%.
+  assert.equal(get(0.01, 'narang', 'both').sparsity, 0.5);
+  assert.equal(get(0.02, 'narang', 'both').sparsity, 0.8);
+  close(get(0.02, 'narang', 'both').cost!.mean, avg(costs(2.03)), 'narang both @0.8 cost');
+  // Both kernels at 80%: the recurrent non-zeros drop by (almost exactly) 80%.
+  close(get(0.01, 'agp', 'both').nonzerosCut, 0.8, 'non-zeros cut', 1e-3);
+  assert.ok(get(0.01, 'agp', 'both').flopsCut > 0 && get(0.01, 'agp', 'both').flopsCut < 0.8);
+});
+
+test('small dense, calibration and the published claims', () => {
+  const sd = smallDenseAnswers(data).find((x) => x.cell === 'lstm' && x.method === 'agp')!;
+  // agp both: 2.015 vs small 2.100 at 0.8 (sparse wins), 2.060 vs 2.050 at 0.9 (small wins).
+  assert.equal(sd.of, 6);
+  assert.equal(sd.wins, 3);
+  const cal = calibrationAnswers(data);
+  assert.deepEqual(cal.map((c) => c.target).sort(), ['both', 'hh', 'ih']);
+  const claims = claimAnswers(data);
+  assert.equal(claims.length, 3);
+  assert.equal(claims.find((c) => c.source.startsWith('Zhu'))!.agrees, 'partly');
+});
+
+test('the report carries the question sections', () => {
+  const md = renderMarkdown(buildReport(data), 'now');
+  for (const title of ['Which method is better: AGP or Narang?', 'How much more does pruning hh cost than pruning ih?',
+    'How far can each method prune within 1% and 2% of dense?', 'Does large-sparse beat small-dense at equal non-zeros?',
+    "How close does Narang's calibrated threshold land to its target?", 'Against the published claims']) {
+    assert.ok(md.includes(`## ${title}`), title);
+  }
+});
