@@ -205,7 +205,10 @@ export async function train(cfgIn: TrainConfig, o: TrainOptions): Promise<TrainR
   // Resume reads the checkpoint first: it carries the recipe and the position.
   const ck = o.resume ? (fs.existsSync(last) ? readCheckpoint(last) : fail('BAD_FILE', `cannot resume: ${last} does not exist`, 'start the run without --resume')) : null;
   if (!o.resume && fs.existsSync(last)) fail('BAD_FLAG', `run folder ${runDir} already holds a run`, 'pass --resume to continue it, or choose another --out');
-  const ckState = ck ? (isTrainState(ck.train) ? ck.train : fail('BAD_FILE', `${last} holds no training state${ck.train ? ' (an imported model)' : ''}`, 'it was not written by `sparse-rnn train`; train from it with `sparse-rnn prune --from` or start a new run')) : null;
+  const ckState = ck && isTrainState(ck.train) ? ck.train : null;
+  // An imported model (sparse-rnn import) is resumed from step 0: its weights, fresh training state.
+  const fromImport = !!ck && !ckState && !!ck.train && 'imported' in ck.train && ck.step === 0;
+  if (ck && !ckState && !fromImport) fail('BAD_FILE', `${last} holds no training state`, 'it was not written by `sparse-rnn train`; train from it with `sparse-rnn prune --from` or start a new run');
   // The recipe a run uses is kept in its checkpoints (and config.json): --resume needs no recipe file.
   const recipe = ckState && ckState.recipe !== undefined
     ? (ckState.recipe === null ? null : parseRecipe(ckState.recipe))
@@ -263,7 +266,11 @@ export async function train(cfgIn: TrainConfig, o: TrainOptions): Promise<TrainR
     trimJsonl(path.join(runDir, 'metrics.jsonl'), (r) => typeof r.epoch === 'number' && r.epoch <= history.length);
   } else {
     let init: Float32Array | undefined;
-    if (o.from) {
+    if (fromImport && ck) {
+      if (!sameSpec(ck.spec, spec)) fail('BAD_FILE', `${last} holds a different model than this config describes`, 'resume with the run\'s own config.json');
+      init = ck.params;
+      mask = ck.mask;
+    } else if (o.from) {
       const src = readCheckpoint(resolveCheckpoint(o.from));
       if (!sameSpec(src.spec, spec)) {
         fail('BAD_CONFIG', `the model in ${o.from} differs from the one this config describes`, 'use the same data and model flags as the run you prune');

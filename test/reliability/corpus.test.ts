@@ -575,6 +575,36 @@ function tfjsCases(): Case[] {
   return cases;
 }
 
+/** ONNX files through `sparse-rnn import` (the CLI), and a TF.js folder the same way. */
+function onnxCases(): Case[] {
+  const bytes = fs.readFileSync(F('model.onnx'));
+  const cases: Case[] = [];
+  const c = (name: string, src: string) => cases.push({ category: 'ONNX imports', name, argv: ['import', src, '--out', F('w', 'imp')] });
+  const add = (name: string, data: Buffer | string) => c(name, write(`onnx/${cases.length}.onnx`, data));
+  add('empty', '');
+  add('text', 'this is not a protobuf at all');
+  add('truncated to 10 bytes', bytes.subarray(0, 10));
+  add('truncated by one byte', bytes.subarray(0, bytes.length - 1));
+  add('half', bytes.subarray(0, bytes.length >> 1));
+  // ONNX has no checksum: a flipped byte inside a name can be a valid model, so the
+  // corruptions here are structural (cut files, invalid wire types, impossible lengths).
+  for (const frac of [0.05, 0.1, 0.25, 0.4, 0.6, 0.75, 0.9, 0.99]) add(`cut at ${Math.round(frac * 100)}%`, bytes.subarray(0, Math.floor(bytes.length * frac)));
+  for (const wire of [0x07, 0x0e, 0x0f]) { const b = Buffer.from(bytes); b[0] = wire; add(`first tag with wire type ${wire & 7}`, b); }
+  for (const at of [3, 9, bytes.length >> 1]) {
+    const b = Buffer.from(bytes); b[at] = 0xff; b[at + 1] = 0xff; b[at + 2] = 0xff; b[at + 3] = 0x7f; add(`huge varint at ${at}`, b);
+  }
+  add('zeros', Buffer.alloc(4096));
+  add('0xff bytes', Buffer.alloc(4096, 0xff));
+  c('a folder', F('onnx'));
+  c('missing', F('onnx', 'missing.onnx'));
+  c('TF.js folder with weights linked outside (CLI)', F('tfjs-bad', '0'));
+  c('TF.js folder with %E0%A4%A (CLI)', F('tfjs-bad', '4'));
+  cases.push({ category: 'ONNX imports', name: 'import without --out', argv: ['import', F('model.onnx')] });
+  cases.push({ category: 'ONNX imports', name: 'import --out under a file', argv: ['import', F('model.onnx'), '--out', path.join(F('outputs', 'a-file'), 'x')] });
+  cases.push({ category: 'ONNX imports', name: 'import --data that does not fit', argv: ['import', F('model.onnx'), '--out', F('w', 'imp'), '--data', 'synthetic-classify'] });
+  return cases;
+}
+
 function studyCases(): Case[] {
   const cases: Case[] = [];
   const base = {
@@ -607,6 +637,14 @@ function studyCases(): Case[] {
   add('data unknown set', (s) => { task(s).data = { name: 'no-such-set' }; });
   add('schedule.end < begin', (s) => { s.schedule.end = 0.05; });
   add('batch larger than the data', (s) => { task(s).batch = 100000; });
+  // A run that fails while the study runs (diverges): --quiet still prints the error line.
+  const diverge = structuredClone(base) as Record<string, unknown> & typeof base;
+  diverge.methods = ['dense'];
+  (diverge.tasks[0] as Record<string, unknown>).optimizer = { kind: 'sgd', lr: 1e300, clip: 0 };
+  // The study folder it writes is the study's record (outside the watched folders), not a leftover.
+  const stOut = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'srnn-corpus-study-')), 'st');
+  cases.push({ category: 'study specs', name: 'a run diverges under --quiet', argv: ['study', write('study/diverge.yaml', JSON.stringify(diverge)), '--out', stOut, '--quiet', '--workers', '1', '--no-report'],
+    after: () => fs.rmSync(path.dirname(stOut), { recursive: true, force: true }) });
   cases.push({ category: 'study specs', name: 'spec missing', argv: ['study', F('study', 'missing.yaml'), '--dry-run'] });
   cases.push({ category: 'study specs', name: 'spec not YAML', argv: ['study', write('study/notyaml.yaml', 'tasks: [\n'), '--dry-run'] });
   cases.push({ category: 'study specs', name: 'spec is /dev/null', argv: ['study', '/dev/null', '--dry-run'] });
@@ -682,6 +720,8 @@ function spawnedCases(): Case[] {
     c('train --config /dev/zero', ['train', ...TINY, '--config', '/dev/zero', '--out', F('w', 'out')]),
     c('evaluate /dev/zero', ['evaluate', '/dev/zero']),
     c('classify --input /dev/zero', ['classify', F('cls.srnz'), '--input', '/dev/zero']),
+    c('import /dev/zero', ['import', '/dev/zero', '--out', F('w', 'imp')]),
+    c('import a .onnx linked to /dev/zero', ['import', F('zero.onnx'), '--out', F('w', 'imp')]),
     c('train --data with train.txt -> /dev/zero', ['train', ...TINY, '--data', F('zero-data'), '--out', F('w', 'out')]),
   ];
 }
@@ -700,6 +740,7 @@ test('reliability corpus: every bad input is one error line with a hint; no cras
     await must(['export', F('run'), '--out', F('exported.srnz')]);
     await must(['export', F('cls'), '--out', F('cls.srnz')]);
     await must(['export', F('run'), '--format', 'tfjs', '--out', F('tfjs')]);
+    await must(['export', F('run'), '--format', 'onnx', '--out', F('model.onnx')]);
     // A run stopped mid-epoch (resumable): the resume's checkpoint write is the fault.
     fs.cpSync(F('resumable-src'), F('resumable'), { recursive: true });
     fs.rmSync(F('resumable-src'), { recursive: true });
@@ -714,13 +755,14 @@ test('reliability corpus: every bad input is one error line with a hint; no cras
     fs.mkdirSync(F('in'), { recursive: true });
     fs.mkdirSync(F('zero-data'), { recursive: true });
     fs.symlinkSync('/dev/zero', F('zero-data', 'train.txt'));
+    fs.symlinkSync('/dev/zero', F('zero.onnx'));
     fs.writeFileSync(F('zero-data', 'valid.txt'), 'a b c\n');
     fs.writeFileSync(F('zero-data', 'test.txt'), 'a b c\n');
     fs.mkdirSync(F('w'), { recursive: true });
 
     const cases: Case[] = [
       ...commandCases(), ...numericFlagCases(), ...trainFlagCases(), ...configCases(), ...recipeCases(), ...dataCases(),
-      ...checkpointCases(), ...resumeCases(), ...srnzCases(), ...tfjsCases(), ...studyCases(), ...outputCases(), ...faultCases(),
+      ...checkpointCases(), ...resumeCases(), ...srnzCases(), ...tfjsCases(), ...onnxCases(), ...studyCases(), ...outputCases(), ...faultCases(),
     ];
     const full = tmpfs(F('mnt-full'), 64 * 1024, false);
     const ro = full ? tmpfs(F('mnt-ro'), 64 * 1024, true) : null;
