@@ -18,6 +18,10 @@ import { crc32 } from '../../src/deploy/codec.js';
 import { randomPrunedModel } from '../../src/deploy/random.js';
 import { toTfjsArtifacts } from '../../src/model/tfjs.js';
 import { SparseRnnError } from '../../src/errors.js';
+import { parseStudySpec } from '../../src/study/spec.js';
+import { expandStudy } from '../../src/study/plan.js';
+import { loadDataset } from '../../src/data/index.js';
+import { specFor } from '../../src/train/trainer.js';
 import { mulberry32 } from '../helpers/random.js';
 import { cli, tmpDir } from '../helpers/cli.js';
 
@@ -103,7 +107,7 @@ test('TF.js export refuses the reset-after GRU (TF.js has none) with one BAD_CON
   badConfig(() => toTfjsArtifacts(spec, layout, new Float32Array(layout.total)), /TF.js has no reset-after GRU/);
 });
 
-test('CLI: train --reset-after learns with per-gate pruning (sparse-aware training); --reset-after on an LSTM is BAD_CONFIG', () => {
+test('CLI: train --reset-after learns with per-gate pruning (sparse-aware training), evaluates, exports and generates (TS = native); --reset-after on an LSTM is BAD_CONFIG', () => {
   const dir = tmpDir();
   const recipe = path.join(dir, 'gates.yaml');
   fs.writeFileSync(recipe, [
@@ -121,8 +125,38 @@ test('CLI: train --reset-after learns with per-gate pruning (sparse-aware traini
   assert.equal(summary.spec.resetAfter, true);
   const res = JSON.parse(r.stdout.trim().split('\n').pop()!);
   assert.ok(res.valid.loss < Math.log(summary.spec.inputSize) * 0.9, `valid loss ${res.valid.loss}`);
+  // the checkpoint reloads as the reset-after GRU; its export runs in both runtimes, the same tokens
+  const ev = cli(['evaluate', out, '--json']);
+  assert.equal(ev.code, 0, ev.stderr);
+  // (to float rounding: the trainer's evaluation runs the pruned groups on the sparse kernels)
+  assert.ok(Math.abs(JSON.parse(ev.stdout).valid.loss - res.valid.loss) <= 1e-6 * res.valid.loss, ev.stdout);
+  const model = path.join(dir, 'm.srnz');
+  const ex = cli(['export', out, '--format', 'sparse', '--out', model]);
+  assert.equal(ex.code, 0, ex.stderr);
+  const gen = (engine: string) => cli(['generate', model, '--prime-ids', '1,2,3', '--length', '20', '--engine', engine, '--json']);
+  const [ts, nat] = [gen('ts'), gen('native')];
+  assert.equal(ts.code, 0, ts.stderr);
+  assert.equal(nat.code, 0, nat.stderr);
+  assert.deepEqual(JSON.parse(ts.stdout).tokens, JSON.parse(nat.stdout).tokens);
   const lstm = cli(['train', '--data', 'synthetic-lm', '--limit', '6000', '--cell', 'lstm', '--reset-after', '--hidden', '8', '--quiet']);
   assert.notEqual(lstm.code, 0);
   assert.match(lstm.stderr.trim(), /^error\[BAD_CONFIG\]: model\.resetAfter is a GRU option \(cell is lstm\)/);
   fs.rmSync(dir, { recursive: true, force: true });
+});
+
+test('study: model.resetAfter makes the gru runs reset-after; other cells and studies without it are unchanged', () => {
+  const ds = loadDataset('synthetic-lm', { limit: 4000 });
+  const raw = {
+    name: 'ra', tasks: [{ name: 'syn', data: { name: 'synthetic-lm', limit: 4000 }, model: { hidden: 16, embedDim: 8 }, epochs: 1, batch: 8, bptt: 20 }],
+    cells: ['lstm', 'gru'], methods: ['dense', 'agp'], targets: ['hh'], sparsities: [0.9], seeds: [1],
+  };
+  const plain = expandStudy(parseStudySpec(raw), () => ds);
+  const withRa = expandStudy(parseStudySpec({ ...raw, tasks: [{ ...raw.tasks[0], model: { hidden: 16, embedDim: 8, resetAfter: true } }] }), () => ds);
+  assert.ok(plain.every((p) => p.train.model.resetAfter === undefined), 'a study without the option: specs as before');
+  for (const p of withRa) {
+    const s = specFor(p.train, ds);
+    assert.equal(isResetAfter(s), p.cell === 'gru', `${p.id}`);
+  }
+  assert.ok(withRa.some((p) => p.cell === 'gru') && withRa.some((p) => p.cell === 'lstm'));
+  assert.throws(() => parseStudySpec({ ...raw, tasks: [{ ...raw.tasks[0], model: { hidden: 16, resetAfter: 1 } }] }), /resetAfter must be true or false/);
 });
