@@ -88,7 +88,7 @@ function checkModel(spec: ModelSpec, layout: Layout, params: Float32Array): void
     want.segments.every((s, i) => s.name === layout.segments[i].name && s.offset === layout.segments[i].offset && s.size === layout.segments[i].size);
   if (!same) fail('BAD_CONFIG', 'tfjs export: the layout does not match the spec', 'build it with buildLayout(spec)');
   if (params.length !== layout.total) {
-    fail('BAD_CONFIG', `tfjs export: params has ${params.length} floats, the layout needs ${layout.total}`);
+    fail('BAD_CONFIG', `tfjs export: params has ${params.length} floats, the layout needs ${layout.total}`, 'export from a checkpoint of this model');
   }
 }
 

@@ -77,7 +77,7 @@ const GROWTH_CLAMP: [number, number] = [0.5, 2];
 
 export function createPruner(recipe: Recipe, spec: ModelSpec, layout: Layout, opts: { stepsPerEpoch: number }): Pruner {
   if (!(Number.isInteger(opts.stepsPerEpoch) && opts.stepsPerEpoch >= 1)) {
-    fail('BAD_CONFIG', `stepsPerEpoch must be an integer >= 1 (got ${opts.stepsPerEpoch})`);
+    fail('BAD_CONFIG', `stepsPerEpoch must be an integer >= 1 (got ${opts.stepsPerEpoch})`, 'the training split must give at least one batch per epoch');
   }
   return new RecipePruner(recipe, spec, layout, opts.stepsPerEpoch);
 }

@@ -90,11 +90,11 @@ function frequencyRule(v: unknown): void {
 }
 
 function checkObject(cfg: unknown, method: Method, keys: readonly string[]): Record<string, unknown> {
-  if (!cfg || typeof cfg !== 'object' || Array.isArray(cfg)) fail('BAD_RECIPE', `${method} schedule config must be an object`);
+  if (!cfg || typeof cfg !== 'object' || Array.isArray(cfg)) fail('BAD_RECIPE', `${method} schedule config must be an object`, 'see docs/pruning.md for the schedule parameters');
   const c = cfg as Record<string, unknown>;
-  if (c.method !== undefined && c.method !== method) fail('BAD_RECIPE', `method must be ${method} (got ${show(c.method)})`);
+  if (c.method !== undefined && c.method !== method) fail('BAD_RECIPE', `method must be ${method} (got ${show(c.method)})`, 'see docs/pruning.md for the schedule parameters');
   for (const k of Object.keys(c)) {
-    if (k !== 'method' && !keys.includes(k)) fail('BAD_RECIPE', `${k} is not a ${method} parameter (known: ${keys.join(', ')})`);
+    if (k !== 'method' && !keys.includes(k)) fail('BAD_RECIPE', `${k} is not a ${method} parameter (known: ${keys.join(', ')})`, 'see docs/pruning.md for the schedule parameters');
   }
   return c;
 }
@@ -277,6 +277,6 @@ export function scheduleFromConfig(cfg: unknown): PruningSchedule {
     case 'oneshot': return OneShot.fromConfig(cfg);
     case 'agp': return Agp.fromConfig(cfg);
     case 'narang': return Narang.fromConfig(cfg);
-    default: return fail('BAD_RECIPE', `method must be one of ${METHODS.join(', ')} (got ${show(m)})`);
+    default: return fail('BAD_RECIPE', `method must be one of ${METHODS.join(', ')} (got ${show(m)})`, 'see docs/pruning.md for the schedule parameters');
   }
 }

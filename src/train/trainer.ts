@@ -167,7 +167,7 @@ export interface Session {
 export function createSession(spec: ModelSpec, params?: Float32Array): Session {
   const layout = buildLayout(spec);
   const p = params ?? new Float32Array(layout.total);
-  if (p.length !== layout.total) fail('BAD_FILE', `parameters have ${p.length} values, the model needs ${layout.total}`);
+  if (p.length !== layout.total) fail('BAD_FILE', `parameters have ${p.length} values, the model needs ${layout.total}`, 'load the parameters of this model (a checkpoint written for the same spec)');
   const grads = new Float32Array(layout.total);
   const net = new (native().Net)(nativeConfig(spec, layout), p, grads);
   return { spec, layout, params: p, grads, net };
