@@ -589,9 +589,11 @@ function onnxCases(): Case[] {
   // ONNX has no checksum: a flipped byte inside a name can be a valid model, so the
   // corruptions here are structural (cut files, invalid wire types, impossible lengths).
   for (const frac of [0.05, 0.1, 0.25, 0.4, 0.6, 0.75, 0.9, 0.99]) add(`cut at ${Math.round(frac * 100)}%`, bytes.subarray(0, Math.floor(bytes.length * frac)));
-  for (const tag of [0x07, 0x0f]) { const b = Buffer.from(bytes); b[0] = tag; add(`first tag 0x${tag.toString(16)} (wire type 7)`, b); }
-  for (const at of [3, 9, bytes.length >> 1]) {
-    const b = Buffer.from(bytes); b[at] = 0xff; b[at + 1] = 0xff; b[at + 2] = 0xff; b[at + 3] = 0x7f; add(`huge varint at ${at}`, b);
+  for (const tag of [0x06, 0x07]) { const b = Buffer.from(bytes); b[0] = tag; add(`first tag 0x0${tag.toString(16)} (field 0, wire type ${tag})`, b); }
+  // Impossible lengths at the two length prefixes known by position: producer_name (field 2,
+  // right after ir_version) and graph (field 7, tag 0x3a).
+  for (const at of [3, bytes.indexOf(0x3a, 12) + 1]) {
+    const b = Buffer.from(bytes); b[at] = 0xff; b[at + 1] = 0xff; b[at + 2] = 0xff; b[at + 3] = 0x7f; add(`length 2^28 at offset ${at}`, b);
   }
   add('zeros', Buffer.alloc(4096));
   add('0xff bytes', Buffer.alloc(4096, 0xff));
