@@ -37,7 +37,7 @@ export interface ModelSpec {
   forgetBias: number;
   /** Kernel initialiser: glorot-uniform (Keras default) or uniform(±1/sqrt(H)) (PyTorch). */
   init: 'glorot' | 'uniform';
-  /** Recurrent kernel initialiser: orthogonal (Keras default) or as `init`. */
+  /** Initialiser of the hh kernels (Keras's recurrent_kernel): orthogonal (Keras default) or as `init`. */
   recurrentInit: 'orthogonal' | 'same';
   /**
    * GRU only: the reset gate applied after the candidate's recurrent product, with a

@@ -92,8 +92,9 @@ function checkModel(spec: ModelSpec, layout: Layout, params: Float32Array): void
   }
 }
 
-function initializer(kind: 'kernel' | 'recurrent', spec: ModelSpec): Record<string, unknown> {
-  if (kind === 'recurrent' && spec.recurrentInit === 'orthogonal') return { class_name: 'Orthogonal', config: { gain: 1, seed: null } };
+/** Keras initializer config of a kernel (ih, head) or of the recurrent kernel (hh). */
+function initializer(kind: 'kernel' | 'recurrent_kernel', spec: ModelSpec): Record<string, unknown> {
+  if (kind === 'recurrent_kernel' && spec.recurrentInit === 'orthogonal') return { class_name: 'Orthogonal', config: { gain: 1, seed: null } };
   if (spec.init === 'glorot') return { class_name: 'VarianceScaling', config: { scale: 1, mode: 'fan_avg', distribution: 'uniform', seed: null } };
   const lim = 1 / Math.sqrt(spec.hidden);
   return { class_name: 'RandomUniform', config: { minval: -lim, maxval: lim, seed: null } };
@@ -139,7 +140,7 @@ export function toTfjsArtifacts(spec: ModelSpec, layout: Layout, params: Float32
       ...(spec.cell === 'rnn' ? {} : { recurrent_activation: 'sigmoid' }),
       use_bias: true,
       kernel_initializer: initializer('kernel', spec),
-      recurrent_initializer: initializer('recurrent', spec),
+      recurrent_initializer: initializer('recurrent_kernel', spec),
       bias_initializer: { class_name: 'Zeros', config: {} },
       ...(spec.cell === 'lstm' ? { unit_forget_bias: spec.forgetBias === 1 } : {}),
       kernel_regularizer: null, recurrent_regularizer: null, bias_regularizer: null, activity_regularizer: null,
