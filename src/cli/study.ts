@@ -134,6 +134,11 @@ async function distributedStudy(spec: StudySpec, storeUrl: string, values: Recor
   const artifacts = serviceFlag(values, 'artifacts', 'SPARSE_RNN_ARTIFACTS', '/shared/dir');
   const { openResults } = await import('../study/pg-store.js');
   const { runDistributedStudy } = await import('../study/distributed.js');
+  const { parseQueueUrl } = await import('../study/queue.js');
+  const { openArtifacts } = await import('../study/artifacts.js');
+  // Everything that can reject the input is checked before the store is written.
+  parseQueueUrl(queue);
+  await openArtifacts(artifacts).check();
   const datasets = new DatasetCache();
   const plans = expandStudy(spec, (t) => datasets.get(t.data));
   const results = await openResults(storeUrl);
