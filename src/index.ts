@@ -2,7 +2,8 @@
  * sparse-rnn, the library core: every export by name, nothing else.
  *
  *   model     ModelSpec, defaultSpec, buildLayout (the flat parameter layout), initParams,
- *             checkpoints, accountModel (params / non-zeros / FLOPs / bytes), TF.js I/O
+ *             checkpoints, accountModel (params / non-zeros / FLOPs / bytes), TF.js and ONNX I/O,
+ *             importModel (a TF.js folder or an .onnx file → a run folder)
  *   data      loadDataset and the built-in data sets, batchers, Vocab, Rng
  *   train     train / evaluate a model (TrainConfig), Optimizer, LR schedules, metrics
  *   prune     recipes, schedules (OneShot, Agp, Narang), the Pruner, magnitude masks
@@ -34,6 +35,8 @@ export { selectGroups, selectLayers, groupNames, type WeightGroup } from './prun
 export { keepCount, pruneWeightsToSparsity, pruneWeightsBelow, weightSparsity } from './prune/mask.js';
 export { accountModel, formatAccountTable, csrBytes, type ModelAccount, type GroupAccount } from './model/accounting.js';
 export { exportTfjs, importTfjs, toTfjsArtifacts, fromTfjsArtifacts, type TfjsModel } from './model/tfjs.js';
+export { toOnnx, exportOnnx, importOnnx, fromOnnxModel, engineHasResetAfter, readModelFile as readOnnxFile, ONNX_OPSET, type OnnxModel, type OnnxExportOptions, type OnnxFileReport } from './model/onnx/index.js';
+export { importModel, writeImportedRun, type ImportedModel, type ImportRunOptions } from './model/import.js';
 export { writeSparseModel, readSparseModel, toDenseParams, SPARSE_MAGIC, SPARSE_FORMAT_VERSION, SPARSE_EXT, VALUE_TYPES, type SparseModel, type ValueType } from './deploy/format.js';
 export { writeSparseModelFile, readSparseModelFile } from './deploy/file.js';
 export { sizeReport, formatSizeReport, type SizeReport } from './deploy/size.js';

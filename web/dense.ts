@@ -32,7 +32,7 @@ const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
 
 class DenseTsRuntime extends RuntimeBase {
   readonly engine = 'ts-dense';
-  private readonly mats: { main: DenseMat; rec: DenseMat | null; bias: Float32Array; inDim: number }[];
+  private readonly mats: { main: DenseMat; rec: DenseMat | null; recBias: Float32Array | null; bias: Float32Array; inDim: number }[];
   private readonly headMat: DenseMat;
   private readonly z: Float32Array[];
   private readonly pre: Float32Array;
@@ -42,7 +42,7 @@ class DenseTsRuntime extends RuntimeBase {
   constructor(model: SparseModel) {
     super(model, buildGatherModel(model));
     const H = this.spec.hidden;
-    this.mats = this.gather.layers.map((l) => ({ main: densify(l.main), rec: l.rec ? densify(l.rec) : null, bias: l.bias, inDim: l.inDim }));
+    this.mats = this.gather.layers.map((l) => ({ main: densify(l.main), rec: l.rec ? densify(l.rec) : null, recBias: l.recBias ?? null, bias: l.bias, inDim: l.inDim }));
     this.headMat = densify(this.gather.head);
     this.z = this.gather.layers.map((l) => new Float32Array(l.inDim + H));
     this.pre = new Float32Array(this.gather.layers[0].main.rows);
@@ -75,6 +75,12 @@ class DenseTsRuntime extends RuntimeBase {
           const cj = sigmoid(pre[H + j]) * c[j] + sigmoid(pre[j]) * Math.tanh(pre[2 * H + j]);
           c[j] = cj;
           h[j] = sigmoid(pre[3 * H + j]) * Math.tanh(cj);
+        }
+      } else if (lm.recBias) { // reset-after GRU: n = tanh(pre_n + r ⊙ (Uh·h + b_hn))
+        matVec(this.tmp, lm.rec!, hp, lm.recBias);
+        for (let j = 0; j < H; j++) {
+          const zj = sigmoid(pre[j]);
+          h[j] = zj * hp[j] + (1 - zj) * Math.tanh(pre[2 * H + j] + sigmoid(pre[H + j]) * this.tmp[j]);
         }
       } else if (spec.cell === 'gru') {
         for (let j = 0; j < H; j++) this.rh[j] = sigmoid(pre[H + j]) * hp[j];

@@ -20,7 +20,7 @@ import crypto from 'node:crypto';
 import { fail, SparseRnnError } from '../errors.js';
 import { GATES, validateSpec, type CellType, type ModelSpec } from './spec.js';
 import { buildLayout, type Layout } from './layout.js';
-import { writeFileAtomic, readFileLimited, MAX_BINARY_BYTES, ioReason } from '../util/fs.js';
+import { writeFilesAtomic, readFileLimited, MAX_BINARY_BYTES, ioReason } from '../util/fs.js';
 
 export const TFJS_MODEL_FILE = 'model.json';
 export const TFJS_WEIGHTS_FILE = 'weights.bin';
@@ -88,12 +88,13 @@ function checkModel(spec: ModelSpec, layout: Layout, params: Float32Array): void
     want.segments.every((s, i) => s.name === layout.segments[i].name && s.offset === layout.segments[i].offset && s.size === layout.segments[i].size);
   if (!same) fail('BAD_CONFIG', 'tfjs export: the layout does not match the spec', 'build it with buildLayout(spec)');
   if (params.length !== layout.total) {
-    fail('BAD_CONFIG', `tfjs export: params has ${params.length} floats, the layout needs ${layout.total}`);
+    fail('BAD_CONFIG', `tfjs export: params has ${params.length} floats, the layout needs ${layout.total}`, 'export from a checkpoint of this model');
   }
 }
 
-function initializer(kind: 'kernel' | 'recurrent', spec: ModelSpec): Record<string, unknown> {
-  if (kind === 'recurrent' && spec.recurrentInit === 'orthogonal') return { class_name: 'Orthogonal', config: { gain: 1, seed: null } };
+/** Keras initializer config of a kernel (ih, head) or of the recurrent kernel (hh). */
+function initializer(kind: 'kernel' | 'recurrent_kernel', spec: ModelSpec): Record<string, unknown> {
+  if (kind === 'recurrent_kernel' && spec.recurrentInit === 'orthogonal') return { class_name: 'Orthogonal', config: { gain: 1, seed: null } };
   if (spec.init === 'glorot') return { class_name: 'VarianceScaling', config: { scale: 1, mode: 'fan_avg', distribution: 'uniform', seed: null } };
   const lim = 1 / Math.sqrt(spec.hidden);
   return { class_name: 'RandomUniform', config: { minval: -lim, maxval: lim, seed: null } };
@@ -139,7 +140,7 @@ export function toTfjsArtifacts(spec: ModelSpec, layout: Layout, params: Float32
       ...(spec.cell === 'rnn' ? {} : { recurrent_activation: 'sigmoid' }),
       use_bias: true,
       kernel_initializer: initializer('kernel', spec),
-      recurrent_initializer: initializer('recurrent', spec),
+      recurrent_initializer: initializer('recurrent_kernel', spec),
       bias_initializer: { class_name: 'Zeros', config: {} },
       ...(spec.cell === 'lstm' ? { unit_forget_bias: spec.forgetBias === 1 } : {}),
       kernel_regularizer: null, recurrent_regularizer: null, bias_regularizer: null, activity_regularizer: null,
@@ -211,9 +212,8 @@ export function exportTfjs(spec: ModelSpec, layout: Layout, params: Float32Array
   const json = JSON.stringify(modelJson);
   const modelPath = path.join(dir, TFJS_MODEL_FILE);
   const weightsPath = path.join(dir, TFJS_WEIGHTS_FILE);
-  // Each write is all-or-nothing (an IO error names the file); weights first.
-  writeFileAtomic(weightsPath, weightData);
-  writeFileAtomic(modelPath, json);
+  // Both files or neither (an IO error names the file): an old model.json never meets new weights.
+  writeFilesAtomic([{ file: weightsPath, data: weightData }, { file: modelPath, data: json }]);
   return { modelJson: modelPath, weightsBin: weightsPath, bytes: weightData.length + Buffer.byteLength(json) };
 }
 
@@ -546,7 +546,7 @@ export function importTfjs(dir: string): TfjsModel {
   const parts: Buffer[] = [];
   for (const group of manifest as unknown[]) {
     const paths = isObj(group) ? group.paths : undefined;
-    if (!Array.isArray(paths) || !paths.every((x) => typeof x === 'string')) fail('BAD_FILE', `${modelPath}: weightsManifest entries need a paths list`);
+    if (!Array.isArray(paths) || !paths.every((x) => typeof x === 'string')) fail('BAD_FILE', `${modelPath}: weightsManifest entries need a paths list`, 'is this a TF.js Layers model (format "layers-model")? re-export it');
     for (const rel of paths as string[]) {
       let decoded: string;
       try {

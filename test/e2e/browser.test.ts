@@ -7,7 +7,8 @@
 //    the drawing pad (normalised by the page as MNIST was), and a "1" drawn with the mouse
 //    is read as 1;
 //  - the LM's text sampled at temperature 0.5 is mostly dictionary words of Moby Dick
-//    (the measured rate is printed; the bar is 75%).
+//    (the measured rate is printed; the bar is 75%);
+//  - the file picker loads an .srnz and runs it; a broken file is one message.
 // Leaves a screenshot at .tmp/browser-demo.png.
 //
 // Skips with a message when /usr/bin/chromium is absent (CI installs it:
@@ -104,6 +105,17 @@ describe('browser page with the shipped models', { skip: SKIP, timeout: 300_000 
     assert.ok(out.input.some((v) => v > 0.5), 'the stroke reached the model\'s input');
     assert.equal(out.label, 1, `probabilities ${out.probs.map((p) => p.toFixed(3)).join(' ')}`);
     assert.equal(best, '1', 'the table marks the class');
+  });
+
+  test('your own .srnz: the file picker loads it and runs it on the page\'s inputs', async () => {
+    const { page } = o;
+    await page.setInputFiles('#file', path.join(o.site, 'models', cfg.cls.model));
+    await page.waitForFunction(() => (document.getElementById('file-out')?.textContent ?? '').includes('the drawing: class'), undefined, { timeout: 10_000 });
+    assert.match((await page.textContent('#file-out'))!, /^GRU ×1, hidden 128 · fp16 values · [\d.]+% of weights pruned · [\d.]+ KiB\n\nthe drawing: class \d \(p = [\d.]+\)$/);
+    await page.setInputFiles('#file', { name: 'broken.srnz', mimeType: 'application/octet-stream', buffer: Buffer.from('not a model') });
+    await page.waitForFunction(() => !(document.getElementById('file-out')?.textContent ?? '').includes('the drawing'), undefined, { timeout: 10_000 });
+    assert.match((await page.textContent('#file-out'))!, /broken\.srnz/, 'a bad file is named in one message');
+    assert.deepEqual(o.problems, []);
   });
 
   test('the LM at temperature 0.5 writes mostly Moby Dick words', async () => {

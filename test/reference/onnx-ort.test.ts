@@ -1,7 +1,7 @@
 /**
  * Our ONNX export, run by ONNX Runtime (npm onnxruntime-node, CPU):
  *   (b) for RNN (tanh, and relu once), LSTM, GRU (ours = ONNX linear_before_reset 0; the
- *       reset-after GRU = linear_before_reset 1 when the engine has it) × 1 and 2 layers ×
+ *       reset-after GRU = linear_before_reset 1) × 1 and 2 layers ×
  *       token / vector input: ONNX Runtime's logits equal our engine's within 1e-5, dense
  *       and 90% pruned (the pruned file has sparse initializers and is smaller);
  *       importOnnx(toOnnx(m)) gives m back bit for bit.
@@ -13,7 +13,7 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { toOnnx } from '../../src/model/onnx/export.js';
-import { fromOnnxModel, engineHasResetAfter } from '../../src/model/onnx/import.js';
+import { fromOnnxModel } from '../../src/model/onnx/import.js';
 import { decodeModel, encodeModel, floatTensor, intTensor, node, valueInfo, attrInt, DataType, DEFAULT_LIMITS, type ModelProto } from '../../src/model/onnx/proto.js';
 import { defaultSpec, GATES, type ModelSpec } from '../../src/model/spec.js';
 import { buildLayout } from '../../src/model/layout.js';
@@ -72,8 +72,7 @@ function prune90(c: Case): Float32Array {
 const ctx = (where: string) => ({ where, dir: null, limits: DEFAULT_LIMITS });
 
 for (const [i, v] of variants().entries()) {
-  const skipRA = v.resetAfter && !engineHasResetAfter() ? 'the reset-after GRU needs the engine option ModelSpec.resetAfter, not in this build' : false;
-  test(`ONNX export → ONNX Runtime == engine: ${label(v)}, dense and 90% pruned`, { skip: skipRA }, async (t) => {
+  test(`ONNX export → ONNX Runtime == engine: ${label(v)}, dense and 90% pruned`, async (t) => {
     if (!ort) return t.skip(why);
     assert.equal(missing, null, `native engine unavailable: ${missing}`);
     const c = modelCase(v, 900 + i);
@@ -103,7 +102,7 @@ function randomBiases(m: ModelProto, seed: number): void {
   g.initializer = g.initializer.map((t) => (/^rnn\.\d+\.B$/.test(t.name) ? floatTensor(t.name, t.dims.map(Number), Float32Array.from({ length: t.dims.map(Number).reduce((a, b) => a * b, 1) }, () => rng.float() - 0.5)) : t)) as typeof g.initializer;
 }
 
-for (const [i, v] of variants().filter((x) => !x.resetAfter || engineHasResetAfter()).entries()) {
+for (const [i, v] of variants().entries()) {
   test(`ONNX ops with Wb and Rb both non-zero → import → engine == ONNX Runtime: ${label(v)}`, async (t) => {
     if (!ort) return t.skip(why);
     assert.equal(missing, null, `native engine unavailable: ${missing}`);

@@ -9,13 +9,13 @@
  *       PyTorch's documented layout) and our engine's logits equal PyTorch's within 1e-5;
  *   (c) our engine's loss and gradients equal PyTorch's within 1e-4 relative
  *       (|a − b| ≤ 1e-6 + 1e-4·|b|, helpers/compare.ts).
- * PyTorch's GRU is the reset-after variant (ONNX linear_before_reset = 1): those cases
- * need the engine's reset-after GRU (ModelSpec.resetAfter) and skip, saying so, in a
- * build without it.
+ * PyTorch's GRU is the reset-after variant (ONNX linear_before_reset = 1): it imports as
+ * the engine's reset-after GRU (ModelSpec.resetAfter), whose gradients are checked here
+ * against PyTorch's (and by finite differences in test/unit/gradcheck.test.ts).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { importOnnx, engineHasResetAfter } from '../../src/model/onnx/import.js';
+import { importOnnx } from '../../src/model/onnx/import.js';
 import { compare } from './helpers/compare.js';
 import { runEngine, engineLogits, engineMissing } from './helpers/engine.js';
 import { torchFixture, fixtureBatch, torchToFlat } from './helpers/onnx.js';
@@ -23,14 +23,12 @@ import { torchFixture, fixtureBatch, torchToFlat } from './helpers/onnx.js';
 const LOGITS = { atol: 1e-5, rtol: 1e-5 };
 const GRADS = { atol: 1e-6, rtol: 1e-4 };
 const missing = engineMissing();
-const RESET_AFTER_SKIP = 'PyTorch\'s GRU needs the engine\'s reset-after GRU (ModelSpec.resetAfter), not in this build';
 
 for (const cell of ['rnn', 'lstm', 'gru'] as const) {
   for (const layers of [1, 2]) {
     for (const input of ['tokens', 'vectors'] as const) {
       const name = `${cell}-${layers}-${input}`;
-      const skip = cell === 'gru' && !engineHasResetAfter() ? RESET_AFTER_SKIP : false;
-      test(`PyTorch ${name}: import, logits, loss and gradients`, { skip }, (t) => {
+      test(`PyTorch ${name}: import, logits, loss and gradients`, (t) => {
         assert.equal(missing, null, `native engine unavailable: ${missing}`);
         const f = torchFixture(name);
         const m = importOnnx(f.onnx);
@@ -63,11 +61,3 @@ for (const cell of ['rnn', 'lstm', 'gru'] as const) {
     }
   }
 }
-
-test('PyTorch GRU without the engine\'s reset-after GRU: one UNSUPPORTED line naming the node and the attribute', { skip: engineHasResetAfter() ? 'this build has the reset-after GRU' : false }, () => {
-  assert.throws(() => importOnnx(torchFixture('gru-1-tokens').onnx), (e: Error & { code?: string }) => {
-    assert.equal(e.code, 'UNSUPPORTED');
-    assert.match(e.message, /node '\/rnn\/GRU' \(GRU\): attribute linear_before_reset = 1/);
-    return true;
-  });
-});

@@ -58,11 +58,12 @@ test('inkFromRgba: dark on white is ink, white and transparent are paper', () =>
   assert.ok(Math.abs(ink[3] - 0.498) < 0.01);
 });
 
-test('dense runtime: same logits as the sparse runtime (LSTM tokens fp16, GRU vectors int8, 2-layer RNN)', () => {
+test('dense runtime: same logits as the sparse runtime (LSTM tokens fp16, GRU vectors int8, 2-layer RNN, reset-after GRU)', () => {
   const cases = [
     { spec: defaultSpec({ cell: 'lstm', inputSize: 30, outputSize: 30, hidden: 48, embedDim: 16 }), values: 'fp16' as const },
     { spec: defaultSpec({ cell: 'gru', inputKind: 'vectors', inputSize: 28, outputSize: 10, hidden: 40, task: 'classify' }), values: 'int8' as const },
     { spec: defaultSpec({ cell: 'rnn', inputSize: 20, outputSize: 20, hidden: 32, layers: 2 }), values: 'fp32' as const },
+    { spec: defaultSpec({ cell: 'gru', inputSize: 20, outputSize: 20, hidden: 24, resetAfter: true }), values: 'fp16' as const },
   ];
   for (const [i, c] of cases.entries()) {
     const r = randomPrunedModel(c.spec, 0.9, 5 + i);

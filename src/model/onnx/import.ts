@@ -41,7 +41,9 @@ export interface OnnxModel {
 
 /** Whether this build's engine has the reset-after GRU (ModelSpec.resetAfter). */
 export function engineHasResetAfter(): boolean {
-  return 'resetAfter' in defaultSpec({ inputSize: 2, outputSize: 2 });
+  // The flat layout gives such a GRU's bias two rows [input ; recurrent] exactly when the build has it.
+  const spec = { ...defaultSpec({ cell: 'gru', inputKind: 'vectors', inputSize: 2, embedDim: 0, hidden: 1, outputSize: 2, task: 'classify' }), resetAfter: true } as ModelSpec;
+  return buildLayout(spec).byName.get('rnn.0.bias')!.size === 2 * 3;
 }
 
 const CELL: Record<string, CellType> = { RNN: 'rnn', LSTM: 'lstm', GRU: 'gru' };
@@ -361,7 +363,7 @@ export function fromOnnxModel(m: ModelProto, ctx: ReadContext): OnnxModel {
     forgetBias: ms?.forgetBias ?? (fromTorch ? 0 : 1),
     init: ms?.init ?? (fromTorch ? 'uniform' : 'glorot'),
     recurrentInit: ms?.recurrentInit ?? (fromTorch ? 'same' : 'orthogonal'),
-    ...(resetAfter ? { resetAfter: true } : engineHasResetAfter() ? { resetAfter: false } : {}),
+    ...(resetAfter ? { resetAfter: true } : {}),
   };
   try {
     validateSpec(spec);
