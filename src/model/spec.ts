@@ -81,7 +81,7 @@ const isInt = (v: unknown, min: number) => typeof v === 'number' && Number.isInt
 
 /** Checks every rule; throws BAD_CONFIG naming the field. Returns the spec for chaining. */
 export function validateSpec(s: ModelSpec): ModelSpec {
-  const bad = (field: string, rule: string, hint?: string): never =>
+  const bad = (field: string, rule: string, hint = 'see `sparse-rnn train --help` (model flags) for each setting and its range'): never =>
     fail('BAD_CONFIG', `model.${field} ${rule}`, hint);
   if (!['rnn', 'lstm', 'gru'].includes(s.cell)) bad('cell', `must be rnn, lstm or gru (got ${JSON.stringify(s.cell)})`);
   if (!['tokens', 'vectors'].includes(s.inputKind)) bad('inputKind', 'must be tokens or vectors');

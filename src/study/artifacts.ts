@@ -50,7 +50,7 @@ export class DirArtifacts implements ArtifactStore {
       fail('BAD_FILE', `the artifact directory ${this.where} is not writable (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
         'give --artifacts a directory every worker can write (e.g. on NFS), or an s3://bucket/prefix');
     } finally {
-      fs.rmSync(probe, { force: true });
+      try { fs.rmSync(probe, { force: true }); } catch { /* nothing was written */ }
     }
   }
 

@@ -80,16 +80,21 @@ export function redisConnection(t: QueueTarget): Redis {
 /** Connects and pings, failing with one line when Redis is unreachable or refuses the login. */
 export async function connectRedis(t: QueueTarget, timeoutMs = 5000): Promise<Redis> {
   const r = redisConnection(t);
-  let last: unknown;
-  r.on('error', (e) => { last = e; });
+  let timer: NodeJS.Timeout | undefined;
+  let onError: ((e: Error) => void) | undefined;
   try {
     await Promise.race([
       (async () => { await r.connect(); await r.ping(); })(),
-      new Promise((_, reject) => setTimeout(() => reject(last ?? Object.assign(new Error(`no answer within ${timeoutMs / 1000} s`), { code: 'ETIMEDOUT' })), timeoutMs)),
+      // The first connection error (refused, unknown host, wrong password) fails at once.
+      new Promise((_, reject) => { onError = reject; r.once('error', onError); }),
+      new Promise((_, reject) => { timer = setTimeout(() => reject(Object.assign(new Error(`no answer within ${timeoutMs / 1000} s`), { code: 'ETIMEDOUT' })), timeoutMs); }),
     ]);
   } catch (e) {
     r.disconnect();
     throw serviceError('Redis', t.where, e);
+  } finally {
+    clearTimeout(timer);
+    if (onError) r.off('error', onError);
   }
   return r;
 }

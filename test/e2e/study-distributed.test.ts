@@ -39,7 +39,7 @@ sparsities: [0.5, 0.9]
 seeds: [1, 2, 3, 4]
 `;
 
-export const FAST = { SPARSE_RNN_LOCK_MS: '3000', SPARSE_RNN_STALLED_MS: '1500', SPARSE_RNN_MAX_STALLED: '5' };
+const FAST = { SPARSE_RNN_LOCK_MS: '3000', SPARSE_RNN_STALLED_MS: '1500', SPARSE_RNN_MAX_STALLED: '5' };
 
 test('a study on 3 workers, one SIGKILLed mid-run: every run once, resumed from its checkpoint, equal to the embedded study', { skip: needPgRedis, timeout: 600_000 }, async () => {
   const dir = tmp('srnn-dist-');
@@ -120,6 +120,49 @@ test('a study on 3 workers, one SIGKILLed mid-run: every run once, resumed from 
     await Promise.all(workers.map((w) => w.exited));
     await pgc.end().catch(() => {});
     await db.drop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('checkpoints in an S3 bucket (s3rver); Ctrl-C on a worker checkpoints and gives the run back', { skip: needPgRedis, timeout: 300_000 }, async () => {
+  const { default: S3rver } = await import('s3rver');
+  const dir = tmp('srnn-dist-s3-');
+  const server = new S3rver({ port: 0, address: '127.0.0.1', silent: true, directory: path.join(dir, 's3'), configureBuckets: [{ name: 'srnn-ckpt', configs: [] }] });
+  const { port } = await server.run();
+  const s3env = { AWS_ENDPOINT_URL: `http://127.0.0.1:${port}`, AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER', AWS_REGION: 'us-east-1', ...FAST };
+  const spec = path.join(dir, 'spec.yaml');
+  fs.writeFileSync(spec, SPEC.replace('name: dist-e2e', 'name: dist-s3').replace('seeds: [1, 2, 3, 4]', 'seeds: [1]').replace('sparsities: [0.5, 0.9]', 'sparsities: [0.9]'));
+  const db = await freshDatabase('s3');
+  const svc = ['--store', db.url, '--queue', `${REDIS_URL}?name=${freshQueue('s3')}`, '--artifacts', 's3://srnn-ckpt/studies'];
+  const pgc = new pg.Client({ connectionString: db.url });
+  const procs: Proc[] = [];
+  try {
+    const study = startCli(['study', spec, ...svc, '--out', path.join(dir, 'study'), '--no-report'], dir, s3env);
+    procs.push(study);
+    await waitFor('the plan', async () => {
+      try { await pgc.connect(); } catch { /* connected already */ }
+      try { return Number((await pgc.query('SELECT COUNT(*) AS n FROM plan')).rows[0].n) === 2 ? true : undefined; } catch { return undefined; }
+    });
+    const w1 = startCli(['worker', ...svc, '--name', 'w1'], path.join(dir, 'm1'), s3env);
+    procs.push(w1);
+    const run = await waitFor('a checkpoint in S3', async () => (await pgc.query(`SELECT c.id, c.step FROM checkpoints c JOIN progress p ON p.id = c.id
+      WHERE c.step <= p.total_steps / 2 AND NOT EXISTS (SELECT 1 FROM runs r WHERE r.id = c.id)`)).rows[0] as { id: string; step: number } | undefined, 240_000, 20);
+    w1.child.kill('SIGINT');
+    assert.equal(await w1.exited, 0, w1.out());
+    assert.match(w1.out(), new RegExp(`${run.id}: stopped at step \\d+; checkpoint saved, run given back`));
+    const w2 = startCli(['worker', ...svc, '--name', 'w2'], path.join(dir, 'm2'), s3env);
+    procs.push(w2);
+    assert.equal(await study.exited, 0, study.out());
+    const rows = (await pgc.query('SELECT id, resumed_from FROM runs')).rows as { id: string; resumed_from: number }[];
+    assert.equal(rows.length, 2);
+    assert.ok(Number(rows.find((r) => r.id === run.id)!.resumed_from) >= Number(run.step));
+    assert.match(w2.out(), new RegExp(`${run.id}: .*resuming from step`));
+  } finally {
+    for (const p of procs) if (p.child.exitCode === null) p.child.kill('SIGTERM');
+    await Promise.all(procs.map((p) => p.exited));
+    await pgc.end().catch(() => {});
+    await db.drop();
+    await server.close();
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
