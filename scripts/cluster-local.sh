@@ -60,14 +60,22 @@ case "$cmd" in
     mkdir -p "$dir/artifacts"
     for i in $(seq "$n"); do
       mkdir -p "$dir/worker$i"
-      (cd "$dir/worker$i" && nohup node "$root/bin/sparse-rnn.js" worker --store "$SPARSE_RNN_PG_URL" --queue "$SPARSE_RNN_REDIS_URL" \
-        --artifacts "$dir/artifacts" >"$dir/worker$i.log" 2>&1 & echo $! >"$dir/worker$i.pid")
+      (cd "$dir/worker$i" || exit 1
+       nohup node "$root/bin/sparse-rnn.js" worker --store "$SPARSE_RNN_PG_URL" --queue "$SPARSE_RNN_REDIS_URL" \
+         --artifacts "$dir/artifacts" >"$dir/worker$i.log" 2>&1 &
+       echo $! >"$dir/worker$i.pid")
     done
     echo "export SPARSE_RNN_PG_URL=$SPARSE_RNN_PG_URL"
     echo "export SPARSE_RNN_REDIS_URL=$SPARSE_RNN_REDIS_URL"
     echo "# $n workers started (logs: $dir/worker*.log); now: sparse-rnn study --preset quick --store \$SPARSE_RNN_PG_URL --queue \$SPARSE_RNN_REDIS_URL --artifacts $dir/artifacts" ;;
   stop)
-    for f in "$dir"/worker*.pid; do [ -f "$f" ] && kill "$(cat "$f")" 2>/dev/null; rm -f "$f"; done
+    # Workers first (SIGTERM: each checkpoints its run and gives it back), then the services.
+    for f in "$dir"/worker*.pid; do [ -f "$f" ] && kill "$(cat "$f")" 2>/dev/null; done
+    for f in "$dir"/worker*.pid; do
+      [ -f "$f" ] || continue
+      for _ in $(seq 300); do kill -0 "$(cat "$f")" 2>/dev/null || break; sleep 0.1; done
+      rm -f "$f"
+    done
     [ -f "$dir/redis/redis.pid" ] && kill "$(cat "$dir/redis/redis.pid")" 2>/dev/null || true
     [ -n "$PGBIN" ] && [ -f "$dir/pg/PG_VERSION" ] && as_pg "'$PGBIN/pg_ctl' -D '$dir/pg' -m fast stop" >/dev/null 2>&1 || true ;;
   stop-pg) as_pg "'$PGBIN/pg_ctl' -D '$dir/pg' -m fast -w stop" >/dev/null ;;

@@ -60,5 +60,7 @@ export async function workerCommand(argv: string[]): Promise<number> {
     work: typeof values.work === 'string' ? values.work : undefined,
     name: typeof values.name === 'string' ? values.name : undefined,
   });
+  // Stopped: leave even if a dead server's reconnect timer still holds the event loop.
+  setTimeout(() => process.exit(process.exitCode ?? 0), 2000).unref();
   return 0;
 }

@@ -234,8 +234,18 @@ export async function runDistWorker(o: DistWorkerOptions): Promise<void> {
     o.until?.then(() => { stop(); });
   });
   await stopped;
-  await worker.close();
-  await running.catch(() => {});
+  // A graceful close waits for the current run to be given back; with Redis gone it
+  // could wait forever, so it is forced after a while.
+  let timer: NodeJS.Timeout | undefined;
+  const closed = await Promise.race([worker.close().then(() => true),
+    new Promise<boolean>((r) => { timer = setTimeout(() => r(false), Math.max(10_000, timing.lockMs)); })]);
+  clearTimeout(timer);
+  if (!closed) {
+    log(`[${name}] the queue does not answer; closing anyway (the run goes back to the queue once its lock expires)`);
+    await Promise.race([worker.close(true).catch(() => {}), new Promise((r) => setTimeout(r, 2000))]);
+  } else {
+    await running.catch(() => {});
+  }
   process.off('SIGINT', stop);
   process.off('SIGTERM', stop);
   await results.close();
