@@ -31,16 +31,16 @@ export function num(flag: string, v: string | undefined, rule: { int?: boolean; 
     rule.min !== undefined ? `>= ${rule.min}` : '', rule.gt !== undefined ? `> ${rule.gt}` : '',
     rule.max !== undefined ? `<= ${rule.max}` : '', rule.lt !== undefined ? `< ${rule.lt}` : '',
   ].filter(Boolean).join(' ');
-  const ok = v.trim() !== '' && Number.isFinite(n) && (!rule.int || Number.isInteger(n))
+  const ok = v.trim() !== '' && Number.isFinite(n) && (!rule.int || Number.isSafeInteger(n))
     && (rule.min === undefined || n >= rule.min) && (rule.max === undefined || n <= rule.max)
     && (rule.gt === undefined || n > rule.gt) && (rule.lt === undefined || n < rule.lt);
-  if (!ok) fail('BAD_FLAG', `--${flag} must be ${need} (got ${JSON.stringify(v)})`);
+  if (!ok) fail('BAD_FLAG', `--${flag} must be ${need} (got ${JSON.stringify(v)})`, `give --${flag} a value that is ${need}`);
   return n;
 }
 
 export function oneOf<T extends string>(flag: string, v: string | undefined, allowed: readonly T[]): T | undefined {
   if (v === undefined) return undefined;
-  if (!allowed.includes(v as T)) fail('BAD_FLAG', `--${flag} must be one of ${allowed.join(', ')} (got ${JSON.stringify(v)})`);
+  if (!allowed.includes(v as T)) fail('BAD_FLAG', `--${flag} must be one of ${allowed.join(', ')} (got ${JSON.stringify(v)})`, `e.g. --${flag} ${allowed[0]}`);
   return v as T;
 }
 
@@ -51,9 +51,9 @@ export function readConfigFile(file: string): Record<string, unknown> {
   try {
     v = YAML.parse(text);
   } catch (e) {
-    return fail('BAD_CONFIG', `${file} is not valid YAML/JSON: ${(e as Error).message.split('\n')[0]}`);
+    return fail('BAD_CONFIG', `${file} is not valid YAML/JSON: ${(e as Error).message.split('\n')[0]}`, 'fix the syntax at the line named');
   }
-  if (!v || typeof v !== 'object' || Array.isArray(v)) fail('BAD_CONFIG', `${file} must hold a mapping of settings`);
+  if (!v || typeof v !== 'object' || Array.isArray(v)) fail('BAD_CONFIG', `${file} must hold a mapping of settings`, 'e.g. `batch: 32` lines in YAML, or a JSON object');
   return v as Record<string, unknown>;
 }
 

@@ -29,7 +29,7 @@ export async function benchCommand(argv: string[]): Promise<number> {
   const [mode, ...rest] = argv;
   if (mode === 'infer') {
     const m = await import('./infer.js').catch(() => null);
-    if (!m) fail('BAD_FLAG', 'bench infer is not available in this build');
+    if (!m) fail('BAD_FLAG', 'bench infer is not available in this build', 'use `sparse-rnn bench train`');
     return (m as { benchInferCommand: (a: string[]) => Promise<number> }).benchInferCommand(rest);
   }
   if (mode === '--help' || mode === '-h') {

@@ -65,10 +65,10 @@ export async function exportCommand(argv: string[]): Promise<number> {
   const ck = readCheckpoint(file);
   const runDir = file === run ? path.dirname(file) : run;
   if (v.compare) return compareValues(ck, !!v.json);
-  if ((v['sparse-initializers'] || v['dense-initializers']) && format !== 'onnx') fail('BAD_FLAG', 'export: --sparse-initializers / --dense-initializers apply to --format onnx only');
+  if ((v['sparse-initializers'] || v['dense-initializers']) && format !== 'onnx') fail('BAD_FLAG', 'export: --sparse-initializers / --dense-initializers apply to --format onnx only', 'add --format onnx, or drop the initializer flag');
   if (format === 'onnx') {
     if (v.values !== undefined) fail('BAD_FLAG', 'export: --values applies to --format sparse only', 'ONNX weights are fp32');
-    if (v['sparse-initializers'] && v['dense-initializers']) fail('BAD_FLAG', 'export: --sparse-initializers and --dense-initializers exclude each other');
+    if (v['sparse-initializers'] && v['dense-initializers']) fail('BAD_FLAG', 'export: --sparse-initializers and --dense-initializers exclude each other', 'give one of them');
     const { exportOnnx } = await import('../model/onnx/export.js');
     const initializers = v['sparse-initializers'] ? 'sparse' : v['dense-initializers'] ? 'dense' : 'auto';
     const r = exportOnnx(ck.spec, ck.layout, ck.params, v.out ?? path.join(runDir, 'model.onnx'), { initializers });

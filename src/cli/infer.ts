@@ -103,8 +103,14 @@ export async function generateCommand(argv: string[]): Promise<number> {
   }
   if (positionals.length !== 1) fail('BAD_FLAG', 'generate: expected one model file', 'sparse-rnn generate model.srnz --prime "The "');
   const rt = loadRuntime(positionals[0], v.engine);
+  if (rt.spec.task !== 'lm') fail('BAD_CONFIG', `generate: ${positionals[0]} is a classifier, not a language model`, 'use `sparse-rnn classify` for classifiers');
   const ids = v['prime-ids']?.split(',').map((t) => num('prime-ids', t.trim(), { int: true, min: 0 })!);
   const prime = ids ?? v.prime ?? fail('BAD_FLAG', 'generate: --prime or --prime-ids is required', 'try --prime "The "');
+  if (ids) {
+    const V = rt.spec.inputSize;
+    const out = ids.find((t) => t >= V);
+    if (out !== undefined) fail('BAD_FLAG', `--prime-ids: ${out} is not a token id of this model (0 to ${V - 1})`, `give ids below the vocabulary size ${V}`);
+  }
   const out = rt.generate({
     prime,
     length: num('length', v.length, { int: true, min: 0, max: 1_000_000 }) ?? 200,
@@ -144,9 +150,23 @@ export async function classifyCommand(argv: string[]): Promise<number> {
   }
   const flat = Array.isArray(data) ? (data as unknown[]).flat(1) : [];
   if (flat.length === 0 || !flat.every((x) => typeof x === 'number' && Number.isFinite(x))) {
-    fail('BAD_DATA', `classify: ${file} must hold a non-empty array of finite numbers`);
+    fail('BAD_DATA', `classify: ${file} must hold a non-empty array of finite numbers`, 'e.g. [[0.1, 0.2, …], …]: one row per time step');
   }
   const rt = loadRuntime(positionals[0], v.engine);
+  if (rt.spec.task !== 'classify') fail('BAD_CONFIG', `classify: ${positionals[0]} is a language model, not a classifier`, 'use `sparse-rnn generate` for language models');
+  if (rt.spec.inputKind === 'vectors') {
+    const w = rt.spec.inputSize;
+    const rows = Array.isArray(data) ? (data as unknown[]) : [];
+    if (rows.some(Array.isArray)) {
+      rows.forEach((r, i) => {
+        if (!Array.isArray(r) || r.length !== w) fail('BAD_DATA', `classify: row ${i} of ${file} has ${Array.isArray(r) ? r.length : 'no'} values; the model reads rows of ${w}`, `give one row of ${w} numbers per time step`);
+      });
+    } else if (flat.length % w !== 0) {
+      fail('BAD_DATA', `classify: ${file} holds ${flat.length} numbers, not a whole number of rows of ${w}`, `give one row of ${w} numbers per time step`);
+    }
+  } else if (!flat.every((x) => Number.isInteger(x) && (x as number) >= 0 && (x as number) < rt.spec.inputSize)) {
+    fail('BAD_DATA', `classify: ${file} must hold token ids from 0 to ${rt.spec.inputSize - 1}`, 'give the ids of the sequence');
+  }
   const seq = rt.spec.inputKind === 'tokens' ? (flat as number[]) : Float32Array.from(flat as number[]);
   const r = rt.classify(seq);
   if (v.json) process.stdout.write(JSON.stringify({ label: r.label, name: r.name, probs: Array.from(r.probs) }) + '\n');

@@ -78,7 +78,7 @@ export function scheduleFromFlags(argv: string[]): { schedule: PruningSchedule; 
   const flags = FLAGS[method];
   for (const f of allFlags) {
     if (v[f] !== undefined && !(f in flags)) {
-      fail('BAD_FLAG', `--${f} is not a parameter of --method ${method} (its flags: ${Object.keys(flags).map((k) => `--${k}`).join(', ')})`);
+      fail('BAD_FLAG', `--${f} is not a parameter of --method ${method} (its flags: ${Object.keys(flags).map((k) => `--${k}`).join(', ')})`, 'drop it, or see `sparse-rnn schedule --help`');
     }
   }
   for (const f of REQUIRED[method]) if (v[f] === undefined) fail('BAD_FLAG', `--${f} is required for --method ${method}`, 'see `sparse-rnn schedule --help`');

@@ -5,7 +5,9 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fail } from '../errors.js';
+import { fail, SparseRnnError } from '../errors.js';
+import { validateTrainConfig, specFor, checkModelSize } from '../train/trainer.js';
+import { loadRecipe } from '../prune/recipe.js';
 import { parseFlags, num, table, type Options } from './args.js';
 import { presetSpec, readStudySpec, type StudySpec } from '../study/spec.js';
 import { PRESET_NAMES } from '../study/presets.js';
@@ -62,6 +64,23 @@ examples:
   sparse-rnn study --preset paper --store postgres://srnn:PW@db/studies --queue redis://q:6379 --artifacts /nfs/srnn
 `;
 
+/**
+ * Every planned run's configuration is checked before anything runs (or a dry run
+ * says it would): training settings, recipe, model size. One BAD_CONFIG line names the run.
+ */
+function validatePlans(plans: readonly RunPlan[], datasets: DatasetCache): void {
+  for (const p of plans) {
+    try {
+      validateTrainConfig(p.train);
+      if (p.train.recipe !== undefined) loadRecipe(p.train.recipe);
+      checkModelSize(specFor(p.train, datasets.get(p.train.data)), p.train.optimizer.kind);
+    } catch (e) {
+      if (!(e instanceof SparseRnnError)) throw e;
+      fail(e.code, `run ${describePlan(p).trim().replace(/\s+/g, " ")}: ${e.message}`, e.hint ?? 'fix the study spec (docs/study.md)');
+    }
+  }
+}
+
 function summarizeGrid(plans: readonly RunPlan[]): string {
   const rows = new Map<string, number>();
   for (const p of plans) {
@@ -90,6 +109,7 @@ export async function studyCommand(argv: string[]): Promise<number> {
 
   const datasets = new DatasetCache();
   const plans = expandStudy(spec, (t) => datasets.get(t.data));
+  validatePlans(plans, datasets);
   let finished = new Set<string>();
   let observed: { plan: RunPlan; seconds: number }[] = [];
   if (fs.existsSync(path.join(out, STORE_FILE))) {
@@ -115,6 +135,12 @@ export async function studyCommand(argv: string[]): Promise<number> {
   log(estimateLine(est, workers));
   const r = await runStudy(spec, plans, { out, workers, expected: est.perRun, handleSignals: true, progress: !values.quiet });
   log(`${r.finished}/${r.total} runs finished (${r.ranNow} now, ${r.skipped} before) in ${formatDuration(r.seconds)}${r.failed.length ? `; ${r.failed.length} failed (see ${path.join(out, 'errors.log')})` : ''}`);
+  if (r.failed.length && values.quiet) {
+    // --quiet hides progress, never a failure: one error line names the first failed run.
+    const first = r.failed[0];
+    const m = /^error\[([A-Z_]+)\]: (.*)$/.exec(first.message);
+    process.stderr.write(`error[${m ? m[1] : 'BUG'}]: ${r.failed.length} of ${r.total} runs failed; the first, ${first.id}: ${(m ? m[2] : first.message).split('\n')[0].replace(/ \(hint: .*\)$/, '')} (hint: every failure is in ${path.join(out, 'errors.log')})\n`);
+  }
   if (r.interrupted) {
     log(`stopped. Continue with the same command: sparse-rnn study ${argv.join(' ')}`);
     return 130;
@@ -130,6 +156,10 @@ export async function studyCommand(argv: string[]): Promise<number> {
 /** `study … --store postgres://… --queue … --artifacts …`: plan to the store, runs to the queue, follow. */
 async function distributedStudy(spec: StudySpec, storeUrl: string, values: Record<string, unknown>, out: string, log: (s: string) => void): Promise<number> {
   const { serviceFlag } = await import('./worker.js');
+  const { maskUrl } = await import('../study/urls.js');
+  if (!/^postgres(ql)?:\/\//i.test(storeUrl)) {
+    fail('BAD_FLAG', `--store ${maskUrl(storeUrl)}: a study across machines needs a PostgreSQL store`, 'give postgres://USER:PASSWORD@HOST:5432/DB, or leave --store out to run here (SQLite in --out)');
+  }
   const queue = serviceFlag(values, 'queue', 'SPARSE_RNN_QUEUE', 'redis://HOST:6379');
   const artifacts = serviceFlag(values, 'artifacts', 'SPARSE_RNN_ARTIFACTS', '/shared/dir');
   const { openResults } = await import('../study/pg-store.js');
@@ -141,6 +171,7 @@ async function distributedStudy(spec: StudySpec, storeUrl: string, values: Recor
   await openArtifacts(artifacts).check();
   const datasets = new DatasetCache();
   const plans = expandStudy(spec, (t) => datasets.get(t.data));
+  validatePlans(plans, datasets);
   const results = await openResults(storeUrl);
   try {
     const r = await runDistributedStudy(spec, plans, results, { queue, artifacts, detach: !!values.detach, log });

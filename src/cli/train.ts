@@ -46,6 +46,7 @@ const FLAGS: Options = {
   'eval-batches': { type: 'string' },
   'eval-batch': { type: 'string' },
   'checkpoint-every': { type: 'string' },
+  'checkpoint-seconds': { type: 'string' },
   out: { type: 'string', short: 'o' },
   resume: { type: 'boolean' },
   quiet: { type: 'boolean', short: 'q' },
@@ -69,6 +70,7 @@ optimizer: --optimizer sgd|adam  --lr X  --momentum M  --nesterov  --weight-deca
 lr:        --lr-step N --lr-gamma G (×G every N epochs) | --plateau [--plateau-factor F --plateau-patience P]
 pruning:   --recipe FILE.yaml (see recipes/ and sparse-rnn schedule)
 run:       --out DIR  --resume  --config FILE.yaml|json  --checkpoint-every N
+           --checkpoint-seconds S (also checkpoint every S seconds; default 60, 0 = off)
            --eval-batch B (rows per evaluation batch, default 10; 0 = --batch)  --eval-batches N (cap)
            --quiet (no progress)  --json (print the result as JSON)
 
@@ -93,13 +95,20 @@ type Flags = Record<string, string | boolean | undefined>;
 
 /** A TrainConfig from defaults ← config file ← flags. */
 export function configFromFlags(v: Flags, base?: Partial<TrainConfig>): TrainConfig {
-  const file = typeof v.config === 'string' ? (readConfigFile(v.config) as Partial<TrainConfig>) : {};
+  // An empty value is a mistake, never "use the default".
+  for (const [k, val] of Object.entries(v)) {
+    if (typeof val === 'string' && val.trim() === '') fail('BAD_FLAG', `--${k} needs a value (got ${JSON.stringify(val)})`, `give --${k} a value or leave the flag out`);
+  }
+  const file = typeof v.config === 'string' ? checkConfigKeys(readConfigFile(v.config), v.config) : {};
   const src = { ...DEFAULT_TRAIN, ...base, ...file };
   const s = (k: string) => (typeof v[k] === 'string' ? (v[k] as string) : undefined);
   const data = { ...src.data };
-  if (s('data')) data.name = s('data')!;
-  if (s('level')) data.level = oneOf('level', s('level'), ['word', 'char'] as const);
-  if (s('limit')) data.limit = num('limit', s('limit'), { int: true, min: 2 });
+  if (s('data') !== undefined) data.name = s('data')!;
+  if (s('level') !== undefined) data.level = oneOf('level', s('level'), ['word', 'char'] as const);
+  if (s('limit') !== undefined) data.limit = num('limit', s('limit'), { int: true, min: 2 });
+  if (v['plateau-factor'] !== undefined && !v.plateau) fail('BAD_FLAG', '--plateau-factor needs --plateau', 'add --plateau, or drop --plateau-factor');
+  if (v['plateau-patience'] !== undefined && !v.plateau) fail('BAD_FLAG', '--plateau-patience needs --plateau', 'add --plateau, or drop --plateau-patience');
+  if (v.plateau && s('lr-step') !== undefined) fail('BAD_FLAG', '--plateau and --lr-step are two LR schedules: give one', 'drop one of them');
   const model = { ...src.model };
   const setM = <K extends keyof typeof model>(k: K, val: (typeof model)[K] | undefined) => { if (val !== undefined) model[k] = val; };
   setM('cell', oneOf('cell', s('cell'), ['rnn', 'lstm', 'gru'] as const));
@@ -133,17 +142,48 @@ export function configFromFlags(v: Flags, base?: Partial<TrainConfig>): TrainCon
     bptt: num('bptt', s('bptt'), { int: true, min: 1 }) ?? src.bptt,
     epochs: num('epochs', s('epochs'), { int: true, min: 1 }) ?? src.epochs,
     maxSteps: num('max-steps', s('max-steps'), { int: true, min: 0 }) ?? src.maxSteps,
-    seed: num('seed', s('seed'), { int: true, min: 0 }) ?? src.seed,
+    seed: num('seed', s('seed'), { int: true, min: 0, max: MAX_SEED }) ?? src.seed,
     threads: num('threads', s('threads'), { int: true, min: 1, max: 64 }) ?? src.threads,
     evalBatches: num('eval-batches', s('eval-batches'), { int: true, min: 0 }) ?? src.evalBatches,
     evalBatch: num('eval-batch', s('eval-batch'), { int: true, min: 0 }) ?? src.evalBatch ?? DEFAULT_TRAIN.evalBatch,
     checkpointEvery: num('checkpoint-every', s('checkpoint-every'), { int: true, min: 0 }) ?? src.checkpointEvery,
-    ...(s('recipe') ? { recipe: s('recipe') } : {}),
+    checkpointSeconds: num('checkpoint-seconds', s('checkpoint-seconds'), { min: 0, max: 86400 }) ?? src.checkpointSeconds ?? DEFAULT_TRAIN.checkpointSeconds,
+    ...(s('recipe') !== undefined ? { recipe: s('recipe') } : {}),
   };
   // A saved config.json carries `resolvedModel`; it is informational only.
   delete (cfg as Partial<TrainConfig> & { resolvedModel?: unknown }).resolvedModel;
   return validateTrainConfig(cfg);
 }
+
+/** Keys a config file may hold (a saved config.json holds these too). */
+const CONFIG_KEYS: Record<string, readonly string[] | null> = {
+  data: ['name', 'level', 'limit'],
+  model: ['cell', 'inputKind', 'inputSize', 'embedDim', 'hidden', 'layers', 'outputSize', 'task', 'activation', 'dropout', 'tied', 'forgetBias', 'init', 'recurrentInit'],
+  optimizer: ['kind', 'lr', 'momentum', 'nesterov', 'weightDecay', 'beta1', 'beta2', 'eps', 'clip'],
+  lrSchedule: ['kind', 'every', 'gamma', 'factor', 'patience', 'threshold', 'minLr'],
+  batch: null, bptt: null, epochs: null, maxSteps: null, seed: null, threads: null, recipe: null,
+  evalBatches: null, evalBatch: null, checkpointEvery: null, checkpointSeconds: null, resolvedModel: null,
+};
+
+/** Refuses unknown keys (a typo like `hiddden` must not train the default) and sections that are not mappings. */
+export function checkConfigKeys(obj: Record<string, unknown>, file: string): Partial<TrainConfig> {
+  const hint = `see \`sparse-rnn train --help\`; a run's config.json shows every key`;
+  for (const [k, val] of Object.entries(obj)) {
+    if (!(k in CONFIG_KEYS)) fail('BAD_CONFIG', `${file}: ${k} is not a training setting (known: ${Object.keys(CONFIG_KEYS).filter((x) => x !== 'resolvedModel').join(', ')})`, hint);
+    const sub = CONFIG_KEYS[k];
+    if (sub) {
+      if (!val || typeof val !== 'object' || Array.isArray(val)) fail('BAD_CONFIG', `${file}: ${k} must be a mapping (got ${JSON.stringify(val)})`, hint);
+      for (const kk of Object.keys(val as object)) {
+        if (!sub.includes(kk)) fail('BAD_CONFIG', `${file}: ${k}.${kk} is not a ${k} setting (known: ${sub.join(', ')})`, hint);
+      }
+    } else if (val === null) fail('BAD_CONFIG', `${file}: ${k} must have a value (got null)`, hint);
+  }
+  if (obj.recipe !== undefined && typeof obj.recipe !== 'string') fail('BAD_CONFIG', `${file}: recipe must be a file path or inline recipe text`, hint);
+  return obj as Partial<TrainConfig>;
+}
+
+/** Seeds are mixed as 32-bit values: a larger one would silently alias another. */
+const MAX_SEED = 2 ** 32 - 1;
 
 function defaultOut(cfg: TrainConfig): string {
   const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '-');
@@ -176,6 +216,7 @@ async function runTraining(cfg: TrainConfig, v: Flags, from?: string): Promise<n
     const r = await train(cfg, {
       out, resume: !!v.resume, from, progress: !v.quiet && !v.json, signal: ac.signal,
       onStart: (i) => {
+        for (const n of i.notes) process.stderr.write(`note: ${n}\n`);
         if (v.quiet || v.json) return;
         const m = i.spec;
         process.stderr.write(`run folder ${i.runDir} | ${m.cell} ${m.layers}×${m.hidden} on ${cfg.data.name} | ${i.parameters.toLocaleString('en-US')} parameters | ${i.totalSteps} steps (${i.stepsPerEpoch}/epoch)${i.resumedAt ? `, resuming at step ${i.resumedAt}` : ''}\n`);

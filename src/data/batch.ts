@@ -20,7 +20,7 @@ import type { ClassifySplit } from './dataset.js';
 import { Rng, mixSeed } from './rng.js';
 
 const checkSize = (name: string, v: number) => {
-  if (!(Number.isSafeInteger(v) && v >= 1)) fail('BAD_FLAG', `${name} must be an integer >= 1 (got ${v})`);
+  if (!(Number.isSafeInteger(v) && v >= 1)) fail('BAD_FLAG', `${name} must be an integer >= 1 (got ${v})`, 'see --help for the flag');
 };
 
 // ---------------------------------------------------------------- language model
@@ -150,7 +150,7 @@ export function classifyBatcher(args: ClassifyBatcherArgs): ClassifyBatcher {
   const N = split.count;
   const per = T * D;
   if (split.x.length !== N * per || split.y.length !== N) {
-    fail('BAD_DATA', `split arrays do not match [N=${N}, T=${T}, D=${D}] (x has ${split.x.length}, y has ${split.y.length})`);
+    fail('BAD_DATA', `split arrays do not match [N=${N}, T=${T}, D=${D}] (x has ${split.x.length}, y has ${split.y.length})`, 'the data set is damaged; rebuild its cache (delete ~/.cache/sparse-rnn)');
   }
   const shuffle = args.shuffle ?? true;
   const seed = args.seed ?? 1;

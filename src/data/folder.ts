@@ -38,7 +38,7 @@ export function loadFolder(dir: string, opts: LoadOptions = {}): LmDataset {
   const interner = new Interner();
   const b = new IntBuilder(trainText.length >> (level === 'word' ? 2 : 0));
   forEachToken(level, trainText, (t) => b.push(interner.add(t)));
-  if (b.length === 0) fail('BAD_DATA', `data file ${path.join(root, 'train.txt')} has no tokens`, LAYOUT_HINT);
+  if (b.length === 0 || trainText.trim() === '') fail('BAD_DATA', `data file ${path.join(root, 'train.txt')} has no ${level === 'word' ? 'words' : 'text'} (it is empty or only whitespace)`, LAYOUT_HINT);
   const vocab = level === 'word'
     ? Vocab.byFrequency(interner.countMap(), { withUnk: true })
     : Vocab.sorted(interner.names, { withUnk: true });

@@ -104,7 +104,7 @@ export class Rng {
 
   /** Uniform integer in [0, n), unbiased (rejection), n in [1, 2^32]. */
   int(n: number): number {
-    if (!(Number.isInteger(n) && n >= 1 && n <= 4294967296)) fail('BAD_CONFIG', `rng.int(n) needs an integer n in [1, 2^32] (got ${n})`);
+    if (!(Number.isInteger(n) && n >= 1 && n <= 4294967296)) fail('BAD_CONFIG', `rng.int(n) needs an integer n in [1, 2^32] (got ${n})`, 'this is a bug in the caller; please report it');
     const limit = 4294967296 - (4294967296 % n); // largest multiple of n ≤ 2^32
     let x: number;
     do x = this.u32(); while (x >= limit);

@@ -118,8 +118,8 @@ export function writeSparseModel(spec: ModelSpec, layout: Layout, params: Float3
   mask: Uint8Array | null, opts: WriteOptions = {}): Uint8Array {
   const values = opts.values ?? 'fp32';
   if (!VALUE_TYPES.includes(values)) fail('BAD_FLAG', `values must be fp32, fp16 or int8 (got ${JSON.stringify(values)})`, 'try --values fp16');
-  if (params.length !== layout.total) fail('BAD_CONFIG', `params has ${params.length} values, the layout needs ${layout.total}`);
-  if (mask && mask.length !== layout.total) fail('BAD_CONFIG', `mask has ${mask.length} entries, the layout needs ${layout.total}`);
+  if (params.length !== layout.total) fail('BAD_CONFIG', `params has ${params.length} values, the layout needs ${layout.total}`, 'pass the params of this model (layout.total floats)');
+  if (mask && mask.length !== layout.total) fail('BAD_CONFIG', `mask has ${mask.length} entries, the layout needs ${layout.total}`, 'pass the mask of this model (layout.total entries) or null');
   const sections = layout.segments.map((seg) => encodeSegment(seg, params, mask, values, opts.storage ?? 'auto'));
   const metaObj = { spec, values, producer: 'sparse-rnn', extra: opts.extra ?? {} };
   const metaRaw = new TextEncoder().encode(JSON.stringify(metaObj));
@@ -303,7 +303,7 @@ export function readSparseModel(bytes: Uint8Array, source = 'sparse model'): Spa
   if (!meta || typeof meta !== 'object') bad('metadata is not a JSON object');
   let spec: ModelSpec;
   try {
-    spec = validateSpec({ ...(meta.spec as ModelSpec) });
+    spec = validateSpec({ resetAfter: false, ...(meta.spec as ModelSpec) }); // files before the option: false
   } catch (e) {
     return bad(`model spec is invalid: ${(e as Error).message}`);
   }

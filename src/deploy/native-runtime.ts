@@ -201,6 +201,6 @@ export type NativeInferenceRuntime = InferenceRuntime & { weightBytes(): number 
 /** The native runtime (Node only). */
 export function createNativeRuntime(model: SparseModel, opts: NativeRuntimeOptions = {}): NativeInferenceRuntime {
   const mode = opts.mode ?? 'sparse';
-  if (!['sparse', 'dense', 'naive'].includes(mode)) fail('BAD_FLAG', `native mode must be sparse, dense or naive (got ${JSON.stringify(mode)})`);
+  if (!['sparse', 'dense', 'naive'].includes(mode)) fail('BAD_FLAG', `native mode must be sparse, dense or naive (got ${JSON.stringify(mode)})`, 'use sparse, dense or naive');
   return new NativeRuntime(model, mode, opts.halfValues ?? 'auto', opts.int8Values ?? 'auto');
 }

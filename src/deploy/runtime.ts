@@ -124,14 +124,14 @@ export abstract class RuntimeBase implements InferenceRuntime {
   advanceBatch(xs: Float32Array, states: Float32Array, B: number): void {
     const D = this.gather.layers[0].inDim;
     if (!(Number.isInteger(B) && B >= 1) || !(xs instanceof Float32Array) || xs.length !== B * D || !(states instanceof Float32Array) || states.length !== B * this.stateSize) {
-      fail('BAD_DATA', `advanceBatch needs xs of B x ${D} and states of B x ${this.stateSize} Float32Array values`);
+      fail('BAD_DATA', `advanceBatch needs xs of B x ${D} and states of B x ${this.stateSize} Float32Array values`, 'give one input row and one state per batch entry');
     }
     this.advanceBatchVec(xs, states, B);
   }
 
   head(state: Float32Array, logits: Float32Array): void {
     this.checkState(state);
-    if (logits.length !== this.spec.outputSize) fail('BAD_DATA', `logits has ${logits.length} entries, the model outputs ${this.spec.outputSize}`);
+    if (logits.length !== this.spec.outputSize) fail('BAD_DATA', `logits has ${logits.length} entries, the model outputs ${this.spec.outputSize}`, 'pass a buffer of spec.outputSize floats');
     this.headInto(state, logits);
   }
 
@@ -157,7 +157,7 @@ export abstract class RuntimeBase implements InferenceRuntime {
 
   stepBatch(inputs: readonly StepInput[], states?: readonly Float32Array[]): { logits: Float32Array[]; states: Float32Array[] } {
     const B = inputs.length;
-    if (states && states.length !== B) fail('BAD_DATA', `stepBatch got ${B} inputs and ${states.length} states`);
+    if (states && states.length !== B) fail('BAD_DATA', `stepBatch got ${B} inputs and ${states.length} states`, 'give one state per input');
     const D = this.gather.layers[0].inDim;
     const xs = new Float32Array(B * D);
     const st = new Float32Array(B * this.stateSize);
@@ -179,7 +179,7 @@ export abstract class RuntimeBase implements InferenceRuntime {
 
   classifyBatch(sequences: readonly Sequence[]): ClassifyResult[] {
     const seqs = sequences.map((q) => this.steps(q));
-    if (seqs.some((q) => q.length === 0)) fail('BAD_DATA', 'classify needs sequences of at least one step');
+    if (seqs.some((q) => q.length === 0)) fail('BAD_DATA', 'classify needs sequences of at least one step', 'give each sequence at least one step');
     const B = seqs.length, D = this.gather.layers[0].inDim, SL = this.stateSize;
     const states = new Float32Array(B * SL);
     const T = Math.max(0, ...seqs.map((q) => q.length));
@@ -210,7 +210,7 @@ export abstract class RuntimeBase implements InferenceRuntime {
   classify(sequence: Sequence): ClassifyResult {
     const s = this.initialState();
     const steps = this.steps(sequence);
-    if (steps.length === 0) fail('BAD_DATA', 'classify needs a sequence of at least one step');
+    if (steps.length === 0) fail('BAD_DATA', 'classify needs a sequence of at least one step', 'give the sequence at least one step');
     for (const x of steps) this.advanceVec(this.inputVector(x), s);
     return this.result(s);
   }
@@ -258,13 +258,13 @@ export abstract class RuntimeBase implements InferenceRuntime {
     const { spec } = this;
     if (spec.inputKind === 'tokens') {
       if (!(typeof input === 'number' && Number.isInteger(input) && input >= 0 && input < spec.inputSize)) {
-        fail('BAD_DATA', `input must be a token id in [0, ${spec.inputSize}) (got ${typeof input === 'number' ? input : typeof input})`);
+        fail('BAD_DATA', `input must be a token id in [0, ${spec.inputSize}) (got ${typeof input === 'number' ? input : typeof input})`, 'give ids below the vocabulary size');
       }
       embeddingRow(this.gather.embedding!, input, this.xbuf);
       return this.xbuf;
     }
     if (!(input instanceof Float32Array) || input.length !== spec.inputSize) {
-      fail('BAD_DATA', `input must be a Float32Array of ${spec.inputSize} features`);
+      fail('BAD_DATA', `input must be a Float32Array of ${spec.inputSize} features`, 'give one row of the model\'s input width per step');
     }
     return input;
   }
@@ -273,7 +273,7 @@ export abstract class RuntimeBase implements InferenceRuntime {
     if (this.spec.inputKind === 'tokens') return Array.from(sequence as ArrayLike<number>);
     if (sequence instanceof Float32Array) {
       const D = this.spec.inputSize;
-      if (sequence.length % D !== 0) fail('BAD_DATA', `a flat vector sequence must have a multiple of ${D} values (got ${sequence.length})`);
+      if (sequence.length % D !== 0) fail('BAD_DATA', `a flat vector sequence must have a multiple of ${D} values (got ${sequence.length})`, 'give whole rows of the model\'s input width');
       return Array.from({ length: sequence.length / D }, (_, t) => sequence.subarray(t * D, (t + 1) * D));
     }
     return Array.from(sequence as readonly Float32Array[]);

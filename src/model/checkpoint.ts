@@ -18,6 +18,7 @@ import { fail } from '../errors.js';
 import { validateSpec, type ModelSpec } from './spec.js';
 import { buildLayout, type Layout } from './layout.js';
 import { writeFileAtomic, readFileLimited, MAX_BINARY_BYTES } from '../util/fs.js';
+import { parseCheckpointTrain, type ImportedState, type TrainState } from '../train/state.js';
 
 export const CHECKPOINT_MAGIC = 'SRNNCKPT';
 export const CHECKPOINT_VERSION = 1;
@@ -34,8 +35,12 @@ export interface CheckpointMeta {
   epoch: number;
   /** Batches of the current epoch already done (resume point). */
   batchInEpoch: number;
-  /** Free-form, JSON-safe training state (optimizer config, LR state, RNG, pruner, history). */
-  train?: Record<string, unknown>;
+  /**
+   * The training state (optimizer counter, LR state, pruner, history, the epoch's
+   * running sums), typed and versioned in src/train/state.ts and validated on read.
+   * Absent in checkpoints written outside training.
+   */
+  train?: TrainState | ImportedState;
   createdAt?: string;
 }
 
@@ -62,7 +67,7 @@ export function writeCheckpoint(file: string, ck: Omit<Checkpoint, 'layout'> & {
   }
   const meta = {
     spec: ck.spec, step: ck.step, epoch: ck.epoch, batchInEpoch: ck.batchInEpoch,
-    train: ck.train ?? {}, createdAt: ck.createdAt ?? new Date().toISOString(), sections: info,
+    ...(ck.train ? { train: ck.train } : {}), createdAt: ck.createdAt ?? new Date().toISOString(), sections: info,
   };
   let header = Buffer.from(JSON.stringify(meta), 'utf8');
   const pad = (4 - ((16 + header.length) % 4)) % 4;
@@ -96,9 +101,18 @@ export function readCheckpoint(file: string): Checkpoint {
     return bad('header is not valid JSON');
   }
   if (!meta || typeof meta !== 'object' || !Array.isArray(meta.sections)) bad('header has no section table');
+  const intField = (k: 'step' | 'epoch' | 'batchInEpoch', min: number, dflt: number): number => {
+    const v = (meta as unknown as Record<string, unknown>)[k] ?? dflt;
+    if (!(typeof v === 'number' && Number.isSafeInteger(v) && v >= min)) bad(`header field ${k} must be an integer >= ${min} (got ${JSON.stringify(v)})`);
+    return v as number;
+  };
+  const pos = { step: intField('step', 0, 0), epoch: intField('epoch', 0, 0), batchInEpoch: intField('batchInEpoch', 0, 0) };
+  const rawTrain = (meta as { train?: unknown }).train;
+  const train = rawTrain === undefined || (rawTrain && typeof rawTrain === 'object' && !Array.isArray(rawTrain) && Object.keys(rawTrain).length === 0)
+    ? undefined : parseCheckpointTrain(rawTrain, file);
   let spec: ModelSpec;
   try {
-    spec = validateSpec(meta.spec);
+    spec = validateSpec({ resetAfter: false, ...meta.spec }); // checkpoints before the option: false
   } catch (e) {
     return bad(`model spec is invalid: ${(e as Error).message}`);
   }
@@ -107,6 +121,8 @@ export function readCheckpoint(file: string): Checkpoint {
   const end = buf.length - 4;
   const sec = new Map<string, Uint8Array>();
   for (const s of meta.sections) {
+    if (!s || typeof s !== 'object' || typeof s.name !== 'string') bad('section table entry is not {name, dtype, length, offset}');
+    if (sec.has(s.name)) bad(`section ${s.name} is listed twice`);
     const width = s.dtype === 'f32' ? 4 : s.dtype === 'u8' ? 1 : bad(`section ${s.name} has unknown dtype`);
     if (!Number.isInteger(s.offset) || !Number.isInteger(s.length) || s.offset < 0 || s.length < 0) bad(`section ${s.name} has a bad offset or length`);
     if (start + s.offset + s.length * width > end) bad(`section ${s.name} runs past the end of the file`);
@@ -118,12 +134,22 @@ export function readCheckpoint(file: string): Checkpoint {
   if (p.byteLength !== layout.total * 4) bad(`params has ${p.byteLength / 4} values, the model needs ${layout.total}`);
   const m = sec.get('mask');
   if (m && m.length !== layout.total) bad(`mask has ${m.length} entries, the model needs ${layout.total}`);
+  const params = f32(p);
+  let nonFinite = 0;
+  for (let i = 0; i < params.length; i++) if (!Number.isFinite(params[i])) nonFinite++;
+  if (nonFinite > 0) {
+    fail('BAD_FILE', `${file} holds ${nonFinite.toLocaleString('en-US')} non-finite weights (NaN or Inf): the run diverged before it was saved`,
+      'use an earlier checkpoint (ckpt/best.srnn) or train again with a lower --lr or with --clip');
+  }
   const extra: Record<string, Float32Array> = {};
-  for (const s of meta.sections) if (s.name !== 'params' && s.name !== 'mask') extra[s.name] = f32(sec.get(s.name)!);
+  for (const s of meta.sections) {
+    if (s.name === 'params' || s.name === 'mask') continue;
+    if (s.dtype !== 'f32') bad(`section ${s.name} must be f32`);
+    extra[s.name] = f32(sec.get(s.name)!);
+  }
   return {
-    spec, layout, params: f32(p), mask: m ?? null, extra,
-    step: meta.step ?? 0, epoch: meta.epoch ?? 0, batchInEpoch: meta.batchInEpoch ?? 0,
-    train: meta.train ?? {}, createdAt: meta.createdAt,
+    spec, layout, params, mask: m ?? null, extra, ...pos,
+    ...(train ? { train } : {}), createdAt: typeof meta.createdAt === 'string' ? meta.createdAt : undefined,
   };
 }
 

@@ -41,7 +41,8 @@ export interface ModelSpec {
   recurrentInit: 'orthogonal' | 'same';
   /**
    * GRU only: the reset gate applied after the candidate's recurrent product, with a
-   * separate recurrent bias (Keras `reset_after=True`, PyTorch's GRU). Absent = false.
+   * separate recurrent bias (Keras `reset_after=True`, PyTorch's GRU). defaultSpec sets
+   * false; absent (a spec saved before the option) reads as false.
    */
   resetAfter?: boolean;
 }
@@ -73,6 +74,7 @@ export function defaultSpec(partial: Partial<ModelSpec> & Pick<ModelSpec, 'input
     forgetBias: 1,
     init: 'glorot',
     recurrentInit: 'orthogonal',
+    resetAfter: false,
     ...partial,
   } as ModelSpec);
 }
@@ -81,7 +83,7 @@ const isInt = (v: unknown, min: number) => typeof v === 'number' && Number.isInt
 
 /** Checks every rule; throws BAD_CONFIG naming the field. Returns the spec for chaining. */
 export function validateSpec(s: ModelSpec): ModelSpec {
-  const bad = (field: string, rule: string, hint?: string): never =>
+  const bad = (field: string, rule: string, hint = 'see `sparse-rnn train --help` (model flags) for each setting and its range'): never =>
     fail('BAD_CONFIG', `model.${field} ${rule}`, hint);
   if (!['rnn', 'lstm', 'gru'].includes(s.cell)) bad('cell', `must be rnn, lstm or gru (got ${JSON.stringify(s.cell)})`);
   if (!['tokens', 'vectors'].includes(s.inputKind)) bad('inputKind', 'must be tokens or vectors');

@@ -20,7 +20,7 @@ import crypto from 'node:crypto';
 import { fail, SparseRnnError } from '../errors.js';
 import { GATES, validateSpec, type CellType, type ModelSpec } from './spec.js';
 import { buildLayout, type Layout } from './layout.js';
-import { writeFileAtomic, readFileLimited, MAX_BINARY_BYTES, ioReason } from '../util/fs.js';
+import { writeFilesAtomic, readFileLimited, MAX_BINARY_BYTES, ioReason } from '../util/fs.js';
 
 export const TFJS_MODEL_FILE = 'model.json';
 export const TFJS_WEIGHTS_FILE = 'weights.bin';
@@ -88,7 +88,7 @@ function checkModel(spec: ModelSpec, layout: Layout, params: Float32Array): void
     want.segments.every((s, i) => s.name === layout.segments[i].name && s.offset === layout.segments[i].offset && s.size === layout.segments[i].size);
   if (!same) fail('BAD_CONFIG', 'tfjs export: the layout does not match the spec', 'build it with buildLayout(spec)');
   if (params.length !== layout.total) {
-    fail('BAD_CONFIG', `tfjs export: params has ${params.length} floats, the layout needs ${layout.total}`);
+    fail('BAD_CONFIG', `tfjs export: params has ${params.length} floats, the layout needs ${layout.total}`, 'export from a checkpoint of this model');
   }
 }
 
@@ -212,9 +212,8 @@ export function exportTfjs(spec: ModelSpec, layout: Layout, params: Float32Array
   const json = JSON.stringify(modelJson);
   const modelPath = path.join(dir, TFJS_MODEL_FILE);
   const weightsPath = path.join(dir, TFJS_WEIGHTS_FILE);
-  // Each write is all-or-nothing (an IO error names the file); weights first.
-  writeFileAtomic(weightsPath, weightData);
-  writeFileAtomic(modelPath, json);
+  // Both files or neither (an IO error names the file): an old model.json never meets new weights.
+  writeFilesAtomic([{ file: weightsPath, data: weightData }, { file: modelPath, data: json }]);
   return { modelJson: modelPath, weightsBin: weightsPath, bytes: weightData.length + Buffer.byteLength(json) };
 }
 
@@ -497,6 +496,7 @@ export function fromTfjsArtifacts(json: unknown, weightData: Uint8Array, where =
     forgetBias: ms?.forgetBias ?? (p.rnn[0].unitForgetBias === false ? 0 : 1),
     init: ms?.init ?? 'glorot',
     recurrentInit: ms?.recurrentInit ?? 'orthogonal',
+    resetAfter: false, // TF.js's only GRU
   };
   try {
     validateSpec(spec);
@@ -546,7 +546,7 @@ export function importTfjs(dir: string): TfjsModel {
   const parts: Buffer[] = [];
   for (const group of manifest as unknown[]) {
     const paths = isObj(group) ? group.paths : undefined;
-    if (!Array.isArray(paths) || !paths.every((x) => typeof x === 'string')) fail('BAD_FILE', `${modelPath}: weightsManifest entries need a paths list`);
+    if (!Array.isArray(paths) || !paths.every((x) => typeof x === 'string')) fail('BAD_FILE', `${modelPath}: weightsManifest entries need a paths list`, 'is this a TF.js Layers model (format "layers-model")? re-export it');
     for (const rel of paths as string[]) {
       let decoded: string;
       try {

@@ -37,6 +37,8 @@ export interface Pruner {
   restore(state: unknown): void;
   /** The last step at which any schedule can still prune (for fine-tune reporting). */
   readonly lastPruneStep: number;
+  /** Each recipe entry's schedule in steps (e.g. to say what a short run will reach). */
+  schedules(): { index: number; schedule: PruningSchedule }[];
 }
 
 /** File path, shipped recipe name, or inline YAML/JSON → a validated recipe. */
@@ -75,7 +77,7 @@ const GROWTH_CLAMP: [number, number] = [0.5, 2];
 
 export function createPruner(recipe: Recipe, spec: ModelSpec, layout: Layout, opts: { stepsPerEpoch: number }): Pruner {
   if (!(Number.isInteger(opts.stepsPerEpoch) && opts.stepsPerEpoch >= 1)) {
-    fail('BAD_CONFIG', `stepsPerEpoch must be an integer >= 1 (got ${opts.stepsPerEpoch})`);
+    fail('BAD_CONFIG', `stepsPerEpoch must be an integer >= 1 (got ${opts.stepsPerEpoch})`, 'the training split must give at least one batch per epoch');
   }
   return new RecipePruner(recipe, spec, layout, opts.stepsPerEpoch);
 }
@@ -110,6 +112,10 @@ class RecipePruner implements Pruner {
       pools = entry.scope === 'global' ? [pool(groups)] : groups.map((g) => pool([g]));
     }
     return { entry, schedule, pools, narang: pools.map(() => ({})) };
+  }
+
+  schedules(): { index: number; schedule: PruningSchedule }[] {
+    return this.entries.map((e) => ({ index: e.entry.index, schedule: e.schedule }));
   }
 
   step(step: number, params: Float32Array, mask: Uint8Array): PruneEvent | null {

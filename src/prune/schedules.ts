@@ -9,7 +9,10 @@
  * oneshot  prune to `sparsity` at `step`, once; then the mask is frozen (fine-tune).
  *          sparsity in effect: 0 before `step`, `sparsity` from it on.
  * agp      TF-MOT PolynomialDecay (docs/methods.md §4): prune when begin ≤ step ≤ end
- *          and (step − begin) % frequency == 0;
+ *          and (step − begin) % frequency == 0, and always at end: where frequency
+ *          does not divide end − begin, TF-MOT's last pruning step falls short of end
+ *          and of the final sparsity; here end is an extra pruning step, so the final
+ *          sparsity is reached at end (where it divides, the steps are TF-MOT's);
  *          s = final + (initial − final)·(1 − p)^power, p = clip((step − begin)/(end − begin), 0, 1).
  *          As in TF-MOT, `sparsity` is that curve at every step (initial before the window).
  * narang   Narang et al. threshold ramp (docs/methods.md §5): prune when start < step < end
@@ -87,11 +90,11 @@ function frequencyRule(v: unknown): void {
 }
 
 function checkObject(cfg: unknown, method: Method, keys: readonly string[]): Record<string, unknown> {
-  if (!cfg || typeof cfg !== 'object' || Array.isArray(cfg)) fail('BAD_RECIPE', `${method} schedule config must be an object`);
+  if (!cfg || typeof cfg !== 'object' || Array.isArray(cfg)) fail('BAD_RECIPE', `${method} schedule config must be an object`, 'see docs/pruning.md for the schedule parameters');
   const c = cfg as Record<string, unknown>;
-  if (c.method !== undefined && c.method !== method) fail('BAD_RECIPE', `method must be ${method} (got ${show(c.method)})`);
+  if (c.method !== undefined && c.method !== method) fail('BAD_RECIPE', `method must be ${method} (got ${show(c.method)})`, 'see docs/pruning.md for the schedule parameters');
   for (const k of Object.keys(c)) {
-    if (k !== 'method' && !keys.includes(k)) fail('BAD_RECIPE', `${k} is not a ${method} parameter (known: ${keys.join(', ')})`);
+    if (k !== 'method' && !keys.includes(k)) fail('BAD_RECIPE', `${k} is not a ${method} parameter (known: ${keys.join(', ')})`, 'see docs/pruning.md for the schedule parameters');
   }
   return c;
 }
@@ -154,8 +157,9 @@ export class Agp implements PruningSchedule {
     this.power = power;
   }
   get firstStep() { return this.beginStep; }
+  /** Always endStep: the final sparsity is reached there. */
   get lastStep() {
-    return this.beginStep + Math.floor((this.endStep - this.beginStep) / this.frequency) * this.frequency;
+    return this.endStep;
   }
   /** The PolynomialDecay curve at `step` (clipped to the window). */
   sparsityAt(step: number): number {
@@ -163,11 +167,12 @@ export class Agp implements PruningSchedule {
     return this.finalSparsity + (this.initialSparsity - this.finalSparsity) * Math.pow(1 - p, this.power);
   }
   at(step: number): PruneDecision {
-    const prune = step >= this.beginStep && step <= this.endStep && (step - this.beginStep) % this.frequency === 0;
+    const prune = step >= this.beginStep && step <= this.endStep && ((step - this.beginStep) % this.frequency === 0 || step === this.endStep);
     return { prune, sparsity: this.sparsityAt(step) };
   }
   *pruningSteps() {
-    for (let t = this.beginStep; t <= this.endStep; t += this.frequency) yield t;
+    for (let t = this.beginStep; t < this.endStep; t += this.frequency) yield t;
+    yield this.endStep;
   }
   toConfig(): AgpConfig {
     return {
@@ -272,6 +277,6 @@ export function scheduleFromConfig(cfg: unknown): PruningSchedule {
     case 'oneshot': return OneShot.fromConfig(cfg);
     case 'agp': return Agp.fromConfig(cfg);
     case 'narang': return Narang.fromConfig(cfg);
-    default: return fail('BAD_RECIPE', `method must be one of ${METHODS.join(', ')} (got ${show(m)})`);
+    default: return fail('BAD_RECIPE', `method must be one of ${METHODS.join(', ')} (got ${show(m)})`, 'see docs/pruning.md for the schedule parameters');
   }
 }

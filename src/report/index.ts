@@ -6,7 +6,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { writeFileAtomic, ensureDir, ioError } from '../util/fs.js';
+import { writeFilesAtomic, ioError } from '../util/fs.js';
 import { loadStudy, type StudyData } from './data.js';
 import { buildReport, type Report } from './build.js';
 import { renderHtml } from './html.js';
@@ -39,23 +39,18 @@ export async function writeReport(studyDir: string, o: ReportOptions = {}): Prom
   const report = buildReport(data);
   const dir = o.out ?? path.join(studyDir, 'report');
   const figDir = path.join(dir, 'figures');
-  ensureDir(dir);
-  try {
-    fs.rmSync(figDir, { recursive: true, force: true });
-  } catch (e) {
-    ioError('replace the folder', figDir, e);
-  }
-  ensureDir(figDir);
   const now = o.now ?? new Date().toISOString();
+  // Every file of the report is written as one unit (all or nothing), then stale figures are removed.
+  const files: { file: string; data: string | Uint8Array }[] = [];
   const figures: string[] = [];
   for (const s of report.sections) {
     for (const f of s.figures) {
       const svgFile = path.join(figDir, `${f.name}.svg`);
-      writeFileAtomic(svgFile, f.svg + '\n');
+      files.push({ file: svgFile, data: f.svg + '\n' });
       figures.push(svgFile);
       if (o.png !== false) {
         const pngFile = path.join(figDir, `${f.name}.png`);
-        writeFileAtomic(pngFile, svgToPng(f.svg));
+        files.push({ file: pngFile, data: svgToPng(f.svg) });
         figures.push(pngFile);
       }
     }
@@ -64,7 +59,14 @@ export async function writeReport(studyDir: string, o: ReportOptions = {}): Prom
   if (o.png === false) md = md.replace(/\(figures\/([^)]+)\.png\)/g, '(figures/$1.svg)');
   const html = path.join(dir, 'report.html');
   const markdown = path.join(dir, 'report.md');
-  writeFileAtomic(html, renderHtml(report, now));
-  writeFileAtomic(markdown, md);
+  files.push({ file: html, data: renderHtml(report, now) }, { file: markdown, data: md });
+  writeFilesAtomic(files);
+  // Figures of an earlier report that this one no longer has.
+  const keep = new Set(figures.map((f) => path.basename(f)));
+  try {
+    for (const f of fs.readdirSync(figDir)) if (!keep.has(f)) fs.rmSync(path.join(figDir, f), { force: true });
+  } catch (e) {
+    ioError('clean the folder', figDir, e);
+  }
   return { dir, html, markdown, figures };
 }

@@ -241,6 +241,6 @@ export function readStudySpec(file: string): StudySpec {
 }
 
 export function presetSpec(name: string): StudySpec {
-  if (!(name in PRESETS)) fail('BAD_FLAG', `--preset must be one of ${Object.keys(PRESETS).join(', ')} (got ${JSON.stringify(name)})`);
+  if (!(name in PRESETS)) fail('BAD_FLAG', `--preset must be one of ${Object.keys(PRESETS).join(', ')} (got ${JSON.stringify(name)})`, 'e.g. --preset quick');
   return parseStudySpec(PRESETS[name as PresetName]);
 }

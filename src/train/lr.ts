@@ -14,7 +14,7 @@ export type LrConfig =
 export interface LrState { lr: number; best: number; badEpochs: number }
 
 export function validateLr(c: LrConfig): LrConfig {
-  const bad = (f: string, rule: string): never => fail('BAD_CONFIG', `lrSchedule.${f} ${rule}`);
+  const bad = (f: string, rule: string): never => fail('BAD_CONFIG', `lrSchedule.${f} ${rule}`, 'see `sparse-rnn train --help` (lr flags) for each schedule and its settings');
   if (c.kind === 'step') {
     if (!Number.isInteger(c.every) || c.every < 1) bad('every', `must be an integer >= 1 (got ${c.every})`);
     if (!(c.gamma > 0 && c.gamma <= 1)) bad('gamma', `must be in (0, 1] (got ${c.gamma})`);

@@ -24,7 +24,7 @@ export const DEFAULT_OPTIM: OptimConfig = {
 };
 
 export function validateOptim(c: OptimConfig): OptimConfig {
-  const bad = (f: string, rule: string): never => fail('BAD_CONFIG', `optimizer.${f} ${rule}`);
+  const bad = (f: string, rule: string): never => fail('BAD_CONFIG', `optimizer.${f} ${rule}`, 'see `sparse-rnn train --help` (optimizer flags) for each setting and its range');
   if (c.kind !== 'sgd' && c.kind !== 'adam') bad('kind', `must be sgd or adam (got ${JSON.stringify(c.kind)})`);
   if (!(c.lr > 0) || !Number.isFinite(c.lr)) bad('lr', `must be > 0 (got ${c.lr})`);
   if (!(c.momentum >= 0 && c.momentum < 1)) bad('momentum', `must be in [0, 1) (got ${c.momentum})`);

@@ -16,8 +16,9 @@ import path from 'node:path';
 import { fail, SparseRnnError } from '../errors.js';
 
 /**
- * Test hook: after this many bytes in total, writes fail with ENOSPC (a full disk
- * where no small file system can be mounted). null = off. Set only by tests.
+ * Test hook: every file write (each buffer written) fails with ENOSPC after this many
+ * bytes, as on a full disk where no small file system can be mounted. null = off.
+ * Set only by tests.
  */
 let faultAfterBytes: number | null = null;
 export function injectWriteFault(bytes: number | null): void {
@@ -31,14 +32,15 @@ function enospc(): Error {
 /** Writes all of `data` at the fd's position; a short write is continued, a zero-byte write fails. */
 export function writeAllSync(fd: number, data: Uint8Array): void {
   let off = 0;
+  let budget = faultAfterBytes;
   while (off < data.length) {
     let len = data.length - off;
-    if (faultAfterBytes !== null) {
-      if (faultAfterBytes <= 0) throw enospc();
-      len = Math.min(len, faultAfterBytes);
+    if (budget !== null) {
+      if (budget <= 0) throw enospc();
+      len = Math.min(len, budget);
     }
     const n = fs.writeSync(fd, data, off, len);
-    if (faultAfterBytes !== null) faultAfterBytes -= n;
+    if (budget !== null) budget -= n;
     if (n <= 0) throw enospc();
     off += n;
   }
@@ -103,13 +105,26 @@ function fsyncDir(dir: string): void {
   }
 }
 
-/**
- * Writes the file atomically and durably: all bytes, fsync, rename, fsync of the
- * folder. On failure: temporary removed, previous file kept, one IO error.
- */
-export function writeFileAtomic(file: string, data: Uint8Array | string): void {
-  const dir = path.dirname(path.resolve(file));
+/** mkdir -p that returns the folders it created (deepest last), for removal on failure. */
+function makeDirs(dir: string): string[] {
+  const missing: string[] = [];
+  for (let d = path.resolve(dir); !fs.existsSync(d); d = path.dirname(d)) {
+    missing.unshift(d);
+    if (path.dirname(d) === d) break;
+  }
   ensureDir(dir);
+  return missing;
+}
+
+/** Removes folders this call created, deepest first, if they are still empty. */
+function removeEmpty(dirs: string[]): void {
+  for (const d of dirs.slice().reverse()) {
+    try { fs.rmdirSync(d); } catch { return; }
+  }
+}
+
+function writeTemp(file: string, data: Uint8Array | string): string {
+  const dir = path.dirname(path.resolve(file));
   const tmp = path.join(dir, `.${path.basename(file)}.tmp-${process.pid}-${Math.random().toString(36).slice(2, 8)}`);
   const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
   let fd: number | undefined;
@@ -121,12 +136,47 @@ export function writeFileAtomic(file: string, data: Uint8Array | string): void {
     if (size !== bytes.length) throw Object.assign(new Error(`wrote ${size} of ${bytes.length} bytes`), { code: 'EIO' });
     fs.closeSync(fd);
     fd = undefined;
-    fs.renameSync(tmp, file);
-    fsyncDir(dir);
+    return tmp;
   } catch (e) {
     if (fd !== undefined) try { fs.closeSync(fd); } catch { /* already failing */ }
     try { fs.rmSync(tmp, { force: true }); } catch { /* nothing to clean */ }
-    ioError('write', file, e);
+    throw Object.assign(e as Error, { failedFile: file });
+  }
+}
+
+/**
+ * Writes the file atomically and durably: all bytes, fsync, rename, fsync of the
+ * folder. On failure: temporary removed, previous file kept, folders this call
+ * created removed, one IO error.
+ */
+export function writeFileAtomic(file: string, data: Uint8Array | string): void {
+  writeFilesAtomic([{ file, data }]);
+}
+
+/**
+ * Several files as one unit (a model.json and its weights, a report and its figures):
+ * every file is written to a temporary name first; only when all are complete are
+ * they renamed over their final names. A failure before that changes nothing.
+ */
+export function writeFilesAtomic(files: { file: string; data: Uint8Array | string }[]): void {
+  const created: string[] = [];
+  const temps: [string, string][] = [];
+  let current = files[0]?.file ?? '';
+  try {
+    for (const f of files) {
+      current = f.file;
+      created.push(...makeDirs(path.dirname(path.resolve(f.file))));
+      temps.push([writeTemp(f.file, f.data), f.file]);
+    }
+    for (const [tmp, file] of temps) {
+      current = file;
+      fs.renameSync(tmp, file);
+    }
+    for (const d of new Set(files.map((f) => path.dirname(path.resolve(f.file))))) fsyncDir(d);
+  } catch (e) {
+    for (const [tmp] of temps) try { fs.rmSync(tmp, { force: true }); } catch { /* nothing to clean */ }
+    removeEmpty(created);
+    ioError(e instanceof SparseRnnError && e.code === 'IO' ? 'write' : 'write', current, e);
   }
 }
 

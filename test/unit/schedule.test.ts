@@ -26,7 +26,9 @@ function agpRef(c: { initialSparsity: number; finalSparsity: number; beginStep: 
   return (t: number): PruneDecision => {
     const p = Math.min(1, Math.max(0, (t - c.beginStep) / (c.endStep - c.beginStep)));
     return {
-      prune: t >= c.beginStep && t <= c.endStep && (t - c.beginStep) % c.frequency === 0,
+      // TF-MOT's rule, plus endStep itself (so the final sparsity is always reached; where
+      // frequency divides endStep − beginStep, endStep is already on TF-MOT's grid).
+      prune: t >= c.beginStep && t <= c.endStep && ((t - c.beginStep) % c.frequency === 0 || t === c.endStep),
       sparsity: c.finalSparsity + (c.initialSparsity - c.finalSparsity) * (1 - p) ** c.power,
     };
   };
@@ -103,11 +105,11 @@ const cases: Case[] = [
     invalid: agpInvalid.map(([o, re]) => [o.endStep === 50 ? { endStep: 0 } : o, o.endStep === 50 ? /^endStep must be > beginStep 0 \(got 0\)$/ : re]),
   },
   {
-    name: 'agp (end not on the frequency grid)',
+    name: 'agp (end not on the frequency grid: end is an extra pruning step)',
     config: agp3,
     fromConfig: Agp.fromConfig,
     expected: agpRef(agp3),
-    probes: { before: 6, first: 7, between: 12, last: 47, after: 50 },
+    probes: { before: 6, first: 7, between: 12, last: 50, after: 51 },
     invalid: agpInvalid.map(([o, re]) => [o.endStep === 50 ? { endStep: 7 } : o, o.endStep === 50 ? /^endStep must be > beginStep 7 \(got 7\)$/ : re]),
   },
   ...[nar1, nar2].map((cfg, i): Case => ({
@@ -244,4 +246,22 @@ describe('schedule specifics', () => {
     rejects(null, /^method must be one of/);
     assert.throws(() => Agp.fromConfig([1, 2]), /agp schedule config must be an object/);
   });
+});
+
+test('agp reaches the final sparsity at endStep; where frequency divides the window the steps are TF-MOT\'s', () => {
+  // The probe's two cases: frequency 3 over 0..10 stopped at step 9 with 0.72; frequency 20 over 5..10 pruned nothing.
+  const a = new Agp({ finalSparsity: 0.8, beginStep: 0, endStep: 10, frequency: 3, power: 1 });
+  assert.deepEqual([...a.pruningSteps()], [0, 3, 6, 9, 10]);
+  assert.equal(a.at(10).prune, true);
+  assert.ok(Math.abs(a.at(a.lastStep).sparsity! - 0.8) < 1e-12);
+  const b = new Agp({ finalSparsity: 0.9, beginStep: 5, endStep: 10, frequency: 20 });
+  assert.deepEqual([...b.pruningSteps()], [5, 10]);
+  assert.ok(Math.abs(b.at(10).sparsity! - 0.9) < 1e-12);
+  // frequency | end − begin: exactly TF-MOT's steps (begin, begin + f, …, end), nothing added.
+  for (const [begin, f, n] of [[0, 1, 7], [100, 100, 9], [13, 7, 5], [50, 25, 20]]) {
+    const c = new Agp({ finalSparsity: 0.75, beginStep: begin, endStep: begin + n * f, frequency: f });
+    const tfmot: number[] = [];
+    for (let t = begin; t <= begin + n * f; t++) if ((t - begin) % f === 0) tfmot.push(t);
+    assert.deepEqual([...c.pruningSteps()], tfmot);
+  }
 });

@@ -1,4 +1,6 @@
 // Initialisers, LR schedules, metrics and checkpoints: the small parts of training, each against its formula.
+import { SparseRnnError } from '../../src/errors.js';
+import { parseTrainState, TRAIN_STATE_VERSION, type TrainState } from '../../src/train/state.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
@@ -62,12 +64,32 @@ test('checkpoint: round trip of params, mask, extras and training state', () => 
   const params = new Float32Array(layout.total).map((_, i) => i / 7);
   const mask = new Uint8Array(layout.total).map((_, i) => i % 3 ? 1 : 0);
   const f = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'ck-')), 'a.srnn');
-  writeCheckpoint(f, { spec, params, mask, extra: { 'opt.m': params.map((x) => -x) }, step: 12, epoch: 2, batchInEpoch: 3, train: { lr: { lr: 0.5 } } });
+  const train: TrainState = {
+    version: TRAIN_STATE_VERSION, optT: 12, lr: { lr: 0.5, best: Infinity, badEpochs: 0 }, history: [], best: null, metric: 'bpc',
+    epochSums: { loss: 1.5, count: 3, correct: 0, units: 30, seconds: 0.25 }, recipe: null,
+  };
+  writeCheckpoint(f, { spec, params, mask, extra: { 'opt.m': params.map((x) => -x) }, step: 12, epoch: 2, batchInEpoch: 3, train });
   const ck = readCheckpoint(f);
   assert.deepEqual(ck.params, params);
   assert.deepEqual(ck.mask, mask);
   assert.deepEqual(ck.extra['opt.m'], params.map((x) => -x));
   assert.equal(ck.step, 12);
-  assert.deepEqual(ck.train, { lr: { lr: 0.5 } });
+  assert.deepEqual(ck.train, train, 'Infinity (written as null) comes back as Infinity');
   assert.deepEqual(fs.readdirSync(path.dirname(f)), ['a.srnn'], 'no temp files left');
+});
+
+test('training state: versioned; version 0 (no version field) reads by its own names; unknown versions and bad fields are refused', () => {
+  const v0 = { optT: 3, lr: { lr: 0.1, best: null, badEpochs: 0 }, history: [], best: null, metric: 'perplexity', config: {} };
+  const s = parseTrainState(v0, 'x.srnn');
+  assert.equal(s.version, TRAIN_STATE_VERSION);
+  assert.equal(s.lr.best, Infinity);
+  assert.deepEqual(s.epochSums, { loss: 0, count: 0, correct: 0, units: 0, seconds: 0 });
+  assert.equal(s.recipe, undefined, 'version 0 did not keep the recipe');
+  const bad = (raw: unknown, re: RegExp) => assert.throws(() => parseTrainState(raw, 'x.srnn'), (e: unknown) => e instanceof SparseRnnError && e.code === 'BAD_FILE' && re.test(e.message) && !!e.hint);
+  bad({ ...v0, version: 2 }, /training state version 2 is not supported/);
+  // A renamed field is a missing field, never a silent default.
+  const { optT: _o, ...renamed } = v0;
+  bad({ ...renamed, optimizerSteps: 3 }, /train\.optT must be an integer >= 0/);
+  bad({ ...v0, history: 'x' }, /train\.history must be a list/);
+  bad({ ...v0, version: 1 }, /train\.epochSums must be an object/);
 });
