@@ -141,7 +141,6 @@ export function fromOnnxModel(m: ModelProto, ctx: ReadContext): OnnxModel {
   let H = 0;
   let lastStep = false;
   let head: { W: Float32Array; O: number; source: string; transposedConst: boolean; bias: Float32Array | null } | undefined;
-  let headNode: NodeProto | undefined;
   type Stage = 'input' | 'embedded' | 'rnn' | 'matmul' | 'done';
   let stage: Stage = 'input';
   const visited = new Set<NodeProto>();
@@ -299,7 +298,6 @@ export function fromOnnxModel(m: ModelProto, ctx: ReadContext): OnnxModel {
         const W = new Float32Array(H * O); // ours: [H, O]
         for (let i = 0; i < r; i++) for (let j = 0; j < c; j++) W[transB ? j * O + i : i * O + j] = t.data[i * c + j];
         head = { W, O, source: hw!.source, transposedConst: transB === 1, bias: null };
-        headNode = n;
         if (op === 'Gemm' && (n.input ?? [])[2]) {
           const cName = n.input![2];
           if (!isConst(cName)) unsupported(n, `input C ('${cName}') is computed in the graph; the head bias must be a constant`);
@@ -396,7 +394,6 @@ export function fromOnnxModel(m: ModelProto, ctx: ReadContext): OnnxModel {
   });
   if (!tied) put('head', head!.W);
   put('head.bias', head!.bias ?? new Float32Array(O));
-  void headNode;
   return { spec, layout, params, producer: [m.producerName, m.producerVersion].filter(Boolean).join(' ') || 'unknown' };
 }
 
