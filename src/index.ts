@@ -43,6 +43,11 @@ export { sizeReport, formatSizeReport, type SizeReport } from './deploy/size.js'
 export { createRuntime, type InferenceRuntime } from './deploy/runtime.js';
 export { createNativeRuntime, hasInferAddon } from './deploy/native-runtime.js';
 export { runStudy, StudyRunner } from './study/runner.js';
+export { runDistributedStudy, studyStatus, formatStatus, type StudyStatus } from './study/distributed.js';
+export { runDistWorker, type DistWorkerOptions } from './study/dist-worker.js';
+export { PgResults, openResults } from './study/pg-store.js';
+export { SqliteResults, type ResultsStore } from './study/results.js';
+export { openArtifacts, DirArtifacts, S3Artifacts, type ArtifactStore } from './study/artifacts.js';
 export { parseStudySpec, parseStudyText, readStudySpec, presetSpec, STUDY_METHODS, TARGETS, CELLS, DEFAULT_SCHEDULE } from './study/spec.js';
 export { expandStudy, recipeFor, runId, smallDenseHidden, describePlan } from './study/plan.js';
 export { PRESETS, PRESET_NAMES } from './study/presets.js';

@@ -32,7 +32,7 @@ examples:
 
 /** The status of every study (or one) in a store. */
 export async function storeStatus(store: string, study?: string): Promise<StudyStatus[]> {
-  const results = await openResults(store);
+  const results = await openResults(store, { existing: true });
   try {
     const names = study ? [study] : (await results.studies()).map((s) => s.name);
     if (study && !(await results.studies()).some((s) => s.name === study)) {

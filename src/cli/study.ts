@@ -156,6 +156,10 @@ export async function studyCommand(argv: string[]): Promise<number> {
 /** `study … --store postgres://… --queue … --artifacts …`: plan to the store, runs to the queue, follow. */
 async function distributedStudy(spec: StudySpec, storeUrl: string, values: Record<string, unknown>, out: string, log: (s: string) => void): Promise<number> {
   const { serviceFlag } = await import('./worker.js');
+  const { maskUrl } = await import('../study/urls.js');
+  if (!/^postgres(ql)?:\/\//i.test(storeUrl)) {
+    fail('BAD_FLAG', `--store ${maskUrl(storeUrl)}: a study across machines needs a PostgreSQL store`, 'give postgres://USER:PASSWORD@HOST:5432/DB, or leave --store out to run here (SQLite in --out)');
+  }
   const queue = serviceFlag(values, 'queue', 'SPARSE_RNN_QUEUE', 'redis://HOST:6379');
   const artifacts = serviceFlag(values, 'artifacts', 'SPARSE_RNN_ARTIFACTS', '/shared/dir');
   const { openResults } = await import('../study/pg-store.js');

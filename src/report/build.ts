@@ -100,6 +100,7 @@ function summaryFacts({ data, ax }: Ctx): string[] {
       const c = r.config as { data?: { name?: string; level?: string; limit?: number }; model?: { hidden?: number; embedDim?: number; layers?: number }; epochs?: number; batch?: number; bptt?: number };
       return `task ${task}: ${c.data?.name}${c.data?.level ? ` (${c.data.level})` : ''}${c.data?.limit ? `, limit ${c.data.limit.toLocaleString('en-US')} per split` : ''}; hidden ${c.model?.hidden}${c.model?.embedDim ? `, embedding ${c.model.embedDim}` : ''}, ${c.model?.layers ?? 1} layer(s); ${c.epochs} epochs of batch ${c.batch} × ${c.bptt} (${r.steps} steps); metric: test ${r.metric} (${r.metric === 'accuracy' ? 'higher' : 'lower'} is better).`;
     }),
+    ...(data.failed.length ? [`${data.failed.length} run(s) failed after their attempts: ${data.failed.map((f) => `${f.id} (${f.attempts}×: ${f.error})`).join('; ')}.`] : []),
     `Bands and ± are 95% t-intervals of the mean over seeds (none with one seed). Sparsity is the target of the pruned weights; "recurrent" means the ih and hh kernels of every layer.`,
   ];
 }

@@ -35,6 +35,8 @@ export interface StudyData {
   runs: RunRow[];
   /** Stored runs that belong to an earlier version of the spec (not in the plan): not reported. */
   stale: number;
+  /** Planned runs that ended as failed after their attempts (distributed studies), with their error. */
+  failed: { id: string; attempts: number; error: string }[];
   epochs: Map<string, EpochRecord[]>;
   gates: Map<string, GateRecord[]>;
   pruneSteps: Map<string, PruneStepRecord[]>;
@@ -51,6 +53,14 @@ function groupBy<T>(rows: T[], key: (r: T) => string): Map<string, T[]> {
     else m.set(k, [r]);
   }
   return m;
+}
+
+/** Failed runs of the plan (the table exists in stores written since distributed studies). */
+function failedRuns(db: Store['db'], planIds: Set<string>): StudyData['failed'] {
+  const has = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'failures'").get();
+  if (!has) return [];
+  return (db.prepare('SELECT id, attempts, error FROM failures WHERE id NOT IN (SELECT id FROM runs) ORDER BY id').all() as { id: string; attempts: number; error: string }[])
+    .filter((f) => planIds.has(f.id));
 }
 
 export function loadStudy(studyDir: string): StudyData {
@@ -105,6 +115,7 @@ export function loadStudy(studyDir: string): StudyData {
       planned,
       runs,
       stale: all.length - runs.length,
+      failed: failedRuns(db, planIds),
       epochs: new Map([...epochs].map(([k, v]) => [k, v.map((x) => x.e)])),
       gates: new Map([...gates].map(([k, v]) => [k, v.map((x) => x.g)])),
       pruneSteps: new Map([...prune].map(([k, v]) => [k, v.map((x) => x.p)])),

@@ -20,11 +20,13 @@
  * one transaction that checks the id first, so a retried commit whose first try did
  * land stores nothing twice. Passwords never appear in messages (maskUrl).
  */
+import fs from 'node:fs';
 import os from 'node:os';
+import path from 'node:path';
 import pg from 'pg';
 import { fail, SparseRnnError } from '../errors.js';
 import type { RunPlan } from './plan.js';
-import { STORE_VERSION, type RunRecord } from './store.js';
+import { STORE_FILE, STORE_VERSION, type RunRecord } from './store.js';
 import {
   newerStore, planFromJson, progressRow, rowToRecord, specMismatch,
   type CheckpointRef, type ResultsStore, type RunFailure, type RunProgress, type StudySummary,
@@ -103,6 +105,8 @@ export interface PgOptions {
   retrySeconds?: number;
   /** Connect timeout of each try, ms (default 5000). */
   connectTimeoutMs?: number;
+  /** A study folder (SQLite) must exist already (status, report). */
+  existing?: boolean;
 }
 
 export class PgResults implements ResultsStore {
@@ -337,6 +341,9 @@ export async function openResults(store: string, o: PgOptions = {}): Promise<Res
   if (/^postgres(ql)?:\/\//i.test(store)) return PgResults.open(store, o);
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(store)) {
     fail('BAD_FLAG', `--store ${maskUrl(store)}: unknown kind of store`, 'give postgres://USER:PASSWORD@HOST:PORT/DB');
+  }
+  if (o.existing && !fs.existsSync(path.join(store, STORE_FILE))) {
+    fail('BAD_FILE', `no results store at ${path.join(store, STORE_FILE)}`, 'give a postgres:// URL, or a folder a `sparse-rnn study` wrote');
   }
   const { SqliteResults } = await import('./results.js');
   return SqliteResults.open(store);

@@ -14,7 +14,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { cli, tmpDir, listFiles } from '../helpers/cli.js';
 import { readCheckpoint, resolveCheckpoint } from '../../src/model/checkpoint.js';
-import { loadOrt, ortRun, FIXTURES } from '../reference/helpers/onnx.js';
+import { loadOrt, ortRun, FIXTURES, torchFixture, fixtureBatch } from '../reference/helpers/onnx.js';
 import { engineLogits, engineMissing } from '../reference/helpers/engine.js';
 import { compare } from '../reference/helpers/compare.js';
 import { Rng } from '../../src/data/rng.js';
@@ -75,6 +75,22 @@ test('PyTorch LSTM → import → prune 90% → export --format onnx → ONNX Ru
     t.diagnostic(c.line);
     assert.ok(c.ok, c.line);
   }
+});
+
+test('PyTorch GRU ×2 (reset-after) → import → export --format onnx (linear_before_reset 1) → ONNX Runtime gives PyTorch\'s logits', async (t) => {
+  const f = torchFixture('gru-2-tokens');
+  const run = path.join(tmp, 'torch-gru');
+  const imp = cli(['import', f.onnx, '--out', run, '--json']);
+  ok(imp, 'import');
+  assert.equal(JSON.parse(imp.stdout).spec.resetAfter, true);
+  const ex = cli(['export', run, '--format', 'onnx', '--json']);
+  ok(ex, 'export onnx');
+  const { ort, why } = await loadOrt();
+  if (!ort) return t.skip(why);
+  const ck = readCheckpoint(resolveCheckpoint(run));
+  const c = compare(await ortRun(ort, fs.readFileSync(JSON.parse(ex.stdout).file), ck.spec, fixtureBatch(f, ck.spec)), f.logits.data, { atol: 1e-5, rtol: 1e-5 }, { label: 'ort(our export)-vs-torch logits' });
+  t.diagnostic(c.line);
+  assert.ok(c.ok, c.line);
 });
 
 test('an imported model fine-tunes with train --resume; a TF.js folder imports through the same command', () => {

@@ -185,6 +185,9 @@ describe('distributed study faults', { skip: needPgRedis, timeout: 900_000 }, ()
       assert.equal(await st.exited, 0);
       assert.match(st.out(), /6\/12 finished, 0 running, 0 queued, 6 failed/);
       assert.match(st.out(), /failed .* after 2 attempt\(s\): error\[DIVERGED\]/);
+      const rep = startCli(['report', s.db, '--study', 'always-fails', '--out', path.join(s.dir, 'report'), '--no-png'], s.dir);
+      assert.equal(await rep.exited, 0, rep.out());
+      assert.match(fs.readFileSync(path.join(s.dir, 'report', 'report.md'), 'utf8'), /6 run\(s\) failed after their attempts: .*error\[DIVERGED\]/);
     } finally {
       await s.stopAll();
     }
