@@ -135,7 +135,7 @@ bool Net::fusedInput(int B, int T, bool dropping) const {
   return cfg_.tokens && !dropping && 2 * (int64_t)cfg_.inputSize <= (int64_t)B * T;
 }
 
-void Net::plan(int B, int T) {
+void Net::sizeWorkspace(int B, int T) {
   Workspace& w = ws_;
   if (w.B == B && w.T == T && !w.mem.empty()) return;
   const NetConfig& c = cfg_;
@@ -200,7 +200,7 @@ void setRecurrent(SparseRec& s, const float* W, const uint8_t* m, int B, int T, 
 
 }  // namespace
 
-void Net::planSparse(RunPass& ps) {
+void Net::chooseSparse(RunPass& ps) {
   const NetConfig& c = cfg_;
   const RunIO& io = *ps.io;
   const int L = ps.L, H = ps.H, GH = ps.GH, O = ps.O;
@@ -585,8 +585,8 @@ RunStats Net::run(const float* P, float* Gr, const RunIO& io) {
   ps.fused = fusedInput(io.B, io.T, ps.dropping);
   ps.p = c.dropout;
   ps.emb = c.tokens ? P + c.embedding : nullptr;
-  plan(io.B, io.T);
-  planSparse(ps);
+  sizeWorkspace(io.B, io.T);
+  chooseSparse(ps);
   // ---- forward
   inputForward(ps);
   for (int l = 0; l < ps.L; l++) layerForward(ps, l);

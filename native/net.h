@@ -77,7 +77,7 @@ struct RunStats {
   int64_t correct = 0;  // argmax hits among them
 };
 
-// One Net::run call's shapes, flags and sparse plan, shared by its phases (net.cc).
+// One Net::run call's shapes, flags and sparse-path choice, shared by its phases (net.cc).
 struct RunPass {
   const float* P = nullptr;  // params (total)
   float* Gr = nullptr;       // grads (total), written only when backward
@@ -97,7 +97,7 @@ struct RunPass {
 struct LayerBuf;  // cells/cell.h
 
 // Scratch memory for one (B, T): allocated on the first call and whenever B or T
-// changes, reused otherwise. Floats; see Net::plan for the size table.
+// changes, reused otherwise. Floats; see Net::sizeWorkspace for the size table.
 struct Workspace {
   int B = -1, T = -1;
   std::vector<float> mem;
@@ -144,11 +144,11 @@ class Net {
   }
 
  private:
-  void plan(int B, int T);
+  void sizeWorkspace(int B, int T);
   // Which layers run sparse for this call's mask, into ps.spl / spi / sph (null
   // entries: dense); builds their SparseRec / SparseLinear. Input kernels have rows = V
   // for layer 0 when ps.fused, else R; the head Rh.
-  void planSparse(RunPass& ps);
+  void chooseSparse(RunPass& ps);
   // The phases of run, in order; net.cc states what each reads and writes.
   void inputForward(const RunPass& ps);
   void layerForward(const RunPass& ps, int l);

@@ -303,7 +303,7 @@ export function readSparseModel(bytes: Uint8Array, source = 'sparse model'): Spa
   if (!meta || typeof meta !== 'object') bad('metadata is not a JSON object');
   let spec: ModelSpec;
   try {
-    spec = validateSpec({ resetAfter: false, ...(meta.spec as ModelSpec) }); // files before the option: false
+    spec = validateSpec({ ...(meta.spec as ModelSpec) });
   } catch (e) {
     return bad(`model spec is invalid: ${(e as Error).message}`);
   }

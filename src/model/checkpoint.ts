@@ -112,7 +112,7 @@ export function readCheckpoint(file: string): Checkpoint {
     ? undefined : parseCheckpointTrain(rawTrain, file);
   let spec: ModelSpec;
   try {
-    spec = validateSpec({ resetAfter: false, ...meta.spec }); // checkpoints before the option: false
+    spec = validateSpec(meta.spec);
   } catch (e) {
     return bad(`model spec is invalid: ${(e as Error).message}`);
   }

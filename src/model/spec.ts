@@ -41,8 +41,7 @@ export interface ModelSpec {
   recurrentInit: 'orthogonal' | 'same';
   /**
    * GRU only: the reset gate applied after the candidate's recurrent product, with a
-   * separate recurrent bias (Keras `reset_after=True`, PyTorch's GRU). defaultSpec sets
-   * false; absent (a spec saved before the option) reads as false.
+   * separate recurrent bias (Keras `reset_after=True`, PyTorch's GRU). Absent = false.
    */
   resetAfter?: boolean;
 }
@@ -74,7 +73,6 @@ export function defaultSpec(partial: Partial<ModelSpec> & Pick<ModelSpec, 'input
     forgetBias: 1,
     init: 'glorot',
     recurrentInit: 'orthogonal',
-    resetAfter: false,
     ...partial,
   } as ModelSpec);
 }

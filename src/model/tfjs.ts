@@ -496,7 +496,6 @@ export function fromTfjsArtifacts(json: unknown, weightData: Uint8Array, where =
     forgetBias: ms?.forgetBias ?? (p.rnn[0].unitForgetBias === false ? 0 : 1),
     init: ms?.init ?? 'glorot',
     recurrentInit: ms?.recurrentInit ?? 'orthogonal',
-    resetAfter: false, // TF.js's only GRU
   };
   try {
     validateSpec(spec);

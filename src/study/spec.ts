@@ -30,8 +30,8 @@
  * silently.
  */
 import YAML from 'yaml';
-import fs from 'node:fs';
 import { fail } from '../errors.js';
+import { readFileLimited } from '../util/fs.js';
 import type { CellType, ModelSpec } from '../model/spec.js';
 import { DEFAULT_TRAIN, type DataConfig } from '../train/trainer.js';
 import type { OptimConfig } from '../train/optim.js';
@@ -231,12 +231,8 @@ export function parseStudyText(text: string, source = 'study spec'): StudySpec {
 }
 
 export function readStudySpec(file: string): StudySpec {
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch {
-    return fail('BAD_FILE', `cannot read study spec ${file}`, 'check the path, or use --preset quick');
-  }
+  // A regular file of bounded size (not /dev/zero, not a folder), checked before reading.
+  const text = readFileLimited(file, { maxBytes: 16 * 1024 * 1024, what: 'study spec', hint: 'check the path, or use --preset quick' }, 'utf8');
   return parseStudyText(text, file);
 }
 

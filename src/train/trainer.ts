@@ -472,7 +472,8 @@ function checkResumePosition(ck: Checkpoint, t: TrainState, file: string, o: { n
   if (ck.batchInEpoch > o.nb) bad(`batchInEpoch ${ck.batchInEpoch} is more than the ${o.nb} batches of an epoch`);
   const pos = (ck.epoch - 1) * o.nb + ck.batchInEpoch;
   if (ck.batchInEpoch > 0 ? ck.step !== pos : ck.step > pos) bad(`step ${ck.step} does not match epoch ${ck.epoch}, batch ${ck.batchInEpoch} (${o.nb} batches per epoch)`);
-  if (t.history.length !== ck.epoch - 1) bad(`history has ${t.history.length} epochs, the checkpoint is at epoch ${ck.epoch}`);
+  // One row fewer is a checkpoint of an older version stopped at an epoch's last batch (it skipped that row).
+  if (t.history.length > ck.epoch - 1 || t.history.length < ck.epoch - 2) bad(`history has ${t.history.length} epochs, the checkpoint is at epoch ${ck.epoch}`);
   if (t.metric !== o.metric) bad(`metric ${t.metric} is not this run's ${o.metric}`);
   const m = ck.extra['opt.m'];
   if (!m || m.length !== o.total) bad(`optimizer moment opt.m is ${m ? `${m.length} values` : 'missing'} (the model has ${o.total})`);

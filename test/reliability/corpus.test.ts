@@ -723,6 +723,7 @@ function spawnedCases(): Case[] {
     c('evaluate /dev/zero', ['evaluate', '/dev/zero']),
     c('classify --input /dev/zero', ['classify', F('cls.srnz'), '--input', '/dev/zero']),
     c('import /dev/zero', ['import', '/dev/zero', '--out', F('w', 'imp')]),
+    c('study /dev/zero --dry-run', ['study', '/dev/zero', '--dry-run']),
     c('import a .onnx linked to /dev/zero', ['import', F('zero.onnx'), '--out', F('w', 'imp')]),
     c('train --data with train.txt -> /dev/zero', ['train', ...TINY, '--data', F('zero-data'), '--out', F('w', 'out')]),
   ];

@@ -13,7 +13,7 @@ const RECIPE = JSON.stringify({ pruning: [{ select: 'rnn.*.hh', method: 'agp', f
 // Long enough that epoch 1 outlasts a few time checkpoints on a slow shared machine.
 const ARGS = ['--data', 'synthetic-lm', '--cell', 'lstm', '--hidden', '160', '--batch', '4', '--bptt', '10', '--epochs', '2',
   '--max-steps', '560', '--eval-batches', '4', '--recipe', RECIPE, '--quiet'];
-const INTERVAL = '0.3'; // seconds; the default is 60 (checked below), shortened so the test is quick
+const INTERVAL = '0.1'; // seconds; the default is 60 (checked below), shortened so the test is quick
 
 const lines = (f: string) => fs.readFileSync(f, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
 /** A metrics row without the fields that depend on wall-clock time. */
@@ -40,7 +40,7 @@ test('SIGKILL during epoch 1, then --resume: per-epoch metrics, test metrics and
       if (child.exitCode !== null) break;
       // A time checkpoint exists and epoch 1 has not ended (no metrics row yet), with a prune step after it.
       if (fs.existsSync(last) && !fs.existsSync(path.join(run, 'metrics.jsonl'))) {
-        await new Promise((res) => setTimeout(res, 120));
+        await new Promise((res) => setTimeout(res, 30));
         if (!fs.existsSync(path.join(run, 'metrics.jsonl'))) {
           child.kill('SIGKILL');
           killedInEpoch1 = true;
@@ -52,6 +52,10 @@ test('SIGKILL during epoch 1, then --resume: per-epoch metrics, test metrics and
     await exited;
     assert.ok(killedInEpoch1, 'the run was killed during epoch 1, after a time checkpoint');
     assert.ok(!fs.existsSync(path.join(run, 'metrics.jsonl')), 'killed before epoch 1 ended');
+    const ck = fs.readFileSync(last);
+    const header = JSON.parse(ck.toString('utf8', 16, 16 + ck.readUInt32LE(12)));
+    assert.equal(header.epoch, 1, 'the checkpoint is a time checkpoint inside epoch 1');
+    assert.ok(header.batchInEpoch > 0 && header.train.epochSums.count > 0, 'it carries the epoch\'s running sums');
     const before = lines(path.join(run, 'prune.jsonl')).map((e) => e.step as number);
     const res = cli(['train', '--config', path.join(run, 'config.json'), '--out', run, '--resume', '--quiet', '--json']);
     assert.equal(res.code, 0, res.stderr);

@@ -265,3 +265,17 @@ test('agp reaches the final sparsity at endStep; where frequency divides the win
     assert.deepEqual([...c.pruningSteps()], tfmot);
   }
 });
+
+test('the study presets\' agp schedules keep TF-MOT\'s pruning steps exactly (frequency divides the window)', async () => {
+  const { recipeFor } = await import('../../src/study/plan.js');
+  const { PRESETS } = await import('../../src/study/presets.js');
+  for (const p of Object.values(PRESETS)) {
+    for (let steps = 10; steps <= 3000; steps += 7) {
+      const e = (recipeFor('agp', 'both', 0.9, (p as { schedule: Parameters<typeof recipeFor>[3] }).schedule, steps) as { pruning: Record<string, number>[] }).pruning[0];
+      assert.equal((e.endStep - e.beginStep) % e.frequency, 0);
+      const tfmot: number[] = [];
+      for (let t = e.beginStep; t <= e.endStep; t += e.frequency) tfmot.push(t);
+      assert.deepEqual([...new Agp(e as never).pruningSteps()], tfmot);
+    }
+  }
+});
