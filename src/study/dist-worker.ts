@@ -219,11 +219,13 @@ export async function runDistWorker(o: DistWorkerOptions): Promise<void> {
     })().catch((e) => log(`[${name}] recording a failure: ${(e as Error).message}`));
   });
 
+  let closing: Promise<boolean> | null = null;
   const stop = () => {
     if (stopping) return;
     stopping = true;
     log(`[${name}] stopping: the current run checkpoints after its step and goes back to the queue`);
     for (const f of flags.values()) f.stopped = true;
+    closing = worker.close().then(() => true); // takes no new run from here on
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
@@ -237,7 +239,7 @@ export async function runDistWorker(o: DistWorkerOptions): Promise<void> {
   // A graceful close waits for the current run to be given back; with Redis gone it
   // could wait forever, so it is forced after a while.
   let timer: NodeJS.Timeout | undefined;
-  const closed = await Promise.race([worker.close().then(() => true),
+  const closed = await Promise.race([closing ?? worker.close().then(() => true),
     new Promise<boolean>((r) => { timer = setTimeout(() => r(false), Math.max(10_000, timing.lockMs)); })]);
   clearTimeout(timer);
   if (!closed) {

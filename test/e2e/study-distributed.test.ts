@@ -64,15 +64,27 @@ test('a study on 3 workers, one SIGKILLed mid-run: every run once, resumed from 
     for (let i = 1; i <= 3; i++) workers.push(startCli(['worker', ...svc, '--name', `w${i}`], path.join(dir, `machine${i}`), FAST));
     await pgc.connect();
 
-    // A run with a recorded checkpoint, early enough that much of it is left, held by a worker: kill that worker.
-    const victim = await waitFor('a run with a checkpoint in progress', async () => {
-      const r = await pgc.query(`SELECT p.id, p.worker, c.step, p.total_steps FROM progress p JOIN checkpoints c ON c.id = p.id
-        WHERE NOT EXISTS (SELECT 1 FROM runs r WHERE r.id = p.id) AND c.step <= p.total_steps / 2 LIMIT 1`);
-      return r.rows[0] as { id: string; worker: string; step: number; total_steps: number } | undefined;
-    }, 300_000, 20);
-    const w = workers[Number(victim.worker.slice(1)) - 1];
-    w.child.kill('SIGKILL');
-    await w.exited;
+    // A run with a recorded checkpoint, held by a worker: freeze that worker, make sure
+    // the run is still not stored (a fast run may have ended meanwhile: then thaw it and
+    // pick again), and kill it.
+    let victim: { id: string; worker: string; step: number } | undefined;
+    while (!victim) {
+      const v = await waitFor('a run with a checkpoint in progress', async () => {
+        const r = await pgc.query(`SELECT p.id, p.worker, c.step FROM progress p JOIN checkpoints c ON c.id = p.id
+          WHERE NOT EXISTS (SELECT 1 FROM runs r WHERE r.id = p.id) AND c.step <= p.total_steps / 2 LIMIT 1`);
+        return r.rows[0] as { id: string; worker: string; step: number } | undefined;
+      }, 300_000, 20);
+      const w = workers[Number(v.worker.slice(1)) - 1];
+      w.child.kill('SIGSTOP');
+      const mine = (await pgc.query('SELECT worker FROM progress WHERE id = $1 AND NOT EXISTS (SELECT 1 FROM runs r WHERE r.id = $1)', [v.id])).rows[0];
+      if (mine?.worker === v.worker) {
+        w.child.kill('SIGKILL');
+        await w.exited;
+        victim = v;
+      } else {
+        w.child.kill('SIGCONT');
+      }
+    }
 
     const code = await study.exited;
     assert.equal(code, 0, study.out());
@@ -131,7 +143,9 @@ test('checkpoints in an S3 bucket (s3rver); Ctrl-C on a worker checkpoints and g
   const { port } = await server.run();
   const s3env = { AWS_ENDPOINT_URL: `http://127.0.0.1:${port}`, AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER', AWS_REGION: 'us-east-1', ...FAST };
   const spec = path.join(dir, 'spec.yaml');
-  fs.writeFileSync(spec, SPEC.replace('name: dist-e2e', 'name: dist-s3').replace('seeds: [1, 2, 3, 4]', 'seeds: [1]').replace('sparsities: [0.5, 0.9]', 'sparsities: [0.9]'));
+  // Two runs, longer than those above, so that a Ctrl-C lands while one is training.
+  fs.writeFileSync(spec, SPEC.replace('name: dist-e2e', 'name: dist-s3').replace('seeds: [1, 2, 3, 4]', 'seeds: [1]').replace('sparsities: [0.5, 0.9]', 'sparsities: [0.9]')
+    .replace('hidden: 24', 'hidden: 64').replace('epochs: 3', 'epochs: 4').replace('checkpointEvery: 15', 'checkpointEvery: 10'));
   const db = await freshDatabase('s3');
   const svc = ['--store', db.url, '--queue', `${REDIS_URL}?name=${freshQueue('s3')}`, '--artifacts', 's3://srnn-ckpt/studies'];
   const pgc = new pg.Client({ connectionString: db.url });
@@ -146,7 +160,7 @@ test('checkpoints in an S3 bucket (s3rver); Ctrl-C on a worker checkpoints and g
     const w1 = startCli(['worker', ...svc, '--name', 'w1'], path.join(dir, 'm1'), s3env);
     procs.push(w1);
     const run = await waitFor('a checkpoint in S3', async () => (await pgc.query(`SELECT c.id, c.step FROM checkpoints c JOIN progress p ON p.id = c.id
-      WHERE c.step <= p.total_steps / 2 AND NOT EXISTS (SELECT 1 FROM runs r WHERE r.id = c.id)`)).rows[0] as { id: string; step: number } | undefined, 240_000, 20);
+      WHERE c.step <= p.total_steps / 4 AND NOT EXISTS (SELECT 1 FROM runs r WHERE r.id = c.id)`)).rows[0] as { id: string; step: number } | undefined, 240_000, 20);
     w1.child.kill('SIGINT');
     assert.equal(await w1.exited, 0, w1.out());
     assert.match(w1.out(), new RegExp(`${run.id}: stopped at step \\d+; checkpoint saved, run given back`));

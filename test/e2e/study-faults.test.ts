@@ -143,10 +143,17 @@ describe('distributed study faults', { skip: needPgRedis, timeout: 900_000 }, ()
   test('a worker frozen past its lock and resumed: its late completion changes nothing', async () => {
     const s = await start('sigstop', 2);
     try {
-      const victim = await waitFor('a run of w1 with a checkpoint', async () => (await s.q<{ id: string }>(
-        `SELECT p.id FROM progress p JOIN checkpoints c ON c.id = p.id WHERE p.worker = 'w1' AND c.step <= p.total_steps / 2
-         AND NOT EXISTS (SELECT 1 FROM runs r WHERE r.id = p.id)`))?.[0], 300_000, 20);
-      s.ws[0].child.kill('SIGSTOP');
+      // Freeze w1 while it holds a run with a checkpoint; a run that ended meanwhile does not count (thaw, pick again).
+      let victim: { id: string } | undefined;
+      while (!victim) {
+        const v = await waitFor('a run of w1 with a checkpoint', async () => (await s.q<{ id: string }>(
+          `SELECT p.id FROM progress p JOIN checkpoints c ON c.id = p.id WHERE p.worker = 'w1' AND c.step <= p.total_steps / 2
+           AND NOT EXISTS (SELECT 1 FROM runs r WHERE r.id = p.id)`))?.[0], 300_000, 20);
+        s.ws[0].child.kill('SIGSTOP');
+        const still = await s.q<{ worker: string }>(`SELECT worker FROM progress WHERE id = '${v.id}' AND NOT EXISTS (SELECT 1 FROM runs r WHERE r.id = '${v.id}')`);
+        if (still?.[0]?.worker === 'w1') victim = v;
+        else s.ws[0].child.kill('SIGCONT');
+      }
       const row = await waitFor('the frozen run finished by w2', async () => (await s.q<{ finished_at: string; wall_seconds: number }>(
         `SELECT finished_at, wall_seconds FROM runs WHERE id = '${victim.id}'`))?.[0], 300_000);
       s.ws[0].child.kill('SIGCONT');
