@@ -295,16 +295,30 @@ export function gatherMatVec(y: Float32Array, m: GatherCsr, z: Float32Array, bia
 
 const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
 
-class TsRuntime extends RuntimeBase {
-  readonly engine = 'ts';
+/** y = M·z (+ bias), the one product a step runtime needs, over its own matrix form M. */
+export type MatVec<M> = (y: Float32Array, m: M, z: Float32Array, bias: Float32Array | null) => void;
+
+/**
+ * One recurrent step in TypeScript over any matrix form: the sparse runtime multiplies
+ * the gather model's CSR rows (gatherMatVec); web/dense.ts runs the same step over the
+ * matrices expanded to dense, to time sparse against dense with identical arithmetic.
+ */
+export class StepRuntime<M> extends RuntimeBase {
+  readonly engine: string;
+  /** Per layer: [x_t ; h_{t-1}] → gate pre-activations (main), the reset-before/after GRU's hh product (rec). */
+  protected readonly mats: { main: M; rec: M | null; recBias: Float32Array | null; bias: Float32Array; inDim: number }[];
+  protected readonly headMat: M;
   private readonly z: Float32Array[];
   private readonly pre: Float32Array;
   private readonly rh: Float32Array;
   private readonly tmp: Float32Array;
 
-  constructor(model: SparseModel) {
-    super(model);
+  constructor(model: SparseModel, engine: string, toMat: (m: GatherCsr) => M, private readonly mul: MatVec<M>, gather?: GatherModel) {
+    super(model, gather);
+    this.engine = engine;
     const H = this.spec.hidden;
+    this.mats = this.gather.layers.map((l) => ({ main: toMat(l.main), rec: l.rec ? toMat(l.rec) : null, recBias: l.recBias ?? null, bias: l.bias, inDim: l.inDim }));
+    this.headMat = toMat(this.gather.head);
     this.z = this.gather.layers.map((l) => new Float32Array(l.inDim + H));
     this.pre = new Float32Array(this.gather.layers[0].main.rows);
     this.rh = new Float32Array(H);
@@ -312,19 +326,19 @@ class TsRuntime extends RuntimeBase {
   }
 
   protected advanceVec(x: Float32Array, state: Float32Array): void {
-    const { spec, gather } = this;
+    const { spec, mul } = this;
     const H = spec.hidden;
     const S = STATE_VECTORS[spec.cell];
     let input = x;
-    for (let l = 0; l < gather.layers.length; l++) {
-      const lp = gather.layers[l];
+    for (let l = 0; l < this.mats.length; l++) {
+      const lm = this.mats[l];
       const h = state.subarray(l * S * H, (l * S + 1) * H);
       const z = this.z[l];
       z.set(input, 0);
-      z.set(h, lp.inDim);
-      const hp = z.subarray(lp.inDim); // h_{t-1}
+      z.set(h, lm.inDim);
+      const hp = z.subarray(lm.inDim); // h_{t-1}
       const pre = this.pre;
-      gatherMatVec(pre, lp.main, z, lp.bias);
+      mul(pre, lm.main, z, lm.bias);
       if (spec.cell === 'lstm') {
         const c = state.subarray((l * S + 1) * H, (l * S + 2) * H);
         for (let j = 0; j < H; j++) {
@@ -332,15 +346,15 @@ class TsRuntime extends RuntimeBase {
           c[j] = cj;
           h[j] = sigmoid(pre[3 * H + j]) * Math.tanh(cj);
         }
-      } else if (lp.recBias) { // reset-after GRU: n = tanh(pre_n + r ⊙ (Uh·h + b_hn))
-        gatherMatVec(this.tmp, lp.rec!, hp, lp.recBias);
+      } else if (lm.recBias) { // reset-after GRU: n = tanh(pre_n + r ⊙ (Uh·h + b_hn))
+        mul(this.tmp, lm.rec!, hp, lm.recBias);
         for (let j = 0; j < H; j++) {
           const zj = sigmoid(pre[j]);
           h[j] = zj * hp[j] + (1 - zj) * Math.tanh(pre[2 * H + j] + sigmoid(pre[H + j]) * this.tmp[j]);
         }
       } else if (spec.cell === 'gru') {
         for (let j = 0; j < H; j++) this.rh[j] = sigmoid(pre[H + j]) * hp[j];
-        gatherMatVec(this.tmp, lp.rec!, this.rh, null);
+        mul(this.tmp, lm.rec!, this.rh, null);
         for (let j = 0; j < H; j++) {
           const zj = sigmoid(pre[j]);
           h[j] = zj * hp[j] + (1 - zj) * Math.tanh(pre[2 * H + j] + this.tmp[j]);
@@ -358,11 +372,11 @@ class TsRuntime extends RuntimeBase {
     const H = this.spec.hidden;
     const S = STATE_VECTORS[this.spec.cell];
     const top = state.subarray((this.spec.layers - 1) * S * H, ((this.spec.layers - 1) * S + 1) * H);
-    gatherMatVec(logits, this.gather.head, top, this.gather.headBias);
+    this.mul(logits, this.headMat, top, this.gather.headBias);
   }
 }
 
 /** The pure TypeScript runtime (Node and browser). */
 export function createRuntime(model: SparseModel): InferenceRuntime {
-  return new TsRuntime(model);
+  return new StepRuntime<GatherCsr>(model, 'ts', (m) => m, gatherMatVec);
 }
