@@ -4,7 +4,8 @@
  * back to back in manifest order) — what `tf.loadLayersModel(url)` fetches in a
  * browser. Our flat layout already uses TF.js shapes and gate orders
  * (docs/methods.md §2: kernel [in, G·H], recurrent kernel [H, G·H], LSTM i f c o,
- * GRU z r h with reset_after = false), so each weight is a plain copy.
+ * GRU z r h; reset_after = false, or true for Keras GRUs, whose [2, 3H] bias is our
+ * reset-after layout), so each weight is a plain copy.
  *
  * Model:  [Embedding | InputLayer [T, D]] → SimpleRNN | LSTM | GRU × L → Dense
  *   recurrent_activation 'sigmoid' (TF.js defaults to hard_sigmoid: refused on import)
@@ -231,6 +232,8 @@ interface Parsed {
   cell: CellType;
   activation: 'tanh' | 'relu';
   rnn: Array<{ name: string; units: number; useBias: boolean; returnSequences: boolean; unitForgetBias?: boolean }>;
+  /** Keras GRU(reset_after=True) (Keras 2's default; TF.js cannot run it, its converter writes it). */
+  resetAfter: boolean;
   dense: { name: string; units: number; useBias: boolean };
 }
 
@@ -273,6 +276,7 @@ function parseTopology(json: Obj, where: string): Parsed {
   let declaredD: number | undefined;
   let cell: CellType | undefined;
   let activation: 'tanh' | 'relu' = 'tanh';
+  let resetAfter = false;
   const rnn: Parsed['rnn'] = [];
   let dense: Parsed['dense'] | undefined;
 
@@ -332,10 +336,10 @@ function parseTopology(json: Obj, where: string): Parsed {
           }
           if (norm(ra) !== 'sigmoid') rule(`recurrent_activation must be sigmoid (got ${ra})`);
         }
-        if (kind === 'gru' && get(c, 'reset_after') === true) {
-          rule('reset_after must be false (our GRU applies the reset gate before the recurrent product, like TF.js)',
-            'in Keras, rebuild with GRU(reset_after=False) and fine-tune');
-        }
+        // reset_after: our engine has both GRU variants (ModelSpec.resetAfter); one for all layers.
+        const ra = kind === 'gru' && get(c, 'reset_after') === true;
+        if (rnn.length && ra !== resetAfter) rule(`has reset_after ${ra}, the first GRU layer ${resetAfter}; our model uses one GRU variant for all layers`);
+        resetAfter = ra;
         if (get(c, 'go_backwards') === true) rule('go_backwards must be false (our engine runs forward in time)');
         if (get(c, 'return_state') === true) rule('return_state must be false');
         if (get(c, 'time_major') === true) rule('time_major must be false');
@@ -364,7 +368,7 @@ function parseTopology(json: Obj, where: string): Parsed {
   });
   if (!cell) bad(`has no recurrent layer; ${SHAPE_RULE}`);
   if (!dense) bad(`has no Dense head after the recurrent layers; ${SHAPE_RULE}`);
-  return { embedding, declaredD, cell: cell!, activation, rnn, dense: dense! };
+  return { embedding, declaredD, cell: cell!, activation, rnn, dense: dense!, resetAfter };
 }
 
 /** Our metadata block, if present and readable; a bad one is refused (it would be lossy to guess). */
@@ -463,7 +467,8 @@ export function fromTfjsArtifacts(json: unknown, weightData: Uint8Array, where =
     ih: take(r.name, cls, 'kernel', [l === 0 ? inDim! : H, G * H])!,
     hh: take(r.name, cls, 'recurrent_kernel', [H, G * H])!,
     // use_bias false: imported as a zero bias (exact; the bias may then train away from 0).
-    bias: r.useBias ? take(r.name, cls, 'bias', [G * H])! : new Float32Array(G * H),
+    // Keras's reset-after GRU keeps [input bias; recurrent bias] as [2, 3H]: our layout too.
+    bias: r.useBias ? take(r.name, cls, 'bias', p.resetAfter ? [2, G * H] : [G * H])! : new Float32Array((p.resetAfter ? 2 : 1) * G * H),
   }));
   const O = p.dense.units;
   const headK = take(p.dense.name, 'Dense', 'kernel', [H, O])!;
@@ -496,6 +501,7 @@ export function fromTfjsArtifacts(json: unknown, weightData: Uint8Array, where =
     forgetBias: ms?.forgetBias ?? (p.rnn[0].unitForgetBias === false ? 0 : 1),
     init: ms?.init ?? 'glorot',
     recurrentInit: ms?.recurrentInit ?? 'orthogonal',
+    ...(p.resetAfter ? { resetAfter: true } : {}),
   };
   try {
     validateSpec(spec);
