@@ -37,7 +37,7 @@ import { recordFromRunDir } from './record.js';
 import { openArtifacts, packBundle, unpackBundle, type ArtifactStore } from './artifacts.js';
 import { openResults } from './pg-store.js';
 import type { ResultsStore } from './results.js';
-import { JOB_VERSION, connectRedis, parseQueueUrl, timingFromEnv, type JobData, type QueueTiming } from './queue.js';
+import { JOB_VERSION, connectRedis, parseQueueUrl, runIdOfJob, timingFromEnv, type JobData, type QueueTiming } from './queue.js';
 
 /** Files of a run folder a bundle carries (besides nothing else: metrics and best.srnn are rebuilt or not needed). */
 export const BUNDLE_FILES = ['ckpt/last.srnn', 'prune.jsonl', 'attempts.jsonl', 'config.json'];
@@ -93,7 +93,7 @@ export async function runDistWorker(o: DistWorkerOptions): Promise<void> {
 
   const processor = async (job: Job<JobData>, token?: string) => {
     const d = job.data;
-    const id = job.id!;
+    const id = runIdOfJob(job.id!);
     if (!d || d.v !== JOB_VERSION || d.idVersion !== ID_VERSION || !d.plan || d.plan.id !== id || runId(d.plan.method, d.plan.train) !== id) {
       throw new UnrecoverableError(`error[BAD_CONFIG]: job ${id} was made by another version of sparse-rnn (job version ${d?.v}, run id version ${d?.idVersion}; this worker knows ${JOB_VERSION} and ${ID_VERSION}) (hint: run the same sparse-rnn version on every machine)`);
     }
@@ -207,15 +207,16 @@ export async function runDistWorker(o: DistWorkerOptions): Promise<void> {
     connection: conn, concurrency: 1, autorun: false,
     lockDuration: timing.lockMs, stalledInterval: timing.stalledMs, maxStalledCount: timing.maxStalled,
   });
-  worker.on('lockRenewalFailed', (ids: string[]) => { for (const id of ids) { const f = flags.get(id); if (f) f.lost = true; } });
+  worker.on('lockRenewalFailed', (ids: string[]) => { for (const id of ids) { const f = flags.get(runIdOfJob(id)); if (f) f.lost = true; } });
   worker.on('error', (e) => log(`[${name}] queue: ${(e as Error).message}`));
   worker.on('failed', (job, err) => {
     if (!job) return;
     void (async () => {
       const state = await job.getState().catch(() => 'unknown');
       if (state !== 'failed') return; // will be retried
-      await results.recordFailure({ id: job.id!, attempts: job.attemptsMade, error: err.message, failedAt: new Date().toISOString() });
-      log(`[${name}] ${job.id}: failed after ${job.attemptsMade} attempt(s): ${err.message}`);
+      const id = runIdOfJob(job.id!);
+      await results.recordFailure({ id, attempts: job.attemptsMade, error: err.message, failedAt: new Date().toISOString() });
+      log(`[${name}] ${id}: failed after ${job.attemptsMade} attempt(s): ${err.message}`);
     })().catch((e) => log(`[${name}] recording a failure: ${(e as Error).message}`));
   });
 

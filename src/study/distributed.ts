@@ -18,7 +18,7 @@ import { Queue } from 'bullmq';
 import { canonicalJson, type RunPlan } from './plan.js';
 import type { StudySpec } from './spec.js';
 import type { ResultsStore, RunFailure } from './results.js';
-import { connectRedis, enqueueRuns, parseQueueUrl, timingFromEnv, type QueueTiming } from './queue.js';
+import { connectRedis, enqueueRuns, parseQueueUrl, runIdOfJob, timingFromEnv, type QueueTiming } from './queue.js';
 import { openArtifacts } from './artifacts.js';
 import { formatDuration } from '../util/progress.js';
 
@@ -89,8 +89,9 @@ async function recordQueueFailures(queue: Queue, results: ResultsStore, ids: str
   const fin = await results.finishedIds(ids);
   const want = new Set(ids);
   for (const job of await queue.getFailed(0, 1000)) {
-    if (!job?.id || !want.has(job.id) || known.has(job.id) || fin.has(job.id)) continue;
-    await results.recordFailure({ id: job.id, attempts: job.attemptsMade, error: job.failedReason ?? 'failed', failedAt: new Date(job.finishedOn ?? Date.now()).toISOString() });
+    const id = job?.id ? runIdOfJob(job.id) : '';
+    if (!id || !want.has(id) || known.has(id) || fin.has(id)) continue;
+    await results.recordFailure({ id, attempts: job.attemptsMade, error: job.failedReason ?? 'failed', failedAt: new Date(job.finishedOn ?? Date.now()).toISOString() });
   }
 }
 

@@ -24,6 +24,16 @@ export const DEFAULT_QUEUE = 'sparse-rnn';
 
 export interface JobData { v: number; idVersion: number; study: string; plan: RunPlan }
 
+/**
+ * A run's BullMQ job id: its run id behind a fixed prefix. BullMQ refuses job ids that read
+ * as integers, and a run id (12 hex digits) is all decimal digits about once in 280 runs
+ * (the quick preset has one), so the bare run id cannot be the job id.
+ */
+export const JOB_PREFIX = 'run-';
+export const jobIdOf = (runId: string): string => `${JOB_PREFIX}${runId}`;
+/** The run id of a job id (a job id without the prefix is taken as it is). */
+export const runIdOfJob = (jobId: string): string => (jobId.startsWith(JOB_PREFIX) ? jobId.slice(JOB_PREFIX.length) : jobId);
+
 /** Timing of the dead-worker detection; the defaults are BullMQ's, tests shorten them. */
 export interface QueueTiming {
   /** Lock on a running job, ms (renewed every half of it). */
@@ -99,13 +109,13 @@ export async function connectRedis(t: QueueTarget, timeoutMs = 5000): Promise<Re
   return r;
 }
 
-/** Adds a job per run (job id = run id; existing ids are left alone). */
+/** Adds a job per run (job id = jobIdOf(run id); existing ids are left alone). */
 export async function enqueueRuns(queue: Queue, study: string, plans: readonly RunPlan[], timing: QueueTiming): Promise<void> {
   for (let i = 0; i < plans.length; i += 200) {
     await queue.addBulk(plans.slice(i, i + 200).map((plan) => ({
       name: 'run',
       data: { v: JOB_VERSION, idVersion: ID_VERSION, study, plan } satisfies JobData,
-      opts: { jobId: plan.id, attempts: timing.attempts, backoff: { type: 'fixed', delay: 1000 }, removeOnComplete: true, removeOnFail: false },
+      opts: { jobId: jobIdOf(plan.id), attempts: timing.attempts, backoff: { type: 'fixed', delay: 1000 }, removeOnComplete: true, removeOnFail: false },
     })));
   }
 }
