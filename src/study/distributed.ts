@@ -5,7 +5,7 @@
  *   1. the plan is recorded in the results store (a different spec under the same
  *      study name is refused);
  *   2. every planned run the store does not hold as finished or failed is enqueued
- *      (job id = run id: harmless when queued already; after Redis lost its data
+ *      (job id = `run-` + run id: harmless when queued already; after Redis lost its data
  *      this re-enqueues exactly what is missing);
  *   3. unless detached, progress is followed in the store until every run is
  *      finished or failed; meanwhile runs are re-enqueued now and then (a Redis

@@ -2,7 +2,7 @@
  * Dispatch of a distributed study's runs: BullMQ (npm `bullmq`) on Redis. Redis only
  * hands runs out; the results store (PostgreSQL) is the truth.
  *
- *   one job per run, job id = run id: adding a run that is queued, running or failed
+ *   one job per run, job id = `run-` + run id: adding a run that is queued, running or failed
  *   is a no-op, so enqueueing a study twice is harmless, and after Redis lost its
  *   data `sparse-rnn study … --queue …` re-enqueues every run the store lacks;
  *   job data = { v: JOB_VERSION, idVersion, study, plan }: a worker refuses a job
