@@ -129,6 +129,7 @@ export function toleranceAnswers(data: StudyData, tols: readonly number[] = [0.0
   for (const tol of tols) for (const task of ax.tasks) for (const cell of ax.cells) for (const method of ax.sparseMethods) for (const target of ax.targets) {
     let best: ToleranceAnswer | null = null;
     let any = false;
+    const denseNz = meanOf(select(data, { task, cell, method: 'dense' }), (r) => r.recNonzeros);
     for (const sparsity of ax.sparsities) {
       const runs = select(data, { task, cell, method, target, sparsity });
       const costs = runs.map((r) => costOf(data, dense, r)).filter(Number.isFinite);
@@ -136,8 +137,6 @@ export function toleranceAnswers(data: StudyData, tols: readonly number[] = [0.0
       any = true;
       const cost = summarizeSample(costs);
       if (cost.mean <= tol) {
-        const denseRuns = select(data, { task, cell, method: 'dense' });
-        const denseNz = meanOf(denseRuns, (r) => r.recNonzeros);
         best = {
           task, cell, method, target, tol, sparsity, cost,
           nonzerosCut: 1 - meanOf(runs, (r) => r.recNonzeros) / denseNz,
