@@ -103,7 +103,7 @@ function calibrationQuestion(data: StudyData): Section {
   const ans = calibrationAnswers(data);
   return {
     id: 'q-calibration', title: "How close does Narang's calibrated threshold land to its target?",
-    intro: 'Sparsity reached by the recurrent weights at the end of each Narang run minus its target (percentage points), per pruned target.',
+    intro: 'Sparsity reached at the end of each Narang run by the weights it pruned (the ih kernels for target ih, the hh kernels for hh, both together for both) minus its target, in percentage points.',
     bullets: ans.map((a) => `${a.target}: ${pts(a.error)} points on average, at most ${(100 * a.maxAbs).toFixed(2)} away (n = ${a.error.n}).`),
     figures: [],
     tables: [{

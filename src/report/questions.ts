@@ -175,12 +175,28 @@ export function smallDenseAnswers(data: StudyData): SmallDenseAnswer[] {
 
 export interface CalibrationAnswer { target: string; /** achieved − target sparsity, in fractions. */ error: Summary; maxAbs: number }
 
-/** Narang's calibrated threshold: the sparsity reached minus the target, per pruned target. */
+/** The recurrent kernels a target prunes: rnn.L.ih, rnn.L.hh or both, in every layer. */
+const PRUNED: Record<string, RegExp> = { ih: /^rnn\.\d+\.ih$/, hh: /^rnn\.\d+\.hh$/, both: /^rnn\.\d+\.(ih|hh)$/ };
+
+/**
+ * Sparsity a run reached over the weights its target prunes (stored weight groups): the ih
+ * kernels for target ih, the hh kernels for hh, both together for both. NaN when the store
+ * has no groups for the run. Not `recurrentSparsity`: that pools ih and hh, so a run that
+ * prunes only ih to 90% reads as a fraction of that.
+ */
+export function prunedSparsity(data: StudyData, r: RunRow): number {
+  const re = r.target ? PRUNED[r.target] : undefined;
+  const gs = re ? (data.groups.get(r.id) ?? []).filter((g) => re.test(g.name)) : [];
+  const params = gs.reduce((a, g) => a + g.params, 0);
+  return params ? 1 - gs.reduce((a, g) => a + g.nonZeros, 0) / params : NaN;
+}
+
+/** Narang's calibrated threshold: the sparsity its pruned weights reached minus the target, per pruned target. */
 export function calibrationAnswers(data: StudyData): CalibrationAnswer[] {
   const ax = axesOf(data);
   const out: CalibrationAnswer[] = [];
   for (const target of ax.targets) {
-    const errs = data.runs.filter((r) => r.method === 'narang' && r.target === target).map((r) => r.recurrentSparsity - r.sparsity).filter(Number.isFinite);
+    const errs = data.runs.filter((r) => r.method === 'narang' && r.target === target).map((r) => prunedSparsity(data, r) - r.sparsity).filter(Number.isFinite);
     if (errs.length) out.push({ target, error: summarizeSample(errs), maxAbs: Math.max(...errs.map(Math.abs)) });
   }
   return out;
