@@ -25,7 +25,7 @@
  *     Neural Networks", 2023: RNN complexity can be cut by more than 80%.
  */
 import { summarizeSample, type Summary } from '../study/stats.js';
-import { axesOf, metricOf, select, smallDenseFindings, worseBy, METHOD_NAME } from './analysis.js';
+import { axesOf, metricOf, select, worseBy, METHOD_NAME } from './analysis.js';
 import type { RunRow, StudyData } from './data.js';
 
 /** The clear winner of a paired difference a − b (positive = a worse): only when the interval excludes 0. */
@@ -154,11 +154,29 @@ export function toleranceAnswers(data: StudyData, tols: readonly number[] = [0.0
 
 export interface SmallDenseAnswer { task: string; cell: string; method: string; /** sparse cost − small-dense cost, paired by seed over every matched sparsity. */ diff: Summary; wins: number; of: number }
 
+/**
+ * Each small dense model (per hidden size) with the sparse configurations it was sized to
+ * match (its config's `matches`: target and sparsity), for every sparse method.
+ */
+function smallDenseMatches(data: StudyData): { task: string; cell: string; hidden: number; method: string; target: string; sparsity: number }[] {
+  const ax = axesOf(data);
+  const out: ReturnType<typeof smallDenseMatches> = [];
+  for (const task of ax.tasks) for (const cell of ax.cells) {
+    const hiddens = [...new Set(select(data, { task, cell, method: 'smallDense' }).map((r) => r.hidden))];
+    for (const hidden of hiddens) {
+      const r0 = select(data, { task, cell, method: 'smallDense', hidden })[0];
+      const matches = (r0.config.matches as { target: string; sparsity: number }[] | undefined) ?? [];
+      for (const m of matches) for (const method of ax.sparseMethods) out.push({ task, cell, hidden, method, target: m.target, sparsity: m.sparsity });
+    }
+  }
+  return out;
+}
+
 /** Large-sparse against small-dense at equal recurrent non-zeros, per cell and method (paired by seed). */
 export function smallDenseAnswers(data: StudyData): SmallDenseAnswer[] {
   const dense = denseBySeed(data);
   const groups = new Map<string, { task: string; cell: string; method: string; diffs: number[] }>();
-  for (const f of smallDenseFindings(data)) {
+  for (const f of smallDenseMatches(data)) {
     const sparse = select(data, { task: f.task, cell: f.cell, method: f.method, target: f.target, sparsity: f.sparsity });
     const small = select(data, { task: f.task, cell: f.cell, method: 'smallDense', hidden: f.hidden });
     const k = `${f.task}\u0000${f.cell}\u0000${f.method}`;

@@ -79,6 +79,13 @@ test('largest sparsity within 1% and 2%, with the cuts it buys', () => {
   assert.equal(get(0.01, 'narang', 'both').sparsity, 0.5);
   assert.equal(get(0.02, 'narang', 'both').sparsity, 0.8);
   close(get(0.02, 'narang', 'both').cost!.mean, avg(costs(2.03)), 'narang both @0.8 cost');
+  assert.equal(get(0.01, 'agp', 'ih').sparsity, 0.9); // 2.019: +0.95%
+  assert.equal(get(0.01, 'agp', 'hh').sparsity, 0.5); // 2.015, then 2.030
+  assert.equal(get(0.01, 'narang', 'hh').sparsity, 0.5); // 2.012, then 2.040
+  // GRU: every number + 0.1, dense 2.1: agp both 2.115 (+0.71%), then 2.16 (+2.9%).
+  const gru = (method: string) => ans.find((x) => x.tol === 0.01 && x.cell === 'gru' && x.method === method && x.target === 'both')!.sparsity;
+  assert.equal(gru('agp'), 0.8);
+  assert.equal(gru('narang'), 0.5);
   // Both kernels at 80%: the recurrent non-zeros drop by (almost exactly) 80%.
   close(get(0.01, 'agp', 'both').nonzerosCut, 0.8, 'non-zeros cut', 1e-3);
   assert.ok(get(0.01, 'agp', 'both').flopsCut > 0 && get(0.01, 'agp', 'both').flopsCut < 0.8);
