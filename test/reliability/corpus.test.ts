@@ -647,6 +647,11 @@ function studyCases(): Case[] {
   const stOut = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'srnn-corpus-study-')), 'st');
   cases.push({ category: 'study specs', name: 'a run diverges under --quiet', argv: ['study', write('study/diverge.yaml', JSON.stringify(diverge)), '--out', stOut, '--quiet', '--workers', '1', '--no-report'],
     after: () => fs.rmSync(path.dirname(stOut), { recursive: true, force: true }) });
+  // The same, where errors.log cannot be written (it is a folder): the IO line, no crash.
+  const stOut2 = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'srnn-corpus-study-')), 'st');
+  fs.mkdirSync(path.join(stOut2, 'errors.log'), { recursive: true });
+  cases.push({ category: 'study specs', name: 'a run diverges and errors.log is a folder (--quiet)', argv: ['study', F('study', 'diverge.yaml'), '--out', stOut2, '--quiet', '--workers', '1', '--no-report'],
+    after: () => fs.rmSync(path.dirname(stOut2), { recursive: true, force: true }) });
   cases.push({ category: 'study specs', name: 'spec missing', argv: ['study', F('study', 'missing.yaml'), '--dry-run'] });
   cases.push({ category: 'study specs', name: 'spec not YAML', argv: ['study', write('study/notyaml.yaml', 'tasks: [\n'), '--dry-run'] });
   cases.push({ category: 'study specs', name: 'spec is /dev/null', argv: ['study', '/dev/null', '--dry-run'] });
