@@ -3,7 +3,7 @@
  * from a loaded study. html.ts and markdown.ts only lay it out.
  *
  *   summary        what was run, how much of the grid is finished
- *   conclusions    computed (analysis.ts)
+ *   conclusions    a summary of the q-* answers, each bullet linking to its question (answers.ts)
  *   q-*            the study's questions with paired 95% intervals and n (questions.ts, answers.ts)
  *   sparsity       test metric vs sparsity per cell, a line per method (mean, 95% t-interval), dense as a band
  *   targets        ih vs hh vs both at equal sparsity: change vs dense, per cell and method
@@ -18,11 +18,11 @@ import { summarizeSample } from '../study/stats.js';
 import { formatDuration } from '../util/progress.js';
 import { barChart, lineChart, PALETTE, type Point, type Series } from './svg.js';
 import {
-  aggregate, axesOf, conclusions, denseAgg, mainTarget, metricOf, select, worseBy, gateFindings,
+  aggregate, axesOf, denseAgg, mainTarget, metricOf, select, worseBy, gateFindings,
   METHOD_NAME, TARGET_PHRASE, type Agg,
 } from './analysis.js';
 import type { RunRow, StudyData } from './data.js';
-import { questionSections } from './answers.js';
+import { conclusionBullet, questionReport, type Conclusion } from './answers.js';
 
 export interface Figure { name: string; title: string; svg: string; caption: string }
 export interface Table { header: string[]; rows: string[][]; numeric?: boolean[] }
@@ -75,11 +75,12 @@ export function buildReport(data: StudyData): Report {
   const ax = axesOf(data);
   const multiTask = ax.tasks.length > 1;
   const c: Ctx = { data, ax, target: mainTarget(ax), head: (task, cell) => `${multiTask ? `${task} · ` : ''}${cell.toUpperCase()}` };
+  const q = questionReport(data, c.head);
   return {
     title: `Pruning study: ${data.name}`,
     facts: summaryFacts(c),
     sections: [
-      conclusionsSection(c), ...questionSections(data, c.head), sparsitySection(c), targetsSection(c), gatesSection(c), schedulesSection(c),
+      conclusionsSection(q.conclusions), ...q.sections, sparsitySection(c), targetsSection(c), gatesSection(c), schedulesSection(c),
       trainingSection(c), smallDenseSection(c), complexitySection(c), runsSection(c),
     ],
   };
@@ -105,12 +106,12 @@ function summaryFacts({ data, ax }: Ctx): string[] {
   ];
 }
 
-/** Conclusions computed by analysis.ts. */
-function conclusionsSection({ data }: Ctx): Section {
+/** The Conclusions: one or two bullets per question, the answers' own numbers, each linking to its question. */
+function conclusionsSection(cs: Conclusion[]): Section {
   return {
     id: 'conclusions', title: 'Conclusions',
-    intro: 'Computed from the stored runs each time the report is written ("within 1%": mean test metric at most 1% worse than dense, relative).',
-    bullets: conclusions(data).map((c) => c.text), figures: [], tables: [],
+    intro: 'A summary of the answers below, computed from the stored runs each time the report is written; each bullet repeats the numbers of the section it links to. Comparisons are paired by seed; costs are in percentage points of the dense test metric (positive = worse), ± a 95% t-interval, n = paired comparisons; "within 1%": mean cost over seeds at most 1%.',
+    bullets: cs.map(conclusionBullet), figures: [], tables: [],
   };
 }
 

@@ -2,7 +2,7 @@
  * A study's results as the report reads them: every row of the store, read-only.
  */
 import { Store } from '../study/store.js';
-import type { EpochRecord, GateRecord, PruneStepRecord, RunRecord } from '../study/store.js';
+import type { EpochRecord, GateRecord, GroupRecord, PruneStepRecord, RunRecord } from '../study/store.js';
 import type { MetricName } from '../train/metrics.js';
 
 /** One finished run as the report reads it: the store's record, flattened. */
@@ -38,6 +38,8 @@ export interface StudyData {
   /** Planned runs that ended as failed after their attempts (distributed studies), with their error. */
   failed: { id: string; attempts: number; error: string }[];
   epochs: Map<string, EpochRecord[]>;
+  /** Per run, every weight group as stored at the end (rnn.L.ih, rnn.L.hh, biases, embedding, head). */
+  groups: Map<string, GroupRecord[]>;
   gates: Map<string, GateRecord[]>;
   pruneSteps: Map<string, PruneStepRecord[]>;
 }
@@ -90,6 +92,10 @@ export function loadStudy(studyDir: string): StudyData {
         tokensPerSec: num(r.tokens_per_sec), sparsity: r.sparsity === null ? null : num(r.sparsity),
       } as EpochRecord,
     })), (x) => x.run);
+    const groups = groupBy((db.prepare('SELECT * FROM groups ORDER BY run_id, rowid').all() as Record<string, unknown>[]).map((r) => ({
+      run: r.run_id as string,
+      g: { name: r.name as string, kind: r.kind as string, params: num(r.params), nonZeros: num(r.nonzeros), sparsity: num(r.sparsity) } as GroupRecord,
+    })), (x) => x.run);
     const gates = groupBy((db.prepare('SELECT * FROM gates ORDER BY run_id, rowid').all() as Record<string, unknown>[]).map((r) => ({
       run: r.run_id as string,
       g: { group: r.grp as string, gate: r.gate as string, params: num(r.params), nonZeros: num(r.nonzeros), sparsity: num(r.sparsity) } as GateRecord,
@@ -117,6 +123,7 @@ export function loadStudy(studyDir: string): StudyData {
       stale: all.length - runs.length,
       failed: failedRuns(db, planIds),
       epochs: new Map([...epochs].map(([k, v]) => [k, v.map((x) => x.e)])),
+      groups: new Map([...groups].map(([k, v]) => [k, v.map((x) => x.g)])),
       gates: new Map([...gates].map(([k, v]) => [k, v.map((x) => x.g)])),
       pruneSteps: new Map([...prune].map(([k, v]) => [k, v.map((x) => x.p)])),
     };

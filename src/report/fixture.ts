@@ -18,6 +18,9 @@
  *   small dense ≈ both@0.8 (H 13): 2.100             → beaten by agp 2.015 and narang 2.030
  *   small dense ≈ both@0.9 (H 8):  2.050             → beats agp 2.060 and narang 2.080
  * GRU: the same numbers + 0.1.
+ *
+ * Narang's threshold lands near, not on, its target: its ih kernels end NARANG_MISS.ih
+ * above the target sparsity, its hh kernels NARANG_MISS.hh above (AGP and one-shot meet it).
  */
 import fs from 'node:fs';
 import { Store, type RunRecord } from '../study/store.js';
@@ -31,6 +34,8 @@ const MEANS: Record<string, Record<number, number>> = {
   'narang|ih': { 0.5: 2.004, 0.8: 2.012, 0.9: 2.024 },
   'narang|hh': { 0.5: 2.012, 0.8: 2.04, 0.9: 2.07 },
 };
+/** How far above its target each of Narang's pruned kernels ends (fraction of the group). */
+export const NARANG_MISS = { ih: 0.01, hh: 0.002 } as const;
 export const FIXTURE = {
   dense: 2.0, smallDense: [{ hidden: 13, matches: { target: 'both', sparsity: 0.8 }, test: 2.1 }, { hidden: 8, matches: { target: 'both', sparsity: 0.9 }, test: 2.05 }],
   means: MEANS, cellOffset: { lstm: 0, gru: 0.1 } as Record<string, number>, seeds: [1, 2, 3], sparsities: [0.5, 0.8, 0.9],
@@ -45,10 +50,12 @@ function record(id: string, cell: string, method: string, target: string | null,
   const nIh = E * G * hidden;
   const nHh = hidden * G * hidden;
   const prunes = (k: 'ih' | 'hh') => target === 'both' || target === k;
-  const keptIh = prunes('ih') ? keepCount(nIh, sparsity) : nIh;
-  const keptHh = prunes('hh') ? keepCount(nHh, sparsity) : nHh;
+  const reached = (k: 'ih' | 'hh') => sparsity + (method === 'narang' ? NARANG_MISS[k] : 0);
+  const keptIh = prunes('ih') ? keepCount(nIh, reached('ih')) : nIh;
+  const keptHh = prunes('hh') ? keepCount(nHh, reached('hh')) : nHh;
   const rec = keptIh + keptHh;
   const other = V * E + G * hidden + hidden * V + V;
+  // Gates spread around the nominal target (the per-gate tests read their spread, not Narang's miss).
   const groupSparsity = (k: 'ih' | 'hh') => (prunes(k) ? sparsity : 0);
   // Narang's gates spread around the group's sparsity, AGP's stay close to it.
   const spread = method === 'narang' ? 0.06 : method === 'agp' ? 0.01 : 0;
@@ -71,8 +78,8 @@ function record(id: string, cell: string, method: string, target: string | null,
     steps, wallSeconds: 1 + seed / 10, tokensPerSec: 50_000, resumedFrom: 0, finishedAt: '2026-01-01T00:00:00.000Z',
     epochs: [1, 2].map((e) => ({ epoch: e, step: (steps / 2) * e, lr: 0.002, trainLoss: 1.6 / e, trainMetric: (test + 0.6 / e) , validLoss: 1.5 / e, validMetric: test + 0.5 / e - 0.25, seconds: 0.5, tokensPerSec: 50_000, sparsity: target ? sparsity * e / 2 : null })),
     groups: [
-      { name: 'rnn.0.ih', kind: 'ih', params: nIh, nonZeros: keptIh, sparsity: 1 - keptIh / nIh },
-      { name: 'rnn.0.hh', kind: 'hh', params: nHh, nonZeros: keptHh, sparsity: 1 - keptHh / nHh },
+      { name: 'rnn.0.ih', kind: 'kernel', params: nIh, nonZeros: keptIh, sparsity: 1 - keptIh / nIh },
+      { name: 'rnn.0.hh', kind: 'recurrent', params: nHh, nonZeros: keptHh, sparsity: 1 - keptHh / nHh },
     ],
     gates: [...gates, ...GATES[cell].map((gate) => ({ group: 'rnn.0.bias', gate, params: hidden, nonZeros: hidden, sparsity: 0 }))],
     pruneSteps,

@@ -131,6 +131,11 @@ export const REPORT_SCRIPT = String.raw`(() => {
   }
 })();`;
 
+/** Escaped text in which Markdown links to a section of the page, [words](#id), become links. */
+export function inline(s: string): string {
+  return esc(s).replace(/\[([^\]]+)\]\(#([A-Za-z0-9_-]+)\)/g, '<a href="#$2">$1</a>');
+}
+
 function table(t: Table): string {
   const th = t.header.map((h, i) => `<th${t.numeric?.[i] ? ' data-num' : ''}>${esc(h)}</th>`).join('');
   const rows = t.rows.map((r) => `<tr>${r.map((c, i) => `<td${t.numeric?.[i] ? ' class="num"' : ''}>${esc(c)}</td>`).join('')}</tr>`).join('\n');
@@ -151,7 +156,7 @@ export function renderHtml(r: Report, generatedAt: string): string {
   ];
   for (const s of r.sections) {
     parts.push(`<section id="${s.id}"><h2>${esc(s.title)}</h2>`, `<p>${esc(s.intro)}</p>`);
-    if (s.bullets) parts.push(s.bullets.length ? `<ul class="conclusions">${s.bullets.map((b) => `<li>${esc(b)}</li>`).join('')}</ul>` : '<p>Not enough finished runs for conclusions yet.</p>');
+    if (s.bullets) parts.push(s.bullets.length ? `<ul class="conclusions">${s.bullets.map((b) => `<li>${inline(b)}</li>`).join('')}</ul>` : '<p>Not enough finished runs for conclusions yet.</p>');
     if (s.figures.length) {
       parts.push('<div class="grid">');
       for (const f of s.figures) parts.push(`<figure id="fig-${f.name}">${f.svg}<figcaption>${esc(f.caption)}</figcaption></figure>`);

@@ -15,7 +15,11 @@ import { svgToPng } from './png.js';
 
 export { loadStudy, type StudyData } from './data.js';
 export { buildReport, type Report, type Section, type Figure } from './build.js';
-export { conclusions, toleranceFindings, targetFindings, methodFindings, smallDenseFindings, gateFindings } from './analysis.js';
+export { gateFindings } from './analysis.js';
+export { conclusions, type Conclusion } from './answers.js';
+export {
+  methodAnswers, targetAnswers, toleranceAnswers, smallDenseAnswers, calibrationAnswers, speedAnswers, claimAnswers,
+} from './questions.js';
 export { lineChart, barChart } from './svg.js';
 export { svgToPng } from './png.js';
 

@@ -25,7 +25,7 @@
  *     Neural Networks", 2023: RNN complexity can be cut by more than 80%.
  */
 import { summarizeSample, type Summary } from '../study/stats.js';
-import { axesOf, metricOf, select, smallDenseFindings, worseBy, METHOD_NAME } from './analysis.js';
+import { axesOf, metricOf, select, worseBy, METHOD_NAME } from './analysis.js';
 import type { RunRow, StudyData } from './data.js';
 
 /** The clear winner of a paired difference a − b (positive = a worse): only when the interval excludes 0. */
@@ -154,11 +154,29 @@ export function toleranceAnswers(data: StudyData, tols: readonly number[] = [0.0
 
 export interface SmallDenseAnswer { task: string; cell: string; method: string; /** sparse cost − small-dense cost, paired by seed over every matched sparsity. */ diff: Summary; wins: number; of: number }
 
+/**
+ * Each small dense model (per hidden size) with the sparse configurations it was sized to
+ * match (its config's `matches`: target and sparsity), for every sparse method.
+ */
+function smallDenseMatches(data: StudyData): { task: string; cell: string; hidden: number; method: string; target: string; sparsity: number }[] {
+  const ax = axesOf(data);
+  const out: ReturnType<typeof smallDenseMatches> = [];
+  for (const task of ax.tasks) for (const cell of ax.cells) {
+    const hiddens = [...new Set(select(data, { task, cell, method: 'smallDense' }).map((r) => r.hidden))];
+    for (const hidden of hiddens) {
+      const r0 = select(data, { task, cell, method: 'smallDense', hidden })[0];
+      const matches = (r0.config.matches as { target: string; sparsity: number }[] | undefined) ?? [];
+      for (const m of matches) for (const method of ax.sparseMethods) out.push({ task, cell, hidden, method, target: m.target, sparsity: m.sparsity });
+    }
+  }
+  return out;
+}
+
 /** Large-sparse against small-dense at equal recurrent non-zeros, per cell and method (paired by seed). */
 export function smallDenseAnswers(data: StudyData): SmallDenseAnswer[] {
   const dense = denseBySeed(data);
   const groups = new Map<string, { task: string; cell: string; method: string; diffs: number[] }>();
-  for (const f of smallDenseFindings(data)) {
+  for (const f of smallDenseMatches(data)) {
     const sparse = select(data, { task: f.task, cell: f.cell, method: f.method, target: f.target, sparsity: f.sparsity });
     const small = select(data, { task: f.task, cell: f.cell, method: 'smallDense', hidden: f.hidden });
     const k = `${f.task}\u0000${f.cell}\u0000${f.method}`;
@@ -175,12 +193,28 @@ export function smallDenseAnswers(data: StudyData): SmallDenseAnswer[] {
 
 export interface CalibrationAnswer { target: string; /** achieved − target sparsity, in fractions. */ error: Summary; maxAbs: number }
 
-/** Narang's calibrated threshold: the sparsity reached minus the target, per pruned target. */
+/** The recurrent kernels a target prunes: rnn.L.ih, rnn.L.hh or both, in every layer. */
+const PRUNED: Record<string, RegExp> = { ih: /^rnn\.\d+\.ih$/, hh: /^rnn\.\d+\.hh$/, both: /^rnn\.\d+\.(ih|hh)$/ };
+
+/**
+ * Sparsity a run reached over the weights its target prunes (stored weight groups): the ih
+ * kernels for target ih, the hh kernels for hh, both together for both. NaN when the store
+ * has no groups for the run. Not `recurrentSparsity`: that pools ih and hh, so a run that
+ * prunes only ih to 90% reads as a fraction of that.
+ */
+export function prunedSparsity(data: StudyData, r: RunRow): number {
+  const re = r.target ? PRUNED[r.target] : undefined;
+  const gs = re ? (data.groups.get(r.id) ?? []).filter((g) => re.test(g.name)) : [];
+  const params = gs.reduce((a, g) => a + g.params, 0);
+  return params ? 1 - gs.reduce((a, g) => a + g.nonZeros, 0) / params : NaN;
+}
+
+/** Narang's calibrated threshold: the sparsity its pruned weights reached minus the target, per pruned target. */
 export function calibrationAnswers(data: StudyData): CalibrationAnswer[] {
   const ax = axesOf(data);
   const out: CalibrationAnswer[] = [];
   for (const target of ax.targets) {
-    const errs = data.runs.filter((r) => r.method === 'narang' && r.target === target).map((r) => r.recurrentSparsity - r.sparsity).filter(Number.isFinite);
+    const errs = data.runs.filter((r) => r.method === 'narang' && r.target === target).map((r) => prunedSparsity(data, r) - r.sparsity).filter(Number.isFinite);
     if (errs.length) out.push({ target, error: summarizeSample(errs), maxAbs: Math.max(...errs.map(Math.abs)) });
   }
   return out;

@@ -6,7 +6,8 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { writeFixtureStudy, FIXTURE } from '../../src/report/fixture.js';
+import { writeFixtureStudy, FIXTURE, NARANG_MISS } from '../../src/report/fixture.js';
+import { keepCount } from '../../src/prune/mask.js';
 import { loadStudy } from '../../src/report/data.js';
 import {
   calibrationAnswers, claimAnswers, methodAnswers, smallDenseAnswers, targetAnswers, toleranceAnswers, verdict,
@@ -78,18 +79,48 @@ test('largest sparsity within 1% and 2%, with the cuts it buys', () => {
   assert.equal(get(0.01, 'narang', 'both').sparsity, 0.5);
   assert.equal(get(0.02, 'narang', 'both').sparsity, 0.8);
   close(get(0.02, 'narang', 'both').cost!.mean, avg(costs(2.03)), 'narang both @0.8 cost');
+  assert.equal(get(0.01, 'agp', 'ih').sparsity, 0.9); // 2.019: +0.95%
+  assert.equal(get(0.01, 'agp', 'hh').sparsity, 0.5); // 2.015, then 2.030
+  assert.equal(get(0.01, 'narang', 'hh').sparsity, 0.5); // 2.012, then 2.040
+  // GRU: every number + 0.1, dense 2.1: agp both 2.115 (+0.71%), then 2.16 (+2.9%).
+  const gru = (method: string) => ans.find((x) => x.tol === 0.01 && x.cell === 'gru' && x.method === method && x.target === 'both')!.sparsity;
+  assert.equal(gru('agp'), 0.8);
+  assert.equal(gru('narang'), 0.5);
   // Both kernels at 80%: the recurrent non-zeros drop by (almost exactly) 80%.
   close(get(0.01, 'agp', 'both').nonzerosCut, 0.8, 'non-zeros cut', 1e-3);
   assert.ok(get(0.01, 'agp', 'both').flopsCut > 0 && get(0.01, 'agp', 'both').flopsCut < 0.8);
 });
 
-test('small dense, calibration and the published claims', () => {
+test("Narang's calibration is measured on the weights each run pruned: ih kernels, hh kernels, or both", () => {
+  const cal = calibrationAnswers(data);
+  assert.deepEqual(cal.map((c) => c.target), ['ih', 'hh', 'both']);
+  // LSTM (E 16, H 32, 4 gates): ih 2,048 weights, hh 4,096; Narang's ih ends 1 point above
+  // its target, hh 0.2 above. The GRU (3 gates) likewise, with 1,536 and 3,072.
+  const miss = (n: number, k: 'ih' | 'hh', s: number) => n - keepCount(n, s + NARANG_MISS[k]);
+  const errs: Record<string, number[]> = { ih: [], hh: [], both: [] };
+  for (const G of [4, 3]) for (const s of FIXTURE.sparsities) for (const _seed of FIXTURE.seeds) {
+    const nIh = FIXTURE.E * G * FIXTURE.H;
+    const nHh = FIXTURE.H * G * FIXTURE.H;
+    errs.ih.push(miss(nIh, 'ih', s) / nIh - s);
+    errs.hh.push(miss(nHh, 'hh', s) / nHh - s);
+    errs.both.push((miss(nIh, 'ih', s) + miss(nHh, 'hh', s)) / (nIh + nHh) - s);
+  }
+  for (const c of cal) {
+    assert.equal(c.error.n, 18, c.target);
+    close(c.error.mean, avg(errs[c.target]), `${c.target}: reached − target`, 1e-12);
+    close(c.maxAbs, Math.max(...errs[c.target].map(Math.abs)), `${c.target}: largest error`, 1e-12);
+  }
+  // ~ +1, +0.2 and ~ +0.47 points: near the target for every target, not −53 points for ih.
+  close(cal[0].error.mean, NARANG_MISS.ih, 'ih', 1e-3);
+  close(cal[1].error.mean, NARANG_MISS.hh, 'hh', 1e-3);
+  close(cal[2].error.mean, (NARANG_MISS.ih + 2 * NARANG_MISS.hh) / 3, 'both: ih and hh weighted by size', 1e-3);
+});
+
+test('small dense and the published claims', () => {
   const sd = smallDenseAnswers(data).find((x) => x.cell === 'lstm' && x.method === 'agp')!;
   // agp both: 2.015 vs small 2.100 at 0.8 (sparse wins), 2.060 vs 2.050 at 0.9 (small wins).
   assert.equal(sd.of, 6);
   assert.equal(sd.wins, 3);
-  const cal = calibrationAnswers(data);
-  assert.deepEqual(cal.map((c) => c.target).sort(), ['both', 'hh', 'ih']);
   const claims = claimAnswers(data);
   assert.equal(claims.length, 3);
   assert.equal(claims.find((c) => c.source.startsWith('Zhu'))!.agrees, 'partly');

@@ -1,5 +1,6 @@
 // The report from a fixture store with known numbers (src/report/fixture.ts): the
-// conclusions it computes, checked by hand, and the files it writes.
+// conclusions it computes (a summary of the question sections, checked by hand and
+// against those sections), the tables it lays out, and the files it writes.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -7,8 +8,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { writeFixtureStudy } from '../../src/report/fixture.js';
 import { loadStudy } from '../../src/report/data.js';
-import { conclusions, gateFindings, methodFindings, smallDenseFindings, targetFindings, toleranceFindings } from '../../src/report/analysis.js';
-import { buildReport } from '../../src/report/build.js';
+import { gateFindings } from '../../src/report/analysis.js';
+import { conclusions } from '../../src/report/answers.js';
+import { buildReport, type Section } from '../../src/report/build.js';
 import { writeReport } from '../../src/report/index.js';
 import { barChart, lineChart, niceTicks } from '../../src/report/svg.js';
 
@@ -22,50 +24,7 @@ test('fixture: 2 cells × 3 seeds × (dense + 2 methods × 3 targets × 3 sparsi
   assert.equal(data.runs.length, stored);
 });
 
-test('highest sparsity within 1% of dense, per cell and method', () => {
-  const f = toleranceFindings(data);
-  const get = (cell: string, method: string, target: string) => f.find((x) => x.cell === cell && x.method === method && x.target === target)!;
-  // LSTM dense 2.000: agp both 2.010 (+0.5%), 2.015 (+0.75%), 2.060 (+3%) → 0.8.
-  assert.equal(get('lstm', 'agp', 'both').sparsity, 0.8);
-  close(get('lstm', 'agp', 'both').value, 2.015, 'agp both @0.8', 1e-12);
-  close(get('lstm', 'agp', 'both').worseBy, 0.0075, 'worse by', 1e-12);
-  // narang both 2.005 (+0.25%), 2.030 (+1.5%) → 0.5.
-  assert.equal(get('lstm', 'narang', 'both').sparsity, 0.5);
-  assert.equal(get('lstm', 'agp', 'ih').sparsity, 0.9); // 2.019: +0.95%
-  assert.equal(get('lstm', 'agp', 'hh').sparsity, 0.5); // 2.015, then 2.030
-  assert.equal(get('lstm', 'narang', 'hh').sparsity, 0.5); // 2.012, then 2.040
-  // GRU: every number + 0.1, dense 2.1: agp both 2.115 (+0.71%) and 2.16 (+2.9%) → 0.8.
-  assert.equal(get('gru', 'agp', 'both').sparsity, 0.8);
-  assert.equal(get('gru', 'narang', 'both').sparsity, 0.5);
-  // Both ih and hh pruned to 80% keep 20% of 6,144 recurrent weights (LSTM: ih 16·128, hh 32·128).
-  close(get('lstm', 'agp', 'both').recReduction, 1 - (410 + 819) / 6144, 'reduction');
-});
-
-test('ih vs hh, AGP vs Narang, large-sparse vs small-dense, per-gate spread', () => {
-  const t = targetFindings(data);
-  assert.equal(t.length, 4); // 2 cells × 2 methods
-  for (const x of t) {
-    assert.equal(x.sparsity, 0.9);
-    assert.equal(x.costlier, 'hh');
-  }
-  const lstmAgp = t.find((x) => x.cell === 'lstm' && x.method === 'agp')!;
-  close(lstmAgp.ih, 0.0095, 'ih', 1e-12);
-  close(lstmAgp.hh, 0.025, 'hh', 1e-12);
-
-  // Per cell, 9 comparisons: Narang wins ih@0.5 (2.004 < 2.005), hh@0.5 (2.012 < 2.015), both@0.5 (2.005 < 2.010).
-  const m = methodFindings(data);
-  assert.equal(m.length, 18);
-  assert.equal(m.filter((x) => x.better === 'agp').length, 12);
-  assert.deepEqual(m.filter((x) => x.better === 'narang').map((x) => x.sparsity), [0.5, 0.5, 0.5, 0.5, 0.5, 0.5]);
-  // Seeds ±0.01 → sd 0.01, half-width t(0.975, 2)·0.01/√3 = 0.02484: no difference here exceeds 2 × that.
-  close(m[0].agp.half, 4.302652730 * 0.01 / Math.sqrt(3), 'half-width', 1e-7);
-  assert.equal(m.filter((x) => x.separated).length, 0);
-
-  // Small dense 2.10 loses to both methods at 0.8; 2.05 beats both at 0.9.
-  const s = smallDenseFindings(data);
-  assert.equal(s.length, 8);
-  assert.deepEqual(s.filter((x) => x.sparseWins).map((x) => x.sparsity), [0.8, 0.8, 0.8, 0.8]);
-
+test('per-gate spread: Narang spreads its zeros over the gates, AGP keeps them even', () => {
   const g = gateFindings(data);
   const spread = (cell: string, method: string) => g.find((x) => x.cell === cell && x.method === method)!.spread;
   close(spread('lstm', 'narang'), 3 * 0.06, 'narang spread');
@@ -74,19 +33,56 @@ test('ih vs hh, AGP vs Narang, large-sparse vs small-dense, per-gate spread', ()
 });
 
 test('the conclusions say what the data says', () => {
-  const text = conclusions(data).map((c) => c.text);
+  const cs = conclusions(data);
+  const text = cs.map((c) => c.text);
   const has = (re: RegExp) => assert.ok(text.some((t) => re.test(t)), `no conclusion matches ${re}:\n${text.join('\n')}`);
-  has(/^LSTM, AGP \(both\): up to 80% sparsity within 1% of dense \(test bpc 2\.015 vs 2\.000, \+0\.8%\)/);
-  has(/^LSTM, Narang \(both\): up to 50% sparsity within 1% of dense/);
-  has(/^GRU, AGP \(both\): up to 80% sparsity/);
-  has(/^LSTM: the largest cut within 1% of dense is AGP on both at 80%: 80\.0% fewer recurrent non-zeros/);
-  has(/costs more than pruning input-to-hidden \(ih\) weights in 4 of 4 cell × method pairs/);
-  has(/^AGP beats Narang in 12 of 18 comparisons .*\(Narang wins 6\); in 0 of them the 95% intervals do not overlap/);
-  has(/the large sparse model beats the small dense one in 4 of 8 comparisons/);
+  // Paired AGP − Narang over the three targets: AGP ahead at 0.8 and 0.9 on every target, Narang at 0.5.
+  has(/LSTM: AGP clearly better at 80%, 90%, Narang clearly better at 50%; GRU: AGP clearly better at 80%, 90%, Narang clearly better at 50%\.$/);
+  has(/^cost of pruning hh − cost of pruning ih, paired by seed: LSTM \+1\.\d\d ± 0\.\d\d points \(n = 18, hh clearly costlier\)/);
+  // Within 1%: AGP both @0.8 (+0.75%) cuts the most; within 2% Narang both @0.8 (+1.5%), whose kernels end above 80%.
+  has(/^largest cut of recurrent non-zeros — LSTM: AGP on both at 80% \(80\.0% fewer recurrent non-zeros/);
+  has(/^largest cut of recurrent non-zeros — LSTM: Narang on both at 80% \(80\.5% fewer recurrent non-zeros/);
+  // Small dense 2.10 loses to both methods at 0.8, 2.05 beats both at 0.9: 3 of 6 paired comparisons each.
+  has(/LSTM: AGP 3 of 6, Narang 3 of 6; GRU: AGP 3 of 6, Narang 3 of 6\.$/);
+  has(/^sparsity reached − target, mean over runs: ih \+1\.00 ± 0\.01 points/);
+  has(/Zhu & Gupta 2017, “Large-sparse models beat small-dense models with the same number of non-zeros”: partly\.$/);
   has(/^LSTM at 90% \(both\): AGP's per-gate sparsity spans 3\.0 points across gates, Narang's 18\.0/);
-  // Change a number, the conclusion changes: drop AGP both @0.8 for LSTM.
+  // One or two bullets per question, none for the vanilla-RNN-free gate finding beyond one per cell.
+  const per = (section: string) => cs.filter((c) => c.section === section).length;
+  for (const q of ['q-methods', 'q-targets', 'q-small-dense', 'q-calibration', 'q-claims']) assert.equal(per(q), 1, q);
+  assert.equal(per('q-tolerance'), 2);
+  // Change a number, the conclusion changes: drop AGP both @0.8 for LSTM; Narang both @0.5 (ends 50.5% sparse) is next.
   const fewer = { ...data, runs: data.runs.filter((r) => !(r.cell === 'lstm' && r.method === 'agp' && r.target === 'both' && r.sparsity === 0.8)) };
-  assert.ok(conclusions(fewer).some((c) => /^LSTM, AGP \(both\): up to 50% sparsity/.test(c.text)));
+  const within1 = conclusions(fewer).find((c) => c.id === 'tolerance:0.01')!.text;
+  assert.match(within1, /^largest cut of recurrent non-zeros — LSTM: Narang on both at 50% \(50\.5% fewer recurrent non-zeros/);
+});
+
+/** A section as plain text: title, intro, bullets and every table cell. */
+const sectionText = (s: Section) => [s.title, s.intro, ...(s.bullets ?? []), ...s.tables.flatMap((t) => [...t.header, ...t.rows.flat()])].join('\n');
+
+test("the Conclusions repeat the questions' numbers and link to them", () => {
+  const report = buildReport(data);
+  const sections = new Map(report.sections.map((s) => [s.id, s]));
+  const bullets = sections.get('conclusions')!.bullets!;
+  assert.ok(bullets.length >= 8, bullets.join('\n'));
+  const linked = new Set<string>();
+  for (const b of bullets) {
+    const m = /^\[([^\]]+)\]\(#([a-z-]+)\): (.*)$/.exec(b);
+    assert.ok(m, `a conclusion starts with a link to its section: ${b}`);
+    const target = sections.get(m[2]);
+    assert.ok(target, `#${m[2]} is a section of the report`);
+    linked.add(m[2]);
+    if (!m[2].startsWith('q-')) continue;
+    // Every number the summary states (a mean ± its interval, a percentage, a count) is in its question's section.
+    const text = sectionText(target);
+    const numbers = m[3].match(/[+−]?\d+(?:\.\d+)?(?: ± \d+(?:\.\d+)?)?[%×]?/g) ?? [];
+    assert.ok(numbers.length > 0, b);
+    for (const n of numbers) assert.ok(text.includes(n), `"${n}" of the conclusion\n  ${b}\nis not in section #${m[2]}`);
+  }
+  for (const q of report.sections.filter((s) => s.id.startsWith('q-'))) assert.ok(linked.has(q.id), `a conclusion links to #${q.id}`);
+  // The interval of the hh − ih summary is the q-targets table's, character for character.
+  const targetsRow = sections.get('q-targets')!.tables[0].rows.find((r) => r[0] === 'LSTM')!;
+  assert.ok(bullets.some((b) => b.includes(`LSTM ${targetsRow[3]} points (n = ${targetsRow[4]}`)), targetsRow.join(' | '));
 });
 
 test('report files: HTML with inline SVG plots, Markdown with PNG + SVG figures', async () => {
@@ -109,7 +105,7 @@ test('report files: HTML with inline SVG plots, Markdown with PNG + SVG figures'
   const sparse = tips.find((t) => t.some(([k, v]) => k === 'method' && v === 'AGP') && t.some(([k]) => k === '95% interval'));
   assert.ok(sparse, 'an AGP point with its interval');
   for (const k of ['cell', 'method', 'target', 'sparsity', 'seeds']) assert.ok(sparse.some(([key]) => key === k), k);
-  assert.match(html, /up to 80% sparsity within 1% of dense/);
+  assert.match(html, /<li><a href="#q-tolerance">Within 1% of dense<\/a>: largest cut of recurrent non-zeros — LSTM: AGP on both at 80%/);
   // Bands (95% intervals) and bars are drawn.
   assert.ok((html.match(/class="band"/g) ?? []).length > 0);
   assert.ok((html.match(/class="bar"/g) ?? []).length > 0);
