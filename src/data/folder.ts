@@ -7,6 +7,7 @@
  *   char level: every code point (newline included, CRLF → LF); vocabulary = train
  *               characters sorted by code point, then `<unk>` for unseen characters.
  */
+import buffer from 'node:buffer';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fail } from '../errors.js';
@@ -18,8 +19,12 @@ import { Vocab } from './vocab.js';
 export const FOLDER_FILES = ['train.txt', 'valid.txt', 'test.txt'] as const;
 const LAYOUT_HINT = 'a data folder holds train.txt, valid.txt and test.txt (PTB / WikiText layout), UTF-8 text';
 
-/** Largest text file read (a bigger corpus does not fit the token arrays' memory anyway). */
-export const MAX_DATA_FILE_BYTES = 1024 * 1024 * 1024;
+/**
+ * Largest text file read: 1 GiB, or less where a JavaScript string cannot hold that
+ * many characters (V8: about 512 Mi), so a file over it is refused by its size before a
+ * byte is read, never failing half-way through decoding.
+ */
+export const MAX_DATA_FILE_BYTES = Math.min(1024 * 1024 * 1024, buffer.constants.MAX_STRING_LENGTH);
 
 function readText(file: string): string {
   if (!fs.existsSync(file)) fail('BAD_DATA', `data file ${file} is missing`, LAYOUT_HINT);

@@ -93,10 +93,21 @@ export function readIdxItems(file: string, start: number, count: number): IdxHea
   }
 }
 
+/** Opens a regular file for reading; never blocks (a FIFO), never reads a device or a folder. */
 function openOrFail(file: string): number {
+  let fd: number;
   try {
-    return fs.openSync(file, 'r');
+    fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
   } catch {
-    fail('BAD_DATA', `IDX file ${file} is missing or unreadable`, 'reinstall the data package: `npm install`');
+    return fail('BAD_DATA', `IDX file ${file} is missing or unreadable`, 'reinstall the data package: `npm install`');
   }
+  let regular = false;
+  try {
+    regular = fs.fstatSync(fd).isFile();
+  } catch { /* refused below */ }
+  if (!regular) {
+    fs.closeSync(fd);
+    fail('BAD_DATA', `IDX file ${file} is not a regular file (a folder, device or pipe)`, 'reinstall the data package: `npm install`');
+  }
+  return fd;
 }

@@ -24,7 +24,7 @@ import type { MetricName } from '../train/metrics.js';
 import type { PruneEvent } from '../prune/pruner.js';
 import { loadDataset } from '../data/index.js';
 import type { Dataset } from '../data/dataset.js';
-import { appendLine } from '../util/fs.js';
+import { appendLine, createFileExclusive, ensureDir, readFileLimited } from '../util/fs.js';
 import type { RunPlan } from './plan.js';
 import { ATTEMPTS_FILE, recordFromRunDir } from './record.js';
 import type { RunRecord, Store } from './store.js';
@@ -108,17 +108,20 @@ function alive(pid: number): boolean {
 /** Takes runs/<id>.lock for this process; returns its release function. */
 export function lockRun(studyDir: string, id: string): () => void {
   const file = path.join(studyDir, RUNS_DIR, `${id}.lock`);
-  fs.mkdirSync(path.dirname(file), { recursive: true });
+  ensureDir(path.dirname(file));
   for (let attempt = 0; attempt < 3; attempt++) {
+    // Whole or absent (a full disk gives an IO error, not an empty lock).
+    if (createFileExclusive(file, String(process.pid))) return () => fs.rmSync(file, { force: true });
+    let held: string;
     try {
-      fs.writeFileSync(file, String(process.pid), { flag: 'wx' });
-      return () => fs.rmSync(file, { force: true });
+      held = readFileLimited(file, { maxBytes: 64, what: 'run lock', hint: 'remove it when no study is running' }, 'utf8');
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-      const pid = Number(fs.readFileSync(file, 'utf8').trim());
-      if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && alive(pid)) throw new RunBusyError(id, pid);
-      fs.rmSync(file, { force: true }); // stale: its process is gone
+      if (e instanceof SparseRnnError && / is missing$/.test(e.message)) continue; // released meanwhile
+      throw e;
     }
+    const pid = Number(held.trim());
+    if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && alive(pid)) throw new RunBusyError(id, pid);
+    fs.rmSync(file, { force: true }); // stale: its process is gone
   }
   throw new RunBusyError(id, -1);
 }

@@ -24,6 +24,8 @@ import { Store } from './store.js';
 import { runDirOf } from './execute.js';
 import { STOP_FILE, WORKER_ENV, type FromWorker, type ToWorker } from './protocol.js';
 import { StudyDisplay, type Status, type WorkerStatus } from './display.js';
+import { SparseRnnError } from '../errors.js';
+import { appendLine, ensureDir, ioError, writeFileAtomic } from '../util/fs.js';
 import type { StudySpec } from './spec.js';
 
 export interface RunStudyOptions {
@@ -52,7 +54,15 @@ export interface StudyOutcome {
   failed: { id: string; message: string }[];
   interrupted: boolean;
   seconds: number;
+  /**
+   * error[IO] lines about the runner's own files (errors.log, the stop file) that could
+   * not be written, e.g. on a full disk; the study went on (or stopped) without them.
+   */
+  ioErrors: string[];
 }
+
+/** The log of failed runs in the study folder, one line per failure. */
+export const ERRORS_LOG = 'errors.log';
 
 const label = (p: RunPlan) => p.method === 'dense' ? `${p.cell} dense seed ${p.seed}`
   : p.method === 'smallDense' ? `${p.cell} small-dense H${p.hidden} seed ${p.seed}`
@@ -71,6 +81,7 @@ export class StudyRunner {
   private readonly workers: { name: string; child: ChildProcess; plan?: RunPlan; started?: number; epoch?: number; resumedFrom?: number; idle: boolean }[] = [];
   private queue: RunPlan[] = [];
   private readonly failed: { id: string; message: string }[] = [];
+  private readonly ioErrors: string[] = [];
   private ranNow = 0;
   private done = 0;
   private total = 0;
@@ -94,14 +105,57 @@ export class StudyRunner {
     }
     this.stopping = true;
     this.queue = [];
-    fs.writeFileSync(path.join(this.o.out, STOP_FILE), String(process.pid));
+    if (!this.writeStopFile()) {
+      this.killed = true;
+      this.display.log('cannot ask the workers to checkpoint (no stop file): killing them (their runs continue from their last checkpoint next time)');
+      for (const w of this.workers) w.child.kill('SIGKILL');
+      return;
+    }
     this.display.log('stopping: each worker checkpoints its run after the current step (Ctrl-C again to kill at once)…');
+  }
+
+  /**
+   * Creates STUDY_DIR/.stop (atomically: all of it or none). The workers only test that
+   * it exists, so when the write fails (a full disk) an empty file, which needs no data
+   * block, is tried next. False when neither could be created.
+   */
+  private writeStopFile(): boolean {
+    const file = path.join(this.o.out, STOP_FILE);
+    try {
+      writeFileAtomic(file, String(process.pid));
+      return true;
+    } catch (e) {
+      this.ioFailure(e);
+    }
+    try {
+      fs.closeSync(fs.openSync(file, 'a'));
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** Records an error[IO] line about the runner's own files; the study goes on. */
+  private ioFailure(e: unknown): void {
+    const line = e instanceof SparseRnnError ? e.toLine() : `error[IO]: ${String((e as Error)?.message ?? e).split('\n')[0]} (hint: check the study folder and the disk)`;
+    this.ioErrors.push(line);
+    this.display.log(line);
+  }
+
+  /** Removes the stop file; one IO error when it cannot be. */
+  private removeStopFile(): void {
+    const file = path.join(this.o.out, STOP_FILE);
+    try {
+      fs.rmSync(file, { force: true });
+    } catch (e) {
+      ioError('remove', file, e);
+    }
   }
 
   async run(): Promise<StudyOutcome> {
     const { out } = this.o;
-    fs.mkdirSync(out, { recursive: true });
-    fs.rmSync(path.join(out, STOP_FILE), { force: true });
+    ensureDir(out);
+    this.removeStopFile();
     const store = Store.open(out);
     let finished: Set<string>;
     try {
@@ -144,7 +198,11 @@ export class StudyRunner {
         process.off('SIGINT', onSig);
         process.off('SIGTERM', onSig);
       }
-      fs.rmSync(path.join(out, STOP_FILE), { force: true });
+      try {
+        this.removeStopFile();
+      } catch (e) {
+        this.ioFailure(e); // a stale stop file is removed by the next run of the study
+      }
     }
     this.display.draw(this.status(), true);
     this.display.end();
@@ -158,7 +216,7 @@ export class StudyRunner {
     }
     return {
       total: this.total, finished: inStore, ranNow: this.ranNow, skipped, failed: this.failed,
-      interrupted: this.stopping || this.killed, seconds: (performance.now() - this.t0) / 1000,
+      interrupted: this.stopping || this.killed, seconds: (performance.now() - this.t0) / 1000, ioErrors: this.ioErrors,
     };
   }
 
@@ -246,7 +304,12 @@ export class StudyRunner {
         if (p) {
           this.failed.push({ id: p.id, message: m.message });
           this.display.log(`✗ ${label(p)} (${p.id}) failed: ${m.message}`);
-          fs.appendFileSync(path.join(this.o.out, 'errors.log'), `${new Date().toISOString()} ${p.id} ${label(p)}: ${m.message}\n`);
+          try {
+            // One whole line, fsynced, or none (the file is cut back): never half a line.
+            appendLine(path.join(this.o.out, ERRORS_LOG), `${new Date().toISOString()} ${p.id} ${label(p)}: ${m.message}`);
+          } catch (e) {
+            this.ioFailure(e); // the failure is still in the outcome and on the display
+          }
         }
         w.plan = undefined;
         break;

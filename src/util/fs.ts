@@ -210,6 +210,33 @@ export function appendLine(file: string, line: string): void {
   }
 }
 
+/**
+ * Creates `file` holding `data` only if nothing of that name exists (a lock file).
+ * Returns false when the name is taken. The bytes are all written and fsynced, or the
+ * file is removed again and one IO error is thrown: a full disk leaves no empty lock.
+ */
+export function createFileExclusive(file: string, data: Uint8Array | string): boolean {
+  const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+  let fd: number | undefined;
+  try {
+    fd = fs.openSync(file, 'wx', 0o644);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    ioError('create', file, e);
+  }
+  try {
+    writeAllSync(fd, bytes);
+    fs.fsyncSync(fd);
+    fs.closeSync(fd);
+    fd = undefined;
+    return true;
+  } catch (e) {
+    if (fd !== undefined) try { fs.closeSync(fd); } catch { /* already failing */ }
+    try { fs.rmSync(file, { force: true }); } catch { /* keep the error below */ }
+    return ioError('write', file, e);
+  }
+}
+
 /** Default read limit for inputs the user names (configs, recipes, JSON, text). */
 export const MAX_TEXT_BYTES = 64 * 1024 * 1024;
 /** Default read limit for binary model files (checkpoints, .srnz, TF.js weights). */

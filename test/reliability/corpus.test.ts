@@ -17,6 +17,7 @@ import zlib from 'node:zlib';
 import { main } from '../../src/cli/main.js';
 import { SparseRnnError } from '../../src/errors.js';
 import { injectWriteFault } from '../../src/util/fs.js';
+import { MAX_DATA_FILE_BYTES } from '../../src/data/folder.js';
 import { importTfjs } from '../../src/model/tfjs.js';
 import { ROOT } from '../helpers/cli.js';
 import { tmpfs, unmount } from './mount.js';
@@ -411,6 +412,7 @@ function dataCases(): Case[] {
     fs.mkdirSync(dir, { recursive: true });
     for (const [f, t] of Object.entries(files)) if (t !== null) fs.writeFileSync(path.join(dir, f), t);
     cases.push({ category: 'data folders', name, argv: ['train', ...TINY, '--data', dir, '--out', F('w', 'out')] });
+    return dir;
   };
   const good = words(400);
   folder('empty train.txt', { 'train.txt': '', 'valid.txt': good, 'test.txt': good });
@@ -428,6 +430,15 @@ function dataCases(): Case[] {
   fs.writeFileSync(path.join(d, 'test.txt'), good);
   cases.push({ category: 'data folders', name: 'train.txt is a folder', argv: ['train', ...TINY, '--data', d, '--out', F('w', 'out')] });
   cases.push({ category: 'data folders', name: 'data path is a file', argv: ['train', ...TINY, '--data', write('data/file.txt', good), '--out', F('w', 'out')] });
+  // Files that are not plain text of a sane size (FIFOs and devices: see spawnedCases).
+  const big = folder('train.txt over the size limit (sparse file)', { 'valid.txt': good, 'test.txt': good });
+  fs.closeSync(fs.openSync(path.join(big, 'train.txt'), 'w'));
+  fs.truncateSync(path.join(big, 'train.txt'), MAX_DATA_FILE_BYTES + 1);
+  const toDir = folder('valid.txt a symlink to a folder', { 'train.txt': good, 'test.txt': good });
+  fs.symlinkSync(F('in'), path.join(toDir, 'valid.txt'));
+  const dangling = folder('test.txt a dangling symlink', { 'train.txt': good, 'valid.txt': good });
+  fs.symlinkSync(path.join(dangling, 'nowhere.txt'), path.join(dangling, 'test.txt'));
+  cases.push({ category: 'data folders', name: 'data describes a folder whose train.txt is a folder', argv: ['data', d] });
   cases.push({ category: 'data folders', name: '--limit 2 leaves too few tokens', argv: ['train', ...TINY, '--limit', '2', '--out', F('w', 'out')] });
   cases.push({ category: 'data folders', name: 'char level empty valid', argv: ['train', ...TINY, '--data', path.join(F('data', '2')), '--level', 'char', '--out', F('w', 'out')] });
   return cases;
@@ -647,6 +658,11 @@ function studyCases(): Case[] {
   const stOut = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'srnn-corpus-study-')), 'st');
   cases.push({ category: 'study specs', name: 'a run diverges under --quiet', argv: ['study', write('study/diverge.yaml', JSON.stringify(diverge)), '--out', stOut, '--quiet', '--workers', '1', '--no-report'],
     after: () => fs.rmSync(path.dirname(stOut), { recursive: true, force: true }) });
+  // The same, where errors.log cannot be written (it is a folder): the IO line, no crash.
+  const stOut2 = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'srnn-corpus-study-')), 'st');
+  fs.mkdirSync(path.join(stOut2, 'errors.log'), { recursive: true });
+  cases.push({ category: 'study specs', name: 'a run diverges and errors.log is a folder (--quiet)', argv: ['study', F('study', 'diverge.yaml'), '--out', stOut2, '--quiet', '--workers', '1', '--no-report'],
+    after: () => fs.rmSync(path.dirname(stOut2), { recursive: true, force: true }) });
   cases.push({ category: 'study specs', name: 'spec missing', argv: ['study', F('study', 'missing.yaml'), '--dry-run'] });
   cases.push({ category: 'study specs', name: 'spec not YAML', argv: ['study', write('study/notyaml.yaml', 'tasks: [\n'), '--dry-run'] });
   cases.push({ category: 'study specs', name: 'spec is /dev/null', argv: ['study', '/dev/null', '--dry-run'] });
@@ -726,6 +742,12 @@ function spawnedCases(): Case[] {
     c('study /dev/zero --dry-run', ['study', '/dev/zero', '--dry-run']),
     c('import a .onnx linked to /dev/zero', ['import', F('zero.onnx'), '--out', F('w', 'imp')]),
     c('train --data with train.txt -> /dev/zero', ['train', ...TINY, '--data', F('zero-data'), '--out', F('w', 'out')]),
+    c('train --data /dev/zero', ['train', ...TINY, '--data', '/dev/zero', '--out', F('w', 'out')]),
+    c('train --data a FIFO', ['train', ...TINY, '--data', F('fifo-data', 'valid.txt'), '--out', F('w', 'out')]),
+    c('train --data with valid.txt a FIFO', ['train', ...TINY, '--data', F('fifo-data'), '--out', F('w', 'out')]),
+    c('data describes a folder with valid.txt a FIFO', ['data', F('fifo-data')]),
+    c('data describes a folder with train.txt -> /dev/zero', ['data', F('zero-data')]),
+    c('study --dry-run, a task on a folder with valid.txt a FIFO', ['study', F('study', 'fifo-data.yaml'), '--dry-run']),
   ];
 }
 
@@ -761,6 +783,12 @@ test('reliability corpus: every bad input is one error line with a hint; no cras
     fs.symlinkSync('/dev/zero', F('zero.onnx'));
     fs.writeFileSync(F('zero-data', 'valid.txt'), 'a b c\n');
     fs.writeFileSync(F('zero-data', 'test.txt'), 'a b c\n');
+    // A data folder whose valid.txt is a FIFO (opening it for reading would block).
+    fs.mkdirSync(F('fifo-data'), { recursive: true });
+    fs.writeFileSync(F('fifo-data', 'train.txt'), 'a b c d e f g\n'.repeat(200));
+    fs.writeFileSync(F('fifo-data', 'test.txt'), 'a b c\n'.repeat(50));
+    assert.equal(spawnSync('mkfifo', [F('fifo-data', 'valid.txt')]).status, 0, 'mkfifo');
+    write('study/fifo-data.yaml', JSON.stringify({ name: 'fifo', tasks: [{ name: 't', data: { name: F('fifo-data') }, model: { hidden: 8 }, epochs: 1, batch: 4, bptt: 10, maxSteps: 2 }], cells: ['lstm'], methods: ['dense'], targets: ['hh'], sparsities: [0.5], seeds: [1] }));
     fs.mkdirSync(F('w'), { recursive: true });
 
     const cases: Case[] = [
