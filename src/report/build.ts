@@ -313,20 +313,26 @@ function smallDenseSection(c: Ctx): Section {
   };
 }
 
-/** Each small dense model: the configuration it matches, its recurrent non-zeros and test metric. */
+/** Each small dense model, a table per cell: the configuration it matches, its recurrent non-zeros and test metric. */
 function smallDenseTable({ data, ax, head }: Ctx): Table[] {
-  const rows: string[][] = [];
+  const tables: Table[] = [];
   for (const { task, cell, metric } of panels(data, ax)) {
     const small = select(data, { task, cell, method: 'smallDense' });
     const dense = denseAgg(data, task, cell);
-    for (const h of [...new Set(small.map((r) => r.hidden))].sort((a, b) => b - a)) {
+    const rows = [...new Set(small.map((r) => r.hidden))].sort((a, b) => b - a).map((h) => {
       const runs = small.filter((r) => r.hidden === h);
       const a = aggregate(runs);
       const matches = ((runs[0].config.matches as { target: string; sparsity: number }[] | undefined) ?? []).map((m) => `${m.target} ${pctFmt(m.sparsity)}`).join(', ');
-      rows.push([head(task, cell), String(h), matches || '—', int(a.recNonzeros), short(a.test), dense ? signed(worseBy(metric, a.test.mean, dense.test.mean)) : '—']);
+      return [String(h), matches || '—', int(a.recNonzeros), short(a.test), dense ? signed(worseBy(metric, a.test.mean, dense.test.mean)) : '—'];
+    });
+    if (rows.length) {
+      tables.push({
+        title: `${head(task, cell)}: test ${metric}${dense ? ` (dense ${short(dense.test)})` : ''}`,
+        header: ['hidden', 'matches (target sparsity)', 'recurrent non-zeros', 'test (mean ± 95%)', 'vs dense'], rows, numeric: [true, false, true, true, true],
+      });
     }
   }
-  return rows.length ? [{ header: ['cell', 'hidden', 'matches (target sparsity)', 'recurrent non-zeros', 'test (mean ± 95%)', 'vs dense'], rows, numeric: [false, true, false, true, true, true] }] : [];
+  return tables;
 }
 
 /**

@@ -109,7 +109,8 @@ test('tables stay compact at full size: a pivot per cell for ih vs hh, complexit
   const hh90 = cx[0].rows.find((r) => r[0] === 'hh' && r[1] === '90%')!;
   assert.equal(hh90[cx[0].header.indexOf('params')], '7,252', 'equal across methods: shown once');
   // Small dense: each size with the configuration it matches and its test metric.
-  assert.deepEqual(sec('small-dense').tables[0].rows[0], ['LSTM', '13', 'both 80%', '1,508', '2.100 ± 0.025', '+5.0%']);
+  assert.deepEqual(sec('small-dense').tables.map((t) => t.title), ['LSTM: test bpc (dense 2.000 ± 0.025)', 'GRU: test bpc (dense 2.100 ± 0.025)']);
+  assert.deepEqual(sec('small-dense').tables[0].rows, [['13', 'both 80%', '1,508', '2.100 ± 0.025', '+5.0%'], ['8', 'both 90%', '768', '2.050 ± 0.025', '+2.5%']]);
   // Training speed: per cell and target, a column per sparsity.
   const speed = sec('q-speed').tables[0];
   assert.deepEqual(speed.header, ['cell', 'target', '50%', '80%', '90%']);
