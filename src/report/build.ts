@@ -6,12 +6,14 @@
  *   conclusions    a summary of the q-* answers, each bullet linking to its question (answers.ts)
  *   q-*            the study's questions with paired 95% intervals and n (questions.ts, answers.ts)
  *   sparsity       test metric vs sparsity per cell, a line per method (mean, 95% t-interval), dense as a band
- *   targets        ih vs hh vs both at equal sparsity: change vs dense, per cell and method
+ *   targets        ih vs hh vs both at equal sparsity: change vs dense, a figure per cell and method,
+ *                  a table per cell (method × target by sparsity)
  *   gates          per-gate sparsity each method ends with
  *   schedules      sparsity vs training step as pruned (prune.jsonl), per cell and method
  *   training       validation metric per epoch, per cell and method
- *   small-dense    large-sparse vs small-dense at equal recurrent non-zeros
- *   complexity     params, non-zeros, FLOPs per token, bytes, reductions vs dense
+ *   small-dense    large-sparse vs small-dense at equal recurrent non-zeros, a table per cell
+ *   complexity     params, non-zeros, FLOPs per token, bytes, reductions vs dense, a table per cell
+ *                  (a row per target × sparsity, the sparse methods together)
  *   runs           every stored run
  */
 import { summarizeSample } from '../study/stats.js';
