@@ -169,6 +169,23 @@ function calibrationQuestion(data: StudyData): Answered {
   };
 }
 
+/** Tokens/s against dense as one row per cell and target, a column per sparsity: "ratio ± half (n N)". */
+function speedPivot(ans: ReturnType<typeof speedAnswers>, head: Head): Section['tables'][number] {
+  const sparsities = [...new Set(ans.map((a) => a.sparsity))].sort((a, b) => a - b);
+  const rowKeys = [...new Set(ans.map((a) => `${a.task}\u0000${a.cell}\u0000${a.target}`))];
+  return {
+    header: ['cell', 'target', ...sparsities.map(pct)],
+    rows: rowKeys.map((k) => {
+      const [task, cell, target] = k.split('\u0000');
+      return [head(task, cell), target, ...sparsities.map((s) => {
+        const a = ans.find((x) => x.task === task && x.cell === cell && x.target === target && x.sparsity === s);
+        return a ? `${ratio(a.ratio)} (n ${a.ratio.n})` : '—';
+      })];
+    }),
+    numeric: [false, false, ...sparsities.map(() => true)],
+  };
+}
+
 function speedQuestion(data: StudyData, head: Head): Answered {
   const ans = speedAnswers(data);
   const fastest = ans.length ? ans.reduce((a, b) => (b.ratio.mean > a.ratio.mean ? b : a)) : null;
@@ -176,14 +193,10 @@ function speedQuestion(data: StudyData, head: Head): Answered {
   return {
     section: {
       id: 'q-speed', title: 'How much faster did pruned runs train?',
-      intro: 'Training tokens/s of pruned runs ÷ the dense run of the same seed, over the epochs after pruning ended (every sparse method pooled). Kernels ≥ 75% sparse run on the sparse path. Measured throughput: it also carries the machine\'s load while each run trained.',
+      intro: 'Training tokens/s of pruned runs ÷ the dense run of the same seed, over the epochs after pruning ended (every sparse method pooled; the table: per cell and pruned target, a column per sparsity, ± the 95% interval, n paired runs). Kernels ≥ 75% sparse run on the sparse path. Measured throughput: it also carries the machine\'s load while each run trained.',
       bullets: fastest ? [`Fastest: ${line}.`] : [],
       figures: [],
-      tables: [{
-        header: ['cell', 'target', 'sparsity', 'tokens/s vs dense', 'n'],
-        rows: ans.map((a) => [head(a.task, a.cell), a.target, pct(a.sparsity), ratio(a.ratio), String(a.ratio.n)]),
-        numeric: [false, false, true, true, true],
-      }],
+      tables: [speedPivot(ans, head)],
     },
     summary: fastest ? [{ id: 'speed', section: 'q-speed', label: 'Training speed', text: `the fastest pruned configuration after pruning ended: ${line}; measured throughput, machine load included.` }] : [],
   };

@@ -25,7 +25,8 @@ import type { RunRow, StudyData } from './data.js';
 import { conclusionBullet, questionReport, type Conclusion } from './answers.js';
 
 export interface Figure { name: string; title: string; svg: string; caption: string }
-export interface Table { header: string[]; rows: string[][]; numeric?: boolean[] }
+/** A table; `title` names it when a section has several (one per cell, say). */
+export interface Table { title?: string; header: string[]; rows: string[][]; numeric?: boolean[] }
 export interface Section { id: string; title: string; intro: string; bullets?: string[]; figures: Figure[]; tables: Table[] }
 export interface Report { title: string; facts: string[]; sections: Section[] }
 
@@ -39,7 +40,12 @@ const pct1 = (v: number) => (Number.isFinite(v) ? `${(100 * v).toFixed(1)}%` : '
 const signed = (v: number) => (Number.isFinite(v) ? `${v >= 0 ? '+' : '−'}${(100 * Math.abs(v)).toFixed(1)}%` : '—');
 const int = (v: number) => (Number.isFinite(v) ? Math.round(v).toLocaleString('en-US') : '—');
 const fmtMetric = (v: number) => (Number.isFinite(v) ? v.toFixed(4) : '—');
-const withCi = (a: Agg) => (Number.isFinite(a.test.half) ? `${fmtMetric(a.test.mean)} ± ${a.test.half.toFixed(4)}` : fmtMetric(a.test.mean));
+/** A mean to 4 significant digits, ± its 95% half-width to as many decimals (none with one seed): "2.262 ± 0.072". */
+function short(sm: { mean: number; half: number }): string {
+  if (!Number.isFinite(sm.mean)) return '—';
+  const d = Math.max(0, 3 - Math.floor(Math.log10(Math.max(Math.abs(sm.mean), 1e-12))));
+  return Number.isFinite(sm.half) ? `${sm.mean.toFixed(d)} ± ${sm.half.toFixed(d)}` : sm.mean.toFixed(d);
+}
 const slug = (...parts: (string | number)[]) => parts.join('-').replace(/[^A-Za-z0-9_.-]+/g, '_');
 
 /** Tooltip facts of the runs behind a mark (report.html shows them on hover). */
@@ -139,13 +145,15 @@ function sparsitySection({ data, ax, target, head }: Ctx): Section {
   return { id: 'sparsity', title: 'Metric vs sparsity', intro: 'How far each method can prune before the model gets worse.', figures, tables: [] };
 }
 
-/** ih vs hh vs both at equal sparsity: change vs dense, per cell and method. */
+/** ih vs hh vs both at equal sparsity: change vs dense, per cell and method; one pivot table per cell. */
 function targetsSection({ data, ax, head }: Ctx): Section {
   const figures: Figure[] = [];
-  const rows: string[][] = [];
+  const tables: Table[] = [];
   for (const { task, cell, metric } of panels(data, ax)) {
     const dense = denseAgg(data, task, cell);
     if (!dense) continue;
+    const rows: string[][] = [];
+    const cols = ax.sparsities.filter((s) => ax.sparseMethods.some((m) => ax.targets.some((t) => select(data, { task, cell, method: m, target: t, sparsity: s }).length)));
     for (const m of ax.sparseMethods) {
       const groups = ax.sparsities.filter((s) => ax.targets.some((t) => select(data, { task, cell, method: m, target: t, sparsity: s }).length));
       if (!groups.length) continue;
@@ -155,10 +163,16 @@ function targetsSection({ data, ax, head }: Ctx): Section {
           const runs = select(data, { task, cell, method: m, target: t, sparsity: s });
           if (!runs.length) return null;
           const sm = summarizeSample(runs.map((r) => 100 * worseBy(metric, r.test, dense.test.mean)));
-          rows.push([head(task, cell), METHOD_NAME[m], pctFmt(s), t, withCi(aggregate(runs)), signed(sm.mean / 100)]);
           return { y: sm.mean, lo: sm.lo, hi: sm.hi, info: runsInfo(runs) };
         }),
       }));
+      for (const t of ax.targets) {
+        const cells = cols.map((s) => {
+          const runs = select(data, { task, cell, method: m, target: t, sparsity: s });
+          return runs.length ? `${short(aggregate(runs).test)} (${signed(worseBy(metric, aggregate(runs).test.mean, dense.test.mean))})` : '—';
+        });
+        if (cells.some((c) => c !== '—')) rows.push([METHOD_NAME[m], t, ...cells]);
+      }
       figures.push({
         name: slug('targets', task, cell, m), title: `${head(task, cell)}, ${METHOD_NAME[m]}: ih vs hh vs both`,
         caption: `Change of the test ${metric} relative to dense when pruning only ih, only hh, or both, at each sparsity (positive = worse${metric === 'accuracy' ? ', i.e. lower accuracy' : ''}).`,
@@ -168,10 +182,17 @@ function targetsSection({ data, ax, head }: Ctx): Section {
         }),
       });
     }
+    if (rows.length) {
+      tables.push({
+        title: `${head(task, cell)}: test ${metric} (dense ${short(dense.test)})`,
+        header: ['method', 'target', ...cols.map(pctFmt)], rows, numeric: [false, false, ...cols.map(() => true)],
+      });
+    }
   }
   return {
-    id: 'targets', title: 'Input-to-hidden vs hidden-to-hidden', intro: 'The same sparsity applied to the ih weights, the hh weights, or both.',
-    figures, tables: rows.length ? [{ header: ['cell', 'method', 'sparsity', 'target', 'test (mean ± 95%)', 'vs dense'], rows, numeric: [false, false, true, false, true, true] }] : [],
+    id: 'targets', title: 'Input-to-hidden vs hidden-to-hidden',
+    intro: 'The same sparsity applied to the ih weights, the hh weights, or both. Tables: per cell, the test metric of each method and target at each sparsity, mean over seeds ± 95% interval (none with one seed), and in brackets its change against the dense mean (positive = worse).',
+    figures, tables,
   };
 }
 
@@ -263,7 +284,8 @@ function trainingSection({ data, ax, target, head }: Ctx): Section {
 }
 
 /** Large-sparse vs small-dense at equal recurrent non-zeros. */
-function smallDenseSection({ data, ax, target, head }: Ctx): Section {
+function smallDenseSection(c: Ctx): Section {
+  const { data, ax, target, head } = c;
   const figures: Figure[] = [];
   for (const { task, cell, metric } of panels(data, ax)) {
     const small = select(data, { task, cell, method: 'smallDense' });
@@ -285,44 +307,90 @@ function smallDenseSection({ data, ax, target, head }: Ctx): Section {
       svg: lineChart({ title: `${head(task, cell)}: large-sparse vs small-dense`, xLabel: 'recurrent non-zeros (log)', yLabel: `test ${metric}`, series, xLog: true, yFormat: (v) => `${+v.toPrecision(4)}` }),
     });
   }
-  return { id: 'small-dense', title: 'Large-sparse vs small-dense', intro: 'Is a pruned large model better than a dense small one with as many weights? (Zhu & Gupta: yes.)', figures, tables: [] };
+  return {
+    id: 'small-dense', title: 'Large-sparse vs small-dense', intro: 'Is a pruned large model better than a dense small one with as many weights? (Zhu & Gupta: yes.) The table: each small dense model, the sparse configuration it was sized to match, and its test metric (mean over seeds ± 95% interval) with its change against dense.',
+    figures, tables: smallDenseTable(c),
+  };
 }
 
-/** Params, non-zeros, FLOPs per token, bytes and reductions vs dense, per configuration. */
+/** Each small dense model, a table per cell: the configuration it matches, its recurrent non-zeros and test metric. */
+function smallDenseTable({ data, ax, head }: Ctx): Table[] {
+  const tables: Table[] = [];
+  for (const { task, cell, metric } of panels(data, ax)) {
+    const small = select(data, { task, cell, method: 'smallDense' });
+    const dense = denseAgg(data, task, cell);
+    const rows = [...new Set(small.map((r) => r.hidden))].sort((a, b) => b - a).map((h) => {
+      const runs = small.filter((r) => r.hidden === h);
+      const a = aggregate(runs);
+      const matches = ((runs[0].config.matches as { target: string; sparsity: number }[] | undefined) ?? []).map((m) => `${m.target} ${pctFmt(m.sparsity)}`).join(', ');
+      return [String(h), matches || '—', int(a.recNonzeros), short(a.test), dense ? signed(worseBy(metric, a.test.mean, dense.test.mean)) : '—'];
+    });
+    if (rows.length) {
+      tables.push({
+        title: `${head(task, cell)}: test ${metric}${dense ? ` (dense ${short(dense.test)})` : ''}`,
+        header: ['hidden', 'matches (target sparsity)', 'recurrent non-zeros', 'test (mean ± 95%)', 'vs dense'], rows, numeric: [true, false, true, true, true],
+      });
+    }
+  }
+  return tables;
+}
+
+/**
+ * Params, non-zeros, FLOPs per token, bytes and reductions vs dense: one table per cell, a row
+ * per configuration of the weights (dense, each small dense size, each target × sparsity).
+ * The sparse methods share a row: they prune the same weights to the same target, so their
+ * counts agree but for where Narang's threshold lands near, not on, it; where the method
+ * means differ by more than 0.1% the row shows their range. The test metric of each row is in the targets
+ * and small-dense tables.
+ */
 function complexitySection({ data, ax, head }: Ctx): Section {
-  const rows: string[][] = [];
+  const tables: Table[] = [];
   for (const { task, cell } of panels(data, ax)) {
     const dense = denseAgg(data, task, cell);
     const ref = dense?.runs[0];
-    const keys = new Map<string, RunRow[]>();
-    for (const r of select(data, { task, cell })) {
-      const k = `${r.method}|${r.target}|${r.sparsity}|${r.hidden}`;
-      keys.set(k, [...(keys.get(k) ?? []), r]);
+    const mean = (runs: RunRow[], f: (r: RunRow) => number) => runs.reduce((x, r) => x + f(r), 0) / runs.length;
+    const cut = (v: number, d: number | undefined) => (d ? 1 - v / d : NaN);
+    /**
+     * The column's value per method (mean over its seeds): their mean when they agree within
+     * 0.1% (a weight or two: Narang's threshold), else their range, min–max.
+     */
+    const col = (byMethod: RunRow[][], f: (runs: RunRow[]) => number, fmt: (v: number) => string) => {
+      const vs = byMethod.map(f).filter(Number.isFinite);
+      if (!vs.length) return '—';
+      const lo = Math.min(...vs);
+      const hi = Math.max(...vs);
+      return hi - lo <= 1e-3 * Math.max(Math.abs(hi), Math.abs(lo)) || fmt(lo) === fmt(hi) ? fmt(vs.reduce((a, b) => a + b, 0) / vs.length) : `${fmt(lo)}–${fmt(hi)}`;
+    };
+    const row = (label: string, sparsity: string, byMethod: RunRow[][]): string[] => [
+      label, sparsity, col(byMethod, (r) => r[0].hidden, String),
+      col(byMethod, (r) => mean(r, (x) => x.recurrentSparsity), pct1), col(byMethod, (r) => mean(r, (x) => x.params), int),
+      col(byMethod, (r) => mean(r, (x) => x.recNonzeros), int), col(byMethod, (r) => mean(r, (x) => x.nonzeros), int),
+      col(byMethod, (r) => mean(r, (x) => x.flops), int), col(byMethod, (r) => mean(r, (x) => x.bytes), int),
+      col(byMethod, (r) => cut(mean(r, (x) => x.recNonzeros), ref?.recNonzeros), pct1),
+      col(byMethod, (r) => cut(mean(r, (x) => x.flops), ref?.flopsDense), pct1),
+      col(byMethod, (r) => cut(mean(r, (x) => x.bytes), ref?.bytesDense), pct1),
+    ];
+    const rows: string[][] = [];
+    if (dense) rows.push(row('dense', '—', [dense.runs]));
+    const small = select(data, { task, cell, method: 'smallDense' });
+    for (const h of [...new Set(small.map((r) => r.hidden))].sort((a, b) => b - a)) rows.push(row('small dense', '—', [small.filter((r) => r.hidden === h)]));
+    for (const t of ax.targets) for (const s of ax.sparsities) {
+      const byMethod = ax.sparseMethods.map((m) => select(data, { task, cell, method: m, target: t, sparsity: s })).filter((r) => r.length);
+      if (byMethod.length) rows.push(row(t, pctFmt(s), byMethod));
     }
-    const order = (k: string) => { const [m, t, s, h] = k.split('|'); return [['dense', 'smallDense', 'oneShot', 'agp', 'narang'].indexOf(m), ['null', 'ih', 'hh', 'both'].indexOf(t), Number(s), -Number(h)]; };
-    const sorted = [...keys.keys()].sort((a, b) => { const x = order(a); const y = order(b); for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return x[i] - y[i]; return 0; });
-    for (const k of sorted) {
-      const runs = keys.get(k)!;
-      const r0 = runs[0];
-      const a = aggregate(runs);
-      const mean = (f: (r: RunRow) => number) => runs.reduce((x, r) => x + f(r), 0) / runs.length;
-      const red = (v: number, d: number | undefined) => (d ? pct1(1 - v / d) : '—');
-      rows.push([
-        head(task, cell), METHOD_NAME[r0.method] ?? r0.method, r0.target ?? '—', r0.target ? pctFmt(r0.sparsity) : '—', String(r0.hidden),
-        pct1(a.recurrentSparsity), int(mean((r) => r.params)), int(a.recNonzeros), int(mean((r) => r.nonzeros)), int(mean((r) => r.flops)), int(mean((r) => r.bytes)),
-        red(a.recNonzeros, ref?.recNonzeros), red(mean((r) => r.flops), ref?.flopsDense), red(mean((r) => r.bytes), ref?.bytesDense),
-        withCi(a), dense ? signed(worseBy(r0.metric, a.test.mean, dense.test.mean)) : '—',
-      ]);
+    if (rows.length) {
+      tables.push({
+        title: head(task, cell),
+        header: ['pruned', 'sparsity', 'hidden', 'recurrent sparsity', 'params', 'recurrent non-zeros', 'non-zeros', 'FLOPs/token', 'bytes', 'non-zeros cut', 'FLOPs cut', 'bytes cut'],
+        rows, numeric: [false, true, true, true, true, true, true, true, true, true, true, true],
+      });
     }
   }
   return {
     id: 'complexity', title: 'Complexity',
-    intro: 'Per configuration, mean over seeds. Parameters, non-zeros, FLOPs per token (matrix products, multiply-add = 2, kept weights only) and bytes (CSR or dense, whichever is smaller) come from the accounting module; reductions are against the dense model of the same cell (FLOPs and bytes of the whole model).',
+    intro: 'Per cell, one row per configuration of the weights: dense, each small dense size, and each pruned target (ih, hh, both) at each sparsity with the sparse methods together (mean over seeds and methods; where the methods differ by more than 0.1%, their range). Parameters, non-zeros, FLOPs per token (matrix products, multiply-add = 2, kept weights only) and bytes (CSR or dense, whichever is smaller) come from the accounting module; reductions are against the dense model of the same cell (FLOPs and bytes of the whole model). Test metrics: the tables of "Input-to-hidden vs hidden-to-hidden" and "Large-sparse vs small-dense".',
     figures: [],
-    tables: [{
-      header: ['cell', 'method', 'target', 'sparsity', 'hidden', 'recurrent sparsity', 'params', 'recurrent non-zeros', 'non-zeros', 'FLOPs/token', 'bytes', 'non-zeros cut', 'FLOPs cut', 'bytes cut', 'test (mean ± 95%)', 'worse than dense by'],
-      rows, numeric: [false, false, false, true, true, true, true, true, true, true, true, true, true, true, true, true],
-    }],
+    tables,
   };
 }
 

@@ -13,6 +13,7 @@ const CSS = `
 body { font-family: DejaVu Sans, Liberation Sans, Arial, Helvetica, sans-serif; margin: 0 auto; max-width: 1180px; padding: 24px; color: #222; line-height: 1.45; }
 h1 { font-size: 1.6em; margin-bottom: 0.2em; }
 h2 { margin-top: 2em; border-bottom: 1px solid #ddd; padding-bottom: 4px; }
+h3 { font-size: 1.05em; margin: 1.2em 0 0; }
 nav a { margin-right: 12px; }
 .facts { color: #444; font-size: 0.95em; }
 .grid { display: grid; grid-template-columns: repeat(auto-fill, minmax(520px, 1fr)); gap: 18px; }
@@ -140,7 +141,7 @@ function table(t: Table): string {
   const th = t.header.map((h, i) => `<th${t.numeric?.[i] ? ' data-num' : ''}>${esc(h)}</th>`).join('');
   const rows = t.rows.map((r) => `<tr>${r.map((c, i) => `<td${t.numeric?.[i] ? ' class="num"' : ''}>${esc(c)}</td>`).join('')}</tr>`).join('\n');
   const tools = '<div class="table-tools"><input type="search" class="filter" placeholder="filter rows: words that must all appear" aria-label="filter rows"> <span class="count"></span> · click a column header to sort</div>';
-  return `${tools}<div class="table-wrap"><table class="data"><thead><tr>${th}</tr></thead><tbody>\n${rows}\n</tbody></table></div>`;
+  return `${t.title ? `<h3>${esc(t.title)}</h3>` : ''}${tools}<div class="table-wrap"><table class="data"><thead><tr>${th}</tr></thead><tbody>\n${rows}\n</tbody></table></div>`;
 }
 
 export function renderHtml(r: Report, generatedAt: string): string {

@@ -9,7 +9,7 @@ const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 function table(t: Table): string {
   const head = `| ${t.header.map(cell).join(' | ')} |`;
   const rule = `| ${t.header.map((_, i) => (t.numeric?.[i] ? '---:' : '---')).join(' | ')} |`;
-  return [head, rule, ...t.rows.map((r) => `| ${r.map(cell).join(' | ')} |`)].join('\n');
+  return [...(t.title ? [`**${t.title}**`, ''] : []), head, rule, ...t.rows.map((r) => `| ${r.map(cell).join(' | ')} |`)].join('\n');
 }
 
 export function renderMarkdown(r: Report, generatedAt: string, figureDir = 'figures'): string {

@@ -12,6 +12,8 @@ import { gateFindings } from '../../src/report/analysis.js';
 import { conclusions } from '../../src/report/answers.js';
 import { buildReport, type Section } from '../../src/report/build.js';
 import { writeReport } from '../../src/report/index.js';
+import { renderMarkdown } from '../../src/report/markdown.js';
+import { renderHtml } from '../../src/report/html.js';
 import { barChart, lineChart, niceTicks } from '../../src/report/svg.js';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'srnn-report-'));
@@ -83,6 +85,41 @@ test("the Conclusions repeat the questions' numbers and link to them", () => {
   // The interval of the hh − ih summary is the q-targets table's, character for character.
   const targetsRow = sections.get('q-targets')!.tables[0].rows.find((r) => r[0] === 'LSTM')!;
   assert.ok(bullets.some((b) => b.includes(`LSTM ${targetsRow[3]} points (n = ${targetsRow[4]}`)), targetsRow.join(' | '));
+});
+
+test('tables stay compact at full size: a pivot per cell for ih vs hh, complexity per cell with the methods together', () => {
+  const report = buildReport({ ...data, spec: { schedule: { end: 0.4 } } });
+  const sec = (id: string) => report.sections.find((s) => s.id === id)!;
+  // ih vs hh: per cell, rows = method × target, a column per sparsity, "mean ± 95% (change vs dense)".
+  const targets = sec('targets').tables;
+  assert.deepEqual(targets.map((t) => t.title), ['LSTM: test bpc (dense 2.000 ± 0.025)', 'GRU: test bpc (dense 2.100 ± 0.025)']);
+  const lstm = targets[0];
+  assert.deepEqual(lstm.header, ['method', 'target', '50%', '80%', '90%']);
+  assert.equal(lstm.rows.length, 2 * 3, 'AGP and Narang × ih, hh, both');
+  // Seeds ±0.01: half-width t(0.975, 2) · 0.01 / √3 = 0.0248.
+  assert.deepEqual(lstm.rows.find((r) => r[0] === 'AGP' && r[1] === 'hh'), ['AGP', 'hh', '2.015 ± 0.025 (+0.8%)', '2.030 ± 0.025 (+1.5%)', '2.050 ± 0.025 (+2.5%)']);
+  // Complexity: a table per cell; dense, the 2 small dense sizes, 3 targets × 3 sparsities; no row per method.
+  const cx = sec('complexity').tables;
+  assert.deepEqual(cx.map((t) => t.title), ['LSTM', 'GRU']);
+  assert.equal(cx[0].rows.length, 1 + 2 + 9);
+  assert.ok(!cx[0].header.includes('method'));
+  const both80 = cx[0].rows.find((r) => r[0] === 'both' && r[1] === '80%')!;
+  // AGP keeps 410 + 819 of 2,048 + 4,096; Narang's kernels end 1 and 0.2 points sparser: 389 + 811.
+  assert.equal(both80[cx[0].header.indexOf('recurrent non-zeros')], '1,200–1,229');
+  const hh90 = cx[0].rows.find((r) => r[0] === 'hh' && r[1] === '90%')!;
+  assert.equal(hh90[cx[0].header.indexOf('params')], '7,252', 'equal across methods: shown once');
+  // Small dense: each size with the configuration it matches and its test metric.
+  assert.deepEqual(sec('small-dense').tables.map((t) => t.title), ['LSTM: test bpc (dense 2.000 ± 0.025)', 'GRU: test bpc (dense 2.100 ± 0.025)']);
+  assert.deepEqual(sec('small-dense').tables[0].rows, [['13', 'both 80%', '1,508', '2.100 ± 0.025', '+5.0%'], ['8', 'both 90%', '768', '2.050 ± 0.025', '+2.5%']]);
+  // Training speed: per cell and target, a column per sparsity.
+  const speed = sec('q-speed').tables[0];
+  assert.deepEqual(speed.header, ['cell', 'target', '50%', '80%', '90%']);
+  assert.equal(speed.rows.length, 2 * 3);
+  assert.equal(speed.rows[0][2], '1.00× ± 0.00 (n 6)');
+  // Both layouts name each table.
+  const md = renderMarkdown(report, 'now');
+  assert.match(md, /\*\*LSTM: test bpc \(dense 2\.000 ± 0\.025\)\*\*\n\n\| method \| target \| 50% \| 80% \| 90% \|/);
+  assert.match(renderHtml(report, 'now'), /<h3>LSTM: test bpc \(dense 2\.000 ± 0\.025\)<\/h3><div class="table-tools">/);
 });
 
 test('report files: HTML with inline SVG plots, Markdown with PNG + SVG figures', async () => {
