@@ -18,6 +18,7 @@ import { main } from '../../src/cli/main.js';
 import { SparseRnnError } from '../../src/errors.js';
 import { injectWriteFault } from '../../src/util/fs.js';
 import { MAX_DATA_FILE_BYTES } from '../../src/data/folder.js';
+import { decodeModel } from '../../src/model/onnx/proto.js';
 import { importTfjs } from '../../src/model/tfjs.js';
 import { ROOT } from '../helpers/cli.js';
 import { tmpfs, unmount } from './mount.js';
@@ -587,6 +588,13 @@ function tfjsCases(): Case[] {
 }
 
 /** ONNX files through `sparse-rnn import` (the CLI), and a TF.js folder the same way. */
+/** A protobuf varint's bytes. */
+function lenVarint(n: number): number[] {
+  const out: number[] = [];
+  do { let b = n % 128; n = Math.floor(n / 128); if (n) b |= 0x80; out.push(b); } while (n);
+  return out;
+}
+
 function onnxCases(): Case[] {
   const bytes = fs.readFileSync(F('model.onnx'));
   const cases: Case[] = [];
@@ -606,6 +614,20 @@ function onnxCases(): Case[] {
   for (const at of [3, bytes.indexOf(0x3a, 12) + 1]) {
     const b = Buffer.from(bytes); b[at] = 0xff; b[at + 1] = 0xff; b[at + 2] = 0xff; b[at + 3] = 0x7f; add(`length 2^28 at offset ${at}`, b);
   }
+  // Structure the decoder alone does not check (protobufjs reads a known field whatever
+  // its wire type says): refused by the wire check before decoding.
+  for (const wire of [1, 2, 3, 4, 5, 6, 7]) { const b = Buffer.from(bytes); b[0] = 0x08 | wire; add(`first tag 0x0${(0x08 | wire).toString(16)} (ir_version, wire type ${wire})`, b); }
+  add('truncated varint', Buffer.from([0x08, 0xff, 0xff]));
+  add('tag longer than 5 bytes', Buffer.from([0x88, 0x80, 0x80, 0x80, 0x80, 0x01, 0x07]));
+  add('varint longer than 10 bytes', Buffer.from([0x08, ...Array(11).fill(0xff), 0x01]));
+  add('graph length past the end', Buffer.from([0x08, 0x07, 0x3a, 0x05, 0x0a, 0x00]));
+  add('ir_version only, no graph', Buffer.from([0x08, 0x07]));
+  const op = Buffer.from(String(decodeModel(bytes, 'model').graph!.node[0].opType));
+  const opAt = bytes.indexOf(Buffer.from([0x22, op.length, ...op]));
+  { const b = Buffer.from(bytes); b[opAt] = 0x20; add('node op_type tagged as a varint', b); }
+  { let g = Buffer.alloc(0); const wrap = (f: number, body: Buffer) => Buffer.concat([Buffer.from([(f << 3) | 2]), Buffer.from(lenVarint(body.length)), body]);
+    for (let i = 0; i < 40; i++) g = wrap(1, wrap(5, wrap(6, g)));
+    add('graphs nested 120 deep', Buffer.concat([Buffer.from([0x08, 0x07]), wrap(7, g)])); }
   add('zeros', Buffer.alloc(4096));
   add('0xff bytes', Buffer.alloc(4096, 0xff));
   c('a folder', F('onnx'));
@@ -741,6 +763,7 @@ function spawnedCases(): Case[] {
     c('import /dev/zero', ['import', '/dev/zero', '--out', F('w', 'imp')]),
     c('study /dev/zero --dry-run', ['study', '/dev/zero', '--dry-run']),
     c('import a .onnx linked to /dev/zero', ['import', F('zero.onnx'), '--out', F('w', 'imp')]),
+    c('import a FIFO', ['import', F('fifo-data', 'valid.txt'), '--out', F('w', 'imp')]),
     c('train --data with train.txt -> /dev/zero', ['train', ...TINY, '--data', F('zero-data'), '--out', F('w', 'out')]),
     c('train --data /dev/zero', ['train', ...TINY, '--data', '/dev/zero', '--out', F('w', 'out')]),
     c('train --data a FIFO', ['train', ...TINY, '--data', F('fifo-data', 'valid.txt'), '--out', F('w', 'out')]),

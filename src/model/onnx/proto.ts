@@ -15,6 +15,8 @@ import path from 'node:path';
 import { createRequire } from 'node:module';
 import type { onnx as OnnxNamespace } from 'onnx-proto';
 import { fail } from '../../errors.js';
+import { readFileLimited } from '../../util/fs.js';
+import { checkModelWire } from './wire.js';
 
 const require = createRequire(import.meta.url);
 export const onnx: typeof OnnxNamespace = (require('onnx-proto') as { onnx: typeof OnnxNamespace }).onnx;
@@ -95,7 +97,13 @@ function readExternal(t: OnnxNamespace.ITensorProto, need: number, ctx: ReadCont
   const length = kv.has('length') ? Number(kv.get('length')) : need;
   if (!Number.isSafeInteger(offset) || offset < 0 || !Number.isSafeInteger(length) || length < 0) bad('external data offset or length is not a non-negative integer');
   if (length !== need) bad(`external data length ${length} differs from the ${need} bytes its shape needs`);
-  const fd = fs.openSync(real, 'r');
+  let fd: number;
+  try {
+    // Non-blocking: a FIFO is refused below instead of blocking the open.
+    fd = fs.openSync(real, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+  } catch (e) {
+    return bad(`external data ${JSON.stringify(loc)} cannot be read (${(e as NodeJS.ErrnoException).code ?? e})`, 'copy the .onnx file together with its data files');
+  }
   try {
     const st = fs.fstatSync(fd);
     if (!st.isFile()) bad(`external data ${JSON.stringify(loc)} is not a regular file`);
@@ -186,39 +194,25 @@ export function readSparseTensor(s: OnnxNamespace.ISparseTensorProto, ctx: ReadC
 }
 
 /**
- * Reads and decodes an .onnx file. The size is checked (fstat) before reading; a file
- * that does not decode, or decodes to something with no graph, is BAD_FILE.
+ * Reads and decodes an .onnx file. It must be a regular file (not a folder, device or
+ * FIFO) whose size, checked before reading, is within the limit; a file that is not
+ * well-formed protobuf, does not decode, or decodes to something with no graph, is
+ * BAD_FILE.
  */
 export function readModelFile(file: string, limits: ReadLimits = DEFAULT_LIMITS): ModelProto {
-  let buf: Buffer;
-  let fd: number;
-  try {
-    fd = fs.openSync(file, 'r');
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    return fail('BAD_FILE', `${file} ${code === 'ENOENT' ? 'is missing' : `cannot be read (${code})`}`, 'pass an .onnx file');
-  }
-  try {
-    const st = fs.fstatSync(fd);
-    if (!st.isFile()) fail('BAD_FILE', `${file} is not a regular file`, 'pass an .onnx file');
-    if (st.size > limits.maxFileBytes) {
-      fail('BAD_FILE', `${file} is ${st.size} bytes, over the ${limits.maxFileBytes}-byte limit for an ONNX model`, 'store large weights as external data next to the model');
-    }
-    buf = Buffer.alloc(st.size);
-    let done = 0;
-    while (done < st.size) {
-      const n = fs.readSync(fd, buf, done, st.size - done, done);
-      if (n <= 0) break;
-      done += n;
-    }
-  } finally {
-    fs.closeSync(fd);
-  }
+  const buf = readFileLimited(file, {
+    maxBytes: limits.maxFileBytes, what: 'ONNX model', hint: 'pass an .onnx file; a model with large weights can keep them as external data next to it',
+  });
   return decodeModel(buf, file);
 }
 
-/** Decodes ModelProto bytes; `where` names the source in messages. */
+/**
+ * Decodes ModelProto bytes; `where` names the source in messages. The bytes are first
+ * walked for protobuf structure (src/model/onnx/wire.ts), which the decoder does not
+ * check.
+ */
 export function decodeModel(bytes: Uint8Array, where: string): ModelProto {
+  checkModelWire(bytes, where);
   let m: ModelProto;
   try {
     m = onnx.ModelProto.decode(bytes);
