@@ -94,6 +94,16 @@ export function buildReport(data: StudyData): Report {
   };
 }
 
+/**
+ * One task's line of the summary. A language model trains on batches of B rows × bptt
+ * tokens; a classifier (metric accuracy) on B whole sequences, where bptt plays no part.
+ */
+export function describeTask(task: string, config: Record<string, unknown>, steps: number, metric: string): string {
+  const c = config as { data?: { name?: string; level?: string; limit?: number }; model?: { hidden?: number; embedDim?: number; layers?: number }; epochs?: number; batch?: number; bptt?: number };
+  const batch = metric === 'accuracy' ? `batch ${c.batch} sequences` : `batch ${c.batch} × ${c.bptt}`;
+  return `task ${task}: ${c.data?.name}${c.data?.level ? ` (${c.data.level})` : ''}${c.data?.limit ? `, limit ${c.data.limit.toLocaleString('en-US')} per split` : ''}; hidden ${c.model?.hidden}${c.model?.embedDim ? `, embedding ${c.model.embedDim}` : ''}, ${c.model?.layers ?? 1} layer(s); ${c.epochs} epochs of ${batch} (${steps} steps); metric: test ${metric} (${metric === 'accuracy' ? 'higher' : 'lower'} is better).`;
+}
+
 /** What was run and how much of the grid is finished. */
 function summaryFacts({ data, ax }: Ctx): string[] {
   const planned = data.planned.length;
@@ -106,8 +116,7 @@ function summaryFacts({ data, ax }: Ctx): string[] {
     `cells: ${ax.cells.join(', ')}; methods: ${ax.methods.map((m) => METHOD_NAME[m] ?? m).join(', ')}; targets: ${ax.targets.join(', ') || '—'}; sparsities: ${ax.sparsities.map(pctFmt).join(', ') || '—'}; seeds: ${seeds.join(', ')}.`,
     ...ax.tasks.map((task) => {
       const r = data.runs.find((x) => x.task === task && x.method === 'dense') ?? data.runs.find((x) => x.task === task)!;
-      const c = r.config as { data?: { name?: string; level?: string; limit?: number }; model?: { hidden?: number; embedDim?: number; layers?: number }; epochs?: number; batch?: number; bptt?: number };
-      return `task ${task}: ${c.data?.name}${c.data?.level ? ` (${c.data.level})` : ''}${c.data?.limit ? `, limit ${c.data.limit.toLocaleString('en-US')} per split` : ''}; hidden ${c.model?.hidden}${c.model?.embedDim ? `, embedding ${c.model.embedDim}` : ''}, ${c.model?.layers ?? 1} layer(s); ${c.epochs} epochs of batch ${c.batch} × ${c.bptt} (${r.steps} steps); metric: test ${r.metric} (${r.metric === 'accuracy' ? 'higher' : 'lower'} is better).`;
+      return describeTask(task, r.config, r.steps, r.metric);
     }),
     ...(data.failed.length ? [`${data.failed.length} run(s) failed after their attempts: ${data.failed.map((f) => `${f.id} (${f.attempts}×: ${f.error})`).join('; ')}.`] : []),
     `Bands and ± are 95% t-intervals of the mean over seeds (none with one seed). Sparsity is the target of the pruned weights; "recurrent" means the ih and hh kernels of every layer.`,

@@ -10,7 +10,7 @@ import { writeFixtureStudy } from '../../src/report/fixture.js';
 import { loadStudy } from '../../src/report/data.js';
 import { gateFindings } from '../../src/report/analysis.js';
 import { conclusions } from '../../src/report/answers.js';
-import { buildReport, type Section } from '../../src/report/build.js';
+import { buildReport, describeTask, type Section } from '../../src/report/build.js';
 import { writeReport } from '../../src/report/index.js';
 import { renderMarkdown } from '../../src/report/markdown.js';
 import { renderHtml } from '../../src/report/html.js';
@@ -185,4 +185,13 @@ test('runs of an earlier spec (not in the current plan) are left out of the repo
   assert.equal(d.runs.length, keep.length);
   assert.equal(d.stale, data.runs.length - keep.length);
   assert.match(buildReport(d).facts[0], new RegExp(`${d.stale} stored runs of an earlier version of the spec are left out`));
+});
+
+test('the summary describes a classifier by whole sequences, a language model by rows × bptt', () => {
+  const cfg = { data: { name: 'mnist' }, model: { hidden: 128 }, epochs: 6, batch: 64, bptt: 100 };
+  const cls = describeTask('mnist-128', cfg, 5154, 'accuracy');
+  assert.match(cls, /6 epochs of batch 64 sequences \(5154 steps\); metric: test accuracy \(higher is better\)/);
+  assert.doesNotMatch(cls, /× 100/);
+  const lm = describeTask('moby', { ...cfg, data: { name: 'moby-dick', level: 'char' }, model: { hidden: 256, embedDim: 64 }, batch: 32 }, 2052, 'bpc');
+  assert.match(lm, /moby-dick \(char\); hidden 256, embedding 64, 1 layer\(s\); 6 epochs of batch 32 × 100 \(2052 steps\); metric: test bpc \(lower is better\)/);
 });
