@@ -13,6 +13,7 @@ import type { StudyData } from './data.js';
 import { axesOf, gateFindings, METHOD_NAME } from './analysis.js';
 import {
   calibrationAnswers, claimAnswers, methodAnswers, smallDenseAnswers, speedAnswers, targetAnswers, toleranceAnswers,
+  largestCut,
 } from './questions.js';
 
 const pct = (x: number) => (Number.isFinite(x) ? `${Math.round(100 * x)}%` : '—');
@@ -94,7 +95,7 @@ function toleranceQuestion(data: StudyData, head: Head): Answered {
     const ok = ans.filter((a) => a.tol === tol && `${a.task}\u0000${a.cell}` === k && a.sparsity !== null);
     const [task, c] = k.split('\u0000');
     if (!ok.length) return { where: head(task, c), what: null, cuts: '' };
-    const b = ok.reduce((x, y) => (y.nonzerosCut > x.nonzerosCut ? y : x));
+    const b = largestCut(ok)!;
     return { where: head(task, c), what: `${METHOD_NAME[b.method]} on ${b.target} at ${pct(b.sparsity!)}`, cuts: `${pct1(b.nonzerosCut)} fewer recurrent non-zeros, ${pct1(b.flopsCut)} fewer FLOPs per token, ${pct1(b.bytesCut)} fewer bytes` };
   });
   const bullets = (tol: number) => best(tol).map((b) => (b.what

@@ -10,7 +10,7 @@ import { writeFixtureStudy, FIXTURE, NARANG_MISS } from '../../src/report/fixtur
 import { keepCount } from '../../src/prune/mask.js';
 import { loadStudy } from '../../src/report/data.js';
 import {
-  calibrationAnswers, claimAnswers, methodAnswers, smallDenseAnswers, targetAnswers, toleranceAnswers, verdict,
+  calibrationAnswers, claimAnswers, largestCut, methodAnswers, smallDenseAnswers, targetAnswers, toleranceAnswers, verdict,
 } from '../../src/report/questions.js';
 import { buildReport } from '../../src/report/build.js';
 import { renderMarkdown } from '../../src/report/markdown.js';
@@ -133,4 +133,16 @@ test('the report carries the question sections', () => {
     "How close does Narang's calibrated threshold land to its target?", 'Against the published claims']) {
     assert.ok(md.includes(`## ${title}`), title);
   }
+});
+
+test('largest cut: near-equal cuts (Narang lands a few weights past its target) go to the lower cost', () => {
+  const s = (mean: number) => ({ mean, half: 0.1, n: 3, sd: 0.1 }) as never;
+  const agp = { name: 'agp', nonzerosCut: 0.95, cost: s(0.0092) };
+  const narang = { name: 'narang', nonzerosCut: 0.9502, cost: s(0.0106) };
+  assert.equal(largestCut([agp, narang])!.name, 'agp');
+  assert.equal(largestCut([narang, agp])!.name, 'agp');
+  // A real difference in the cut still wins over a lower cost.
+  const more = { name: 'more', nonzerosCut: 0.96, cost: s(0.019) };
+  assert.equal(largestCut([agp, narang, more])!.name, 'more');
+  assert.equal(largestCut([]), null);
 });
