@@ -21,9 +21,11 @@
  *   prune_steps the sparsity each group had after each pruning step (prune.jsonl)
  */
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { fail } from '../errors.js';
+import { readFileLimited, writeFileAtomic } from '../util/fs.js';
 import type { RunPlan } from './plan.js';
 
 export const STORE_VERSION = 1;
@@ -131,6 +133,37 @@ CREATE TABLE IF NOT EXISTS checkpoints (id TEXT PRIMARY KEY, step INTEGER NOT NU
 `;
 
 const nullable = (v: number | null | undefined) => (v === undefined || v === null || !Number.isFinite(v) ? null : v);
+
+/**
+ * A consistent copy of a study's store in one file, for committing between sittings
+ * while the study may still be running: SQLite's online backup (it sees every committed
+ * run, including those still in the -wal file, and no half-committed one), written
+ * to a temporary file in the system temp folder, then put in place atomically
+ * (writeFileAtomic: the destination is the old file or the new one, never half of it).
+ */
+export async function snapshotStore(studyDirOrFile: string, dest: string): Promise<{ runs: number; planned: number; bytes: number }> {
+  const src = Store.openReadOnly(studyDirOrFile);
+  const tmpDir = fs.mkdtempSync(path.join(os.tmpdir(), 'srnn-snapshot-'));
+  try {
+    const tmp = path.join(tmpDir, STORE_FILE);
+    try {
+      await src.db.backup(tmp);
+    } catch (e) {
+      fail('IO', `cannot copy the store ${src.file}: ${(e as Error).message}`, 'check the disk space of the temp folder');
+    } finally {
+      src.close();
+    }
+    const copy = new Database(tmp, { readonly: true });
+    const runs = (copy.prepare('SELECT COUNT(*) AS n FROM runs').get() as { n: number }).n;
+    const planned = (copy.prepare('SELECT COUNT(*) AS n FROM plan').get() as { n: number }).n;
+    copy.close();
+    const bytes = readFileLimited(tmp, { maxBytes: 2 ** 31 - 1, what: 'store snapshot' });
+    writeFileAtomic(dest, bytes);
+    return { runs, planned, bytes: bytes.length };
+  } finally {
+    fs.rmSync(tmpDir, { recursive: true, force: true });
+  }
+}
 
 export class Store {
   readonly db: Database.Database;

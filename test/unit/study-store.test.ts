@@ -5,7 +5,8 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Store, STORE_FILE, type RunRecord } from '../../src/study/store.js';
+import { Store, STORE_FILE, snapshotStore, type RunRecord } from '../../src/study/store.js';
+import { spawnSync } from 'node:child_process';
 
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'srnn-store-'));
 
@@ -108,4 +109,60 @@ test('the plan table is replaced, meta is kept; read-only opening needs the file
   } finally {
     ro.close();
   }
+});
+
+test('snapshot of a store in use: every committed run (also those only in the -wal file), one whole file', async () => {
+  const dir = tmp();
+  const s = Store.open(dir);
+  try {
+    s.db.pragma('wal_autocheckpoint = 0'); // keep the rows in the -wal file, as a running study does
+    for (const id of ['a', 'b', 'c']) s.insertRun(rec(id, { seed: id.charCodeAt(0) }));
+    assert.ok(fs.statSync(path.join(dir, `${STORE_FILE}-wal`)).size > 0, 'the rows are in the -wal file');
+    const dest = path.join(tmp(), 'study.db');
+    fs.writeFileSync(dest, 'old');
+    const r = await snapshotStore(dir, dest);
+    assert.equal(r.runs, 3);
+    assert.equal(r.bytes, fs.statSync(dest).size);
+    assert.ok(!fs.existsSync(`${dest}-wal`), 'one file, no side files');
+    const copy = Store.openReadOnly(dest);
+    try {
+      assert.deepEqual([...copy.finishedIds()].sort(), ['a', 'b', 'c']);
+    } finally {
+      copy.close();
+    }
+    // A plain file copy of the main file alone would have lost them.
+    const naive = path.join(tmp(), 'study.db');
+    fs.copyFileSync(path.join(dir, STORE_FILE), naive);
+    const n = Store.openReadOnly(naive);
+    try {
+      // Even the tables are still only in the -wal file.
+      const lost = (() => { try { return n.finishedIds().size === 0; } catch (e) { return /no such table/.test(String(e)); } })();
+      assert.ok(lost, 'a copy of study.db alone misses what the -wal file holds');
+    } finally {
+      n.close();
+    }
+  } finally {
+    s.close();
+  }
+});
+
+test('snapshot: a missing store and an unwritable destination are one error line each, the old copy kept', () => {
+  const dir = tmp();
+  const s = Store.open(dir);
+  s.insertRun(rec('a'));
+  s.close();
+  const run = (...args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', 'scripts/snapshot-store.ts', ...args], { encoding: 'utf8' });
+  const missing = run(path.join(tmp(), 'nothing'), path.join(tmp(), 'x.db'));
+  assert.equal(missing.status, 1);
+  assert.match(missing.stderr.trim(), /^error\[BAD_FILE\]: no results store at .*\(hint: .*\)$/);
+  const destDir = tmp();
+  const blocker = path.join(destDir, 'file');
+  fs.writeFileSync(blocker, 'x');
+  const bad = run(dir, path.join(blocker, 'study.db'));
+  assert.equal(bad.status, 1);
+  assert.match(bad.stderr.trim(), /^error\[IO\]: .*\(hint: .*\)$/);
+  assert.doesNotMatch(bad.stderr, /\n\s+at /, 'no stack trace');
+  const ok = run(dir, path.join(destDir, 'study.db'));
+  assert.equal(ok.status, 0, ok.stderr);
+  assert.match(ok.stdout, /1 of 0 planned runs/);
 });
