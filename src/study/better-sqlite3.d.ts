@@ -24,6 +24,8 @@ declare module 'better-sqlite3' {
       // eslint-disable-next-line @typescript-eslint/no-explicit-any
       transaction<F extends (...args: any[]) => any>(fn: F): Transaction<F>;
       close(): this;
+      /** SQLite's online backup into `destination` (a new file); resolves when complete. */
+      backup(destination: string): Promise<unknown>;
     }
   }
   const Database: new (filename: string, options?: Database.Options) => Database.Database;
