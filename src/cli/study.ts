@@ -90,9 +90,17 @@ function summarizeGrid(plans: readonly RunPlan[]): string {
   return table(['runs', 'count'], [...rows.entries()].map(([k, n]) => [k, n]));
 }
 
-function estimateLine(e: StudyEstimate, workers: number): string {
+/**
+ * The estimate, and what it rests on. A benchmark-based estimate holds only for the load
+ * it was measured at (docs/study.md, "Estimates": measured against real studies), so the
+ * line says the load and warns when the workers will not have a core each.
+ */
+export function estimateLine(e: StudyEstimate, workers: number, load = os.loadavg()[0], cores = os.availableParallelism()): string {
   const src = [...new Set(e.rates.map((r) => r.source))].join(' and ');
-  return `estimated time: ${formatDuration(e.seconds)} on ${workers} worker${workers > 1 ? 's' : ''} (${formatDuration(e.serialSeconds)} of runs; throughput from ${src || 'finished runs'})`;
+  const base = `estimated time: ${formatDuration(e.seconds)} on ${workers} worker${workers > 1 ? 's' : ''} (${formatDuration(e.serialSeconds)} of runs; throughput from ${src || 'finished runs'}`;
+  if (!e.rates.some((r) => r.source === 'benchmark')) return `${base})`;
+  const busy = load + workers > cores + 0.5;
+  return `${base}, measured at load average ${load.toFixed(1)} on ${cores} cores)${busy ? `\nnote: ${workers} worker${workers > 1 ? 's' : ''} beside a load of ${load.toFixed(1)} on ${cores} cores: the runs will share cores and take longer than estimated` : ''}`;
 }
 
 export async function studyCommand(argv: string[]): Promise<number> {
