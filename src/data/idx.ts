@@ -9,6 +9,7 @@
  */
 import fs from 'node:fs';
 import { fail } from '../errors.js';
+import { openRegularFile } from '../util/fs.js';
 
 const TYPE_NAMES: Record<number, [string, number]> = {
   0x08: ['uint8', 1], 0x09: ['int8', 1], 0x0b: ['int16', 2], 0x0c: ['int32', 4], 0x0d: ['float32', 4], 0x0e: ['float64', 8],
@@ -55,11 +56,11 @@ export function parseIdx(buf: Uint8Array, name = 'IDX data'): IdxHeader & { data
 
 /** Reads only the header of an IDX file on disk. */
 export function readIdxHeader(file: string): IdxHeader {
-  const fd = openOrFail(file);
+  const { fd, size } = openOrFail(file);
   try {
     const head = new Uint8Array(4 + 4 * 255);
     const n = fs.readSync(fd, head, 0, head.length, 0);
-    return parseIdxHeader(head.subarray(0, n), fs.fstatSync(fd).size, file);
+    return parseIdxHeader(head.subarray(0, n), size, file);
   } finally {
     fs.closeSync(fd);
   }
@@ -70,11 +71,11 @@ export function readIdxHeader(file: string): IdxHeader {
  * (each item is prod(dims[1:]) bytes), without reading the rest of the file.
  */
 export function readIdxItems(file: string, start: number, count: number): IdxHeader & { data: Uint8Array } {
-  const fd = openOrFail(file);
+  const { fd, size } = openOrFail(file);
   try {
     const head = new Uint8Array(4 + 4 * 255);
     const got = fs.readSync(fd, head, 0, head.length, 0);
-    const h = parseIdxHeader(head.subarray(0, got), fs.fstatSync(fd).size, file);
+    const h = parseIdxHeader(head.subarray(0, got), size, file);
     if (h.type !== 'uint8') fail('BAD_DATA', `${file} holds ${h.type}; only uint8 IDX files are read`, HINT);
     if (start < 0 || count < 0 || start + count > h.dims[0]) {
       fail('BAD_DATA', `${file} has ${h.dims[0]} items; items [${start}, ${start + count}) were asked for`, HINT);
@@ -94,20 +95,8 @@ export function readIdxItems(file: string, start: number, count: number): IdxHea
 }
 
 /** Opens a regular file for reading; never blocks (a FIFO), never reads a device or a folder. */
-function openOrFail(file: string): number {
-  let fd: number;
-  try {
-    fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
-  } catch {
-    return fail('BAD_DATA', `IDX file ${file} is missing or unreadable`, 'reinstall the data package: `npm install`');
-  }
-  let regular = false;
-  try {
-    regular = fs.fstatSync(fd).isFile();
-  } catch { /* refused below */ }
-  if (!regular) {
-    fs.closeSync(fd);
-    fail('BAD_DATA', `IDX file ${file} is not a regular file (a folder, device or pipe)`, 'reinstall the data package: `npm install`');
-  }
-  return fd;
+function openOrFail(file: string): { fd: number; size: number } {
+  return openRegularFile(file, (r) => (r.kind === 'not-regular'
+    ? fail('BAD_DATA', `IDX file ${file} is not a regular file (a folder, device or pipe)`, 'reinstall the data package: `npm install`')
+    : fail('BAD_DATA', `IDX file ${file} is missing or unreadable`, 'reinstall the data package: `npm install`')));
 }

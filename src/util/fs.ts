@@ -252,6 +252,34 @@ export interface ReadLimit {
   hint?: string;
 }
 
+/** Why openRegularFile refused a path: missing, not a regular file ("a folder" / "a device, pipe or socket"), or unreadable (the OS reason). */
+export interface OpenRefusal { kind: 'missing' | 'not-regular' | 'unreadable'; reason: string }
+
+/**
+ * Opens a regular file for reading and returns it with its size. Non-blocking open, so a
+ * FIFO never blocks; a folder, device, FIFO or socket is refused, as is a missing or
+ * unreadable file: `refuse` (which throws, with the caller's own words) is called and the
+ * descriptor is closed.
+ */
+export function openRegularFile(file: string, refuse: (r: OpenRefusal) => never): { fd: number; size: number } {
+  let fd: number;
+  try {
+    fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+  } catch (e) {
+    return refuse({ kind: (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'missing' : 'unreadable', reason: ioReason(e) });
+  }
+  let refusal: OpenRefusal;
+  try {
+    const st = fs.fstatSync(fd);
+    if (st.isFile()) return { fd, size: st.size };
+    refusal = { kind: 'not-regular', reason: st.isDirectory() ? 'a folder' : 'a device, pipe or socket' };
+  } catch (e) {
+    refusal = { kind: 'unreadable', reason: ioReason(e) };
+  }
+  fs.closeSync(fd);
+  return refuse(refusal);
+}
+
 /**
  * Reads a regular file whose size is at most `maxBytes`, checked before reading.
  * A folder, device (/dev/zero), FIFO or socket is refused, as is a missing file.
@@ -262,27 +290,22 @@ export function readFileLimited(file: string, o: ReadLimit, encoding?: BufferEnc
   const code = o.code ?? 'BAD_FILE';
   const hint = o.hint ?? 'check the path';
   if (typeof file !== 'string' || file === '') fail(code, `${o.what}: the path is empty`, hint);
-  let fd: number;
+  const { fd, size } = openRegularFile(file, (r) => fail(code,
+    r.kind === 'missing' ? `${o.what} ${file} is missing`
+      : r.kind === 'not-regular' ? `${o.what} ${file} is not a regular file (${r.reason})`
+      : `cannot read ${o.what} ${file}: ${r.reason}`, hint));
   try {
-    fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return fail(code, `${o.what} ${file} is missing`, hint);
-    return fail(code, `cannot read ${o.what} ${file}: ${ioReason(e)}`, hint);
-  }
-  try {
-    const st = fs.fstatSync(fd);
-    if (!st.isFile()) fail(code, `${o.what} ${file} is not a regular file (${st.isDirectory() ? 'a folder' : 'a device, pipe or socket'})`, hint);
-    if (st.size > o.maxBytes) {
-      fail(code, `${o.what} ${file} is too large: ${st.size.toLocaleString('en-US')} bytes (the limit is ${o.maxBytes.toLocaleString('en-US')})`, `${hint}; a ${o.what} this large is not one sparse-rnn wrote`);
+    if (size > o.maxBytes) {
+      fail(code, `${o.what} ${file} is too large: ${size.toLocaleString('en-US')} bytes (the limit is ${o.maxBytes.toLocaleString('en-US')})`, `${hint}; a ${o.what} this large is not one sparse-rnn wrote`);
     }
-    const buf = Buffer.alloc(st.size);
+    const buf = Buffer.alloc(size);
     let off = 0;
-    while (off < st.size) {
-      const n = fs.readSync(fd, buf, off, st.size - off, off);
+    while (off < size) {
+      const n = fs.readSync(fd, buf, off, size - off, off);
       if (n <= 0) break;
       off += n;
     }
-    const out = off === st.size ? buf : buf.subarray(0, off);
+    const out = off === size ? buf : buf.subarray(0, off);
     return encoding ? out.toString(encoding) : out;
   } catch (e) {
     if (e instanceof SparseRnnError) throw e;

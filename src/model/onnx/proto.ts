@@ -15,7 +15,7 @@ import path from 'node:path';
 import { createRequire } from 'node:module';
 import type { onnx as OnnxNamespace } from 'onnx-proto';
 import { fail } from '../../errors.js';
-import { readFileLimited } from '../../util/fs.js';
+import { openRegularFile, readFileLimited } from '../../util/fs.js';
 import { checkModelWire } from './wire.js';
 
 const require = createRequire(import.meta.url);
@@ -97,17 +97,12 @@ function readExternal(t: OnnxNamespace.ITensorProto, need: number, ctx: ReadCont
   const length = kv.has('length') ? Number(kv.get('length')) : need;
   if (!Number.isSafeInteger(offset) || offset < 0 || !Number.isSafeInteger(length) || length < 0) bad('external data offset or length is not a non-negative integer');
   if (length !== need) bad(`external data length ${length} differs from the ${need} bytes its shape needs`);
-  let fd: number;
+  // A FIFO, folder or device is refused without blocking or reading it.
+  const { fd, size } = openRegularFile(real, (r) => (r.kind === 'not-regular'
+    ? bad(`external data ${JSON.stringify(loc)} is not a regular file`)
+    : bad(`external data ${JSON.stringify(loc)} cannot be read (${r.reason})`, 'copy the .onnx file together with its data files')));
   try {
-    // Non-blocking: a FIFO is refused below instead of blocking the open.
-    fd = fs.openSync(real, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
-  } catch (e) {
-    return bad(`external data ${JSON.stringify(loc)} cannot be read (${(e as NodeJS.ErrnoException).code ?? e})`, 'copy the .onnx file together with its data files');
-  }
-  try {
-    const st = fs.fstatSync(fd);
-    if (!st.isFile()) bad(`external data ${JSON.stringify(loc)} is not a regular file`);
-    if (offset + length > st.size) bad(`external data [${offset}, ${offset + length}) runs past the end of ${JSON.stringify(loc)} (${st.size} bytes)`, 'the data file is truncated');
+    if (offset + length > size) bad(`external data [${offset}, ${offset + length}) runs past the end of ${JSON.stringify(loc)} (${size} bytes)`, 'the data file is truncated');
     const out = new Uint8Array(length);
     let done = 0;
     while (done < length) {
