@@ -71,6 +71,20 @@ export function denseAgg(data: StudyData, task: string, cell: string): Agg | nul
   return runs.length ? aggregate(runs) : null;
 }
 
+/** Mean of `f` over runs. */
+export const meanOf = (runs: readonly RunRow[], f: (r: RunRow) => number): number => runs.reduce((s, r) => s + f(r), 0) / runs.length;
+
+/** The sparse configurations a small dense run was sized to match (its config's `matches`). */
+export function matchesOf(r: RunRow): { target: string; sparsity: number }[] {
+  return (r.config.matches as { target: string; sparsity: number }[] | undefined) ?? [];
+}
+
+/** How a (task, cell) is named in the report: "LSTM", or "task · LSTM" when the study has several tasks. */
+export function cellHead(ax: Axes): (task: string, cell: string) => string {
+  const multiTask = ax.tasks.length > 1;
+  return (task, cell) => `${multiTask ? `${task} · ` : ''}${cell.toUpperCase()}`;
+}
+
 /** The target a single-target figure uses: both when the study has it. */
 export function mainTarget(ax: Axes): string | undefined {
   return ax.targets.includes('both') ? 'both' : ax.targets[0];

@@ -10,7 +10,7 @@
 import type { Summary } from '../study/stats.js';
 import type { Section } from './build.js';
 import type { StudyData } from './data.js';
-import { axesOf, gateFindings, METHOD_NAME } from './analysis.js';
+import { axesOf, cellHead, gateFindings, METHOD_NAME } from './analysis.js';
 import {
   calibrationAnswers, claimAnswers, methodAnswers, smallDenseAnswers, speedAnswers, targetAnswers, toleranceAnswers,
   largestCut,
@@ -252,8 +252,7 @@ export function questionReport(data: StudyData, head: Head): { sections: Section
 
 /** The Conclusions of a study's report: a summary of the answers to its questions (library use; the report's cell names by default). */
 export function conclusions(data: StudyData, head?: Head): Conclusion[] {
-  const multiTask = axesOf(data).tasks.length > 1;
-  return questionReport(data, head ?? ((task, cell) => `${multiTask ? `${task} · ` : ''}${cell.toUpperCase()}`)).conclusions;
+  return questionReport(data, head ?? cellHead(axesOf(data))).conclusions;
 }
 
 /** A conclusion as a report bullet: its label links to the section it summarizes. */

@@ -20,7 +20,7 @@ import { summarizeSample } from '../study/stats.js';
 import { formatDuration } from '../util/progress.js';
 import { barChart, lineChart, PALETTE, type Point, type Series } from './svg.js';
 import {
-  aggregate, axesOf, denseAgg, mainTarget, metricOf, select, worseBy, gateFindings,
+  aggregate, axesOf, cellHead, denseAgg, mainTarget, matchesOf, meanOf, metricOf, select, worseBy, gateFindings,
   METHOD_NAME, TARGET_PHRASE, type Agg,
 } from './analysis.js';
 import type { RunRow, StudyData } from './data.js';
@@ -81,8 +81,7 @@ function panels(data: StudyData, ax: Ctx['ax']): { task: string; cell: string; m
 
 export function buildReport(data: StudyData): Report {
   const ax = axesOf(data);
-  const multiTask = ax.tasks.length > 1;
-  const c: Ctx = { data, ax, target: mainTarget(ax), head: (task, cell) => `${multiTask ? `${task} · ` : ''}${cell.toUpperCase()}` };
+  const c: Ctx = { data, ax, target: mainTarget(ax), head: cellHead(ax) };
   const q = questionReport(data, c.head);
   return {
     title: `Pruning study: ${data.name}`,
@@ -180,7 +179,9 @@ function targetsSection({ data, ax, head }: Ctx): Section {
       for (const t of ax.targets) {
         const cells = cols.map((s) => {
           const runs = select(data, { task, cell, method: m, target: t, sparsity: s });
-          return runs.length ? `${short(aggregate(runs).test)} (${signed(worseBy(metric, aggregate(runs).test.mean, dense.test.mean))})` : '—';
+          if (!runs.length) return '—';
+          const { test } = aggregate(runs);
+          return `${short(test)} (${signed(worseBy(metric, test.mean, dense.test.mean))})`;
         });
         if (cells.some((c) => c !== '—')) rows.push([METHOD_NAME[m], t, ...cells]);
       }
@@ -333,7 +334,7 @@ function smallDenseTable({ data, ax, head }: Ctx): Table[] {
     const rows = [...new Set(small.map((r) => r.hidden))].sort((a, b) => b - a).map((h) => {
       const runs = small.filter((r) => r.hidden === h);
       const a = aggregate(runs);
-      const matches = ((runs[0].config.matches as { target: string; sparsity: number }[] | undefined) ?? []).map((m) => `${m.target} ${pctFmt(m.sparsity)}`).join(', ');
+      const matches = matchesOf(runs[0]).map((m) => `${m.target} ${pctFmt(m.sparsity)}`).join(', ');
       return [String(h), matches || '—', int(a.recNonzeros), short(a.test), dense ? signed(worseBy(metric, a.test.mean, dense.test.mean)) : '—'];
     });
     if (rows.length) {
@@ -359,7 +360,6 @@ function complexitySection({ data, ax, head }: Ctx): Section {
   for (const { task, cell } of panels(data, ax)) {
     const dense = denseAgg(data, task, cell);
     const ref = dense?.runs[0];
-    const mean = (runs: RunRow[], f: (r: RunRow) => number) => runs.reduce((x, r) => x + f(r), 0) / runs.length;
     const cut = (v: number, d: number | undefined) => (d ? 1 - v / d : NaN);
     /**
      * The column's value per method (mean over its seeds): their mean when they agree within
@@ -374,12 +374,12 @@ function complexitySection({ data, ax, head }: Ctx): Section {
     };
     const row = (label: string, sparsity: string, byMethod: RunRow[][]): string[] => [
       label, sparsity, col(byMethod, (r) => r[0].hidden, String),
-      col(byMethod, (r) => mean(r, (x) => x.recurrentSparsity), pct1), col(byMethod, (r) => mean(r, (x) => x.params), int),
-      col(byMethod, (r) => mean(r, (x) => x.recNonzeros), int), col(byMethod, (r) => mean(r, (x) => x.nonzeros), int),
-      col(byMethod, (r) => mean(r, (x) => x.flops), int), col(byMethod, (r) => mean(r, (x) => x.bytes), int),
-      col(byMethod, (r) => cut(mean(r, (x) => x.recNonzeros), ref?.recNonzeros), pct1),
-      col(byMethod, (r) => cut(mean(r, (x) => x.flops), ref?.flopsDense), pct1),
-      col(byMethod, (r) => cut(mean(r, (x) => x.bytes), ref?.bytesDense), pct1),
+      col(byMethod, (r) => meanOf(r, (x) => x.recurrentSparsity), pct1), col(byMethod, (r) => meanOf(r, (x) => x.params), int),
+      col(byMethod, (r) => meanOf(r, (x) => x.recNonzeros), int), col(byMethod, (r) => meanOf(r, (x) => x.nonzeros), int),
+      col(byMethod, (r) => meanOf(r, (x) => x.flops), int), col(byMethod, (r) => meanOf(r, (x) => x.bytes), int),
+      col(byMethod, (r) => cut(meanOf(r, (x) => x.recNonzeros), ref?.recNonzeros), pct1),
+      col(byMethod, (r) => cut(meanOf(r, (x) => x.flops), ref?.flopsDense), pct1),
+      col(byMethod, (r) => cut(meanOf(r, (x) => x.bytes), ref?.bytesDense), pct1),
     ];
     const rows: string[][] = [];
     if (dense) rows.push(row('dense', '—', [dense.runs]));

@@ -25,7 +25,7 @@
  *     Neural Networks", 2023: RNN complexity can be cut by more than 80%.
  */
 import { summarizeSample, type Summary } from '../study/stats.js';
-import { axesOf, metricOf, select, worseBy, METHOD_NAME } from './analysis.js';
+import { axesOf, matchesOf, meanOf, metricOf, select, worseBy, METHOD_NAME } from './analysis.js';
 import type { RunRow, StudyData } from './data.js';
 
 /** The clear winner of a paired difference a − b (positive = a worse): only when the interval excludes 0. */
@@ -133,8 +133,6 @@ export interface ToleranceAnswer {
   nonzerosCut: number; flopsCut: number; bytesCut: number;
 }
 
-const meanOf = (runs: RunRow[], f: (r: RunRow) => number) => runs.reduce((s, r) => s + f(r), 0) / runs.length;
-
 /** The largest sparsity within `tol` of dense per cell, method and target, and what it cuts. */
 export function toleranceAnswers(data: StudyData, tols: readonly number[] = [0.01, 0.02]): ToleranceAnswer[] {
   const ax = axesOf(data);
@@ -179,7 +177,7 @@ function smallDenseMatches(data: StudyData): { task: string; cell: string; hidde
     const hiddens = [...new Set(select(data, { task, cell, method: 'smallDense' }).map((r) => r.hidden))];
     for (const hidden of hiddens) {
       const r0 = select(data, { task, cell, method: 'smallDense', hidden })[0];
-      const matches = (r0.config.matches as { target: string; sparsity: number }[] | undefined) ?? [];
+      const matches = matchesOf(r0);
       for (const m of matches) for (const method of ax.sparseMethods) out.push({ task, cell, hidden, method, target: m.target, sparsity: m.sparsity });
     }
   }
