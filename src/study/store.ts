@@ -25,7 +25,7 @@ import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { fail } from '../errors.js';
-import { readFileLimited, writeFileAtomic } from '../util/fs.js';
+import { copyFileAtomic } from '../util/fs.js';
 import type { RunPlan } from './plan.js';
 
 export const STORE_VERSION = 1;
@@ -139,7 +139,7 @@ const nullable = (v: number | null | undefined) => (v === undefined || v === nul
  * while the study may still be running: SQLite's online backup (it sees every committed
  * run, including those still in the -wal file, and no half-committed one), written
  * to a temporary file in the system temp folder, then put in place atomically
- * (writeFileAtomic: the destination is the old file or the new one, never half of it).
+ * (copyFileAtomic: the destination is the old file or the new one, never half of it).
  */
 export async function snapshotStore(studyDirOrFile: string, dest: string): Promise<{ runs: number; planned: number; bytes: number }> {
   const src = Store.openReadOnly(studyDirOrFile);
@@ -157,9 +157,8 @@ export async function snapshotStore(studyDirOrFile: string, dest: string): Promi
     const runs = (copy.prepare('SELECT COUNT(*) AS n FROM runs').get() as { n: number }).n;
     const planned = (copy.prepare('SELECT COUNT(*) AS n FROM plan').get() as { n: number }).n;
     copy.close();
-    const bytes = readFileLimited(tmp, { maxBytes: 2 ** 31 - 1, what: 'store snapshot' });
-    writeFileAtomic(dest, bytes);
-    return { runs, planned, bytes: bytes.length };
+    copyFileAtomic(tmp, dest, 2 ** 31 - 1);
+    return { runs, planned, bytes: fs.statSync(dest).size };
   } finally {
     fs.rmSync(tmpDir, { recursive: true, force: true });
   }
