@@ -143,9 +143,13 @@ test('checkpoints in an S3 bucket (s3rver); Ctrl-C on a worker checkpoints and g
   const { port } = await server.run();
   const s3env = { AWS_ENDPOINT_URL: `http://127.0.0.1:${port}`, AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER', AWS_REGION: 'us-east-1', ...FAST };
   const spec = path.join(dir, 'spec.yaml');
-  // Two runs, longer than those above, so that a Ctrl-C lands while one is training.
+  // Two runs, much longer than those above, so that a Ctrl-C lands while one is training
+  // on any machine: the first checkpoint reaches the store only after the worker's first
+  // S3 upload (a cold SDK: up to a second), and a fast CPU trained the whole 4-epoch
+  // 64-unit run in 0.4 s, before the signal arrived. 30 epochs of 96 units take seconds
+  // even there; the Ctrl-C is sent while the run is in its first quarter (polled).
   fs.writeFileSync(spec, SPEC.replace('name: dist-e2e', 'name: dist-s3').replace('seeds: [1, 2, 3, 4]', 'seeds: [1]').replace('sparsities: [0.5, 0.9]', 'sparsities: [0.9]')
-    .replace('hidden: 24', 'hidden: 64').replace('epochs: 3', 'epochs: 4').replace('checkpointEvery: 15', 'checkpointEvery: 10'));
+    .replace('hidden: 24', 'hidden: 96').replace('epochs: 3', 'epochs: 30').replace('checkpointEvery: 15', 'checkpointEvery: 10'));
   const db = await freshDatabase('s3');
   const svc = ['--store', db.url, '--queue', `${REDIS_URL}?name=${freshQueue('s3')}`, '--artifacts', 's3://srnn-ckpt/studies'];
   const pgc = new pg.Client({ connectionString: db.url });
