@@ -90,6 +90,8 @@ export function loadStudy(studyDir: string): StudyData {
         epoch: num(r.epoch), step: num(r.step), lr: num(r.lr), trainLoss: num(r.train_loss), trainMetric: r.train_metric === null ? null : num(r.train_metric),
         validLoss: num(r.valid_loss), validMetric: r.valid_metric === null ? null : num(r.valid_metric), seconds: num(r.seconds),
         tokensPerSec: num(r.tokens_per_sec), sparsity: r.sparsity === null ? null : num(r.sparsity),
+        // Stores made before epochs kept their CPU time have no such column: unknown.
+        cpuSeconds: r.cpu_seconds === null || r.cpu_seconds === undefined ? null : num(r.cpu_seconds),
       } as EpochRecord,
     })), (x) => x.run);
     const groups = groupBy((db.prepare('SELECT * FROM groups ORDER BY run_id, rowid').all() as Record<string, unknown>[]).map((r) => ({

@@ -19,6 +19,10 @@
  *   small dense ≈ both@0.9 (H 8):  2.050             → beats agp 2.060 and narang 2.080
  * GRU: the same numbers + 0.1.
  *
+ * Speed: every epoch trained 50,000 tokens per wall-clock second (as if the machine's load
+ * hid every difference); per CPU second a pruned run is 1 / (1 − sparsity / 2) × dense, and
+ * seed 3's runs recorded no CPU time (runs made before epochs kept it).
+ *
  * Narang's threshold lands near, not on, its target: its ih kernels end NARANG_MISS.ih
  * above the target sparsity, its hh kernels NARANG_MISS.hh above (AGP and one-shot meet it).
  */
@@ -40,6 +44,8 @@ export const FIXTURE = {
   dense: 2.0, smallDense: [{ hidden: 13, matches: { target: 'both', sparsity: 0.8 }, test: 2.1 }, { hidden: 8, matches: { target: 'both', sparsity: 0.9 }, test: 2.05 }],
   means: MEANS, cellOffset: { lstm: 0, gru: 0.1 } as Record<string, number>, seeds: [1, 2, 3], sparsities: [0.5, 0.8, 0.9],
   H: 32, E: 16, V: 20, steps: 200,
+  /** CPU seconds of a dense epoch; a pruned run's epoch takes × (1 − sparsity / 2), seed 3 recorded none. */
+  cpuSeconds: 0.4,
 };
 
 const GATES: Record<string, string[]> = { lstm: ['i', 'f', 'c', 'o'], gru: ['z', 'r', 'h'] };
@@ -76,7 +82,8 @@ function record(id: string, cell: string, method: string, target: string | null,
     recurrent: { params: dense.params, nonZeros: rec, flopsPerToken: 2 * rec, flopsPerTokenDense: dense.flops, bytes: 8 * rec, bytesDense: 4 * dense.params },
     total: { params: dense.params + other, nonZeros: rec + other, flopsPerToken: 2 * rec + 2 * hidden * V, flopsPerTokenDense: dense.flops + 2 * hidden * V, bytes: 8 * rec + 4 * other, bytesDense: 4 * (dense.params + other) },
     steps, wallSeconds: 1 + seed / 10, tokensPerSec: 50_000, resumedFrom: 0, finishedAt: '2026-01-01T00:00:00.000Z',
-    epochs: [1, 2].map((e) => ({ epoch: e, step: (steps / 2) * e, lr: 0.002, trainLoss: 1.6 / e, trainMetric: (test + 0.6 / e) , validLoss: 1.5 / e, validMetric: test + 0.5 / e - 0.25, seconds: 0.5, tokensPerSec: 50_000, sparsity: target ? sparsity * e / 2 : null })),
+    epochs: [1, 2].map((e) => ({ epoch: e, step: (steps / 2) * e, lr: 0.002, trainLoss: 1.6 / e, trainMetric: (test + 0.6 / e) , validLoss: 1.5 / e, validMetric: test + 0.5 / e - 0.25, seconds: 0.5, tokensPerSec: 50_000, sparsity: target ? sparsity * e / 2 : null,
+      cpuSeconds: seed === 3 ? null : FIXTURE.cpuSeconds * (1 - sparsity / 2) })),
     groups: [
       { name: 'rnn.0.ih', kind: 'kernel', params: nIh, nonZeros: keptIh, sparsity: 1 - keptIh / nIh },
       { name: 'rnn.0.hh', kind: 'recurrent', params: nHh, nonZeros: keptHh, sparsity: 1 - keptHh / nHh },

@@ -234,13 +234,31 @@ export function calibrationAnswers(data: StudyData): CalibrationAnswer[] {
 
 // ------------------------------------------------------------------ speed
 
-export interface SpeedAnswer { task: string; cell: string; target: string; sparsity: number; /** pruned tokens/s ÷ dense tokens/s, paired by seed, over the epochs after pruning ended. */ ratio: Summary }
+/**
+ * How a run's training speed is measured: tokens per wall-clock second (what the user
+ * waited; it also carries whatever else the machine ran meanwhile), or tokens per CPU
+ * second of the training process (unchanged when other processes share the cores;
+ * recorded by runs made since epochs kept their CPU time).
+ */
+export type SpeedBasis = 'wall' | 'cpu';
 
-/** Mean training tokens/s of a run over the epochs that start after step `from`. */
-function tokensPerSecAfter(data: StudyData, r: RunRow, from: number): number {
+export interface SpeedAnswer {
+  task: string; cell: string; target: string; sparsity: number; basis: SpeedBasis;
+  /** pruned tokens/s ÷ dense tokens/s, paired by seed, over the epochs after pruning ended. */
+  ratio: Summary;
+}
+
+/**
+ * Mean training tokens per second (wall or CPU) of a run over the epochs that start after
+ * step `from`; NaN on the CPU basis unless every one of those epochs recorded its CPU time.
+ */
+function tokensPerSecAfter(data: StudyData, r: RunRow, from: number, basis: SpeedBasis): number {
   const eps = data.epochs.get(r.id) ?? [];
   const after = eps.filter((e, i) => (i === 0 ? 0 : eps[i - 1].step) >= from && e.tokensPerSec > 0);
-  return after.length ? after.reduce((s, e) => s + e.tokensPerSec, 0) / after.length : NaN;
+  if (!after.length) return NaN;
+  if (basis === 'wall') return after.reduce((s, e) => s + e.tokensPerSec, 0) / after.length;
+  if (after.some((e) => !(e.cpuSeconds !== null && e.cpuSeconds > 0))) return NaN;
+  return after.reduce((s, e) => s + (e.tokensPerSec * e.seconds) / e.cpuSeconds!, 0) / after.length;
 }
 
 /** The schedule's last pruning fraction (AGP/Narang end, one-shot step) from the stored spec. */
@@ -251,10 +269,11 @@ function pruningEnds(data: StudyData): number {
 
 /**
  * How much faster pruned runs trained than dense once their masks were final (every sparse
- * method pooled), per cell, target and sparsity. Measured throughput: it depends on the
- * machine's load while the runs trained, which pairing by seed does not remove.
+ * method pooled), per cell, target and sparsity, on one speed basis. On the wall basis the
+ * ratio also carries the machine's load while each of the two runs trained, which pairing
+ * by seed does not remove; the CPU basis pairs only runs that both recorded CPU time.
  */
-export function speedAnswers(data: StudyData): SpeedAnswer[] {
+export function speedAnswers(data: StudyData, basis: SpeedBasis = 'wall'): SpeedAnswer[] {
   const ax = axesOf(data);
   const frac = pruningEnds(data);
   const out: SpeedAnswer[] = [];
@@ -265,10 +284,10 @@ export function speedAnswers(data: StudyData): SpeedAnswer[] {
       for (const method of ax.sparseMethods) {
         ratios.push(...pairBySeed(select(data, { task, cell, method, target, sparsity }), denseRuns, (p, d) => {
           const from = frac * d.steps;
-          return tokensPerSecAfter(data, p, from) / tokensPerSecAfter(data, d, from);
+          return tokensPerSecAfter(data, p, from, basis) / tokensPerSecAfter(data, d, from, basis);
         }));
       }
-      if (ratios.length) out.push({ task, cell, target, sparsity, ratio: summarizeSample(ratios) });
+      if (ratios.length) out.push({ task, cell, target, sparsity, basis, ratio: summarizeSample(ratios) });
     }
   }
   return out;

@@ -58,7 +58,7 @@ CREATE TABLE IF NOT EXISTS runs (
 CREATE TABLE IF NOT EXISTS epochs (
   run_id TEXT NOT NULL REFERENCES runs(id), epoch INTEGER NOT NULL, step BIGINT NOT NULL, lr DOUBLE PRECISION NOT NULL,
   train_loss DOUBLE PRECISION, train_metric DOUBLE PRECISION, valid_loss DOUBLE PRECISION, valid_metric DOUBLE PRECISION,
-  seconds DOUBLE PRECISION NOT NULL, tokens_per_sec DOUBLE PRECISION NOT NULL, sparsity DOUBLE PRECISION,
+  seconds DOUBLE PRECISION NOT NULL, tokens_per_sec DOUBLE PRECISION NOT NULL, sparsity DOUBLE PRECISION, cpu_seconds DOUBLE PRECISION,
   PRIMARY KEY (run_id, epoch)
 );
 CREATE TABLE IF NOT EXISTS groups (
@@ -135,6 +135,8 @@ export class PgResults implements ResultsStore {
       await s.tx(async (c) => {
         await c.query('SELECT pg_advisory_xact_lock(727172)');
         await c.query(SCHEMA);
+        // Stores made before epochs recorded CPU time: their rows keep NULL (unknown).
+        await c.query('ALTER TABLE epochs ADD COLUMN IF NOT EXISTS cpu_seconds DOUBLE PRECISION');
         const r = await c.query('SELECT value FROM srnn_meta WHERE key = $1', ['version']);
         if (!r.rows.length) await c.query('INSERT INTO srnn_meta (key, value) VALUES ($1, $2)', ['version', String(STORE_VERSION)]);
         else if (Number(r.rows[0].value) > STORE_VERSION) newerStore(s.where, Number(r.rows[0].value));
@@ -264,8 +266,8 @@ export class PgResults implements ResultsStore {
           await c.query(`INSERT INTO ${table} (${cols.join(', ')}) VALUES ${ph.join(', ')}`, values);
         }
       };
-      await many('epochs', ['run_id', 'epoch', 'step', 'lr', 'train_loss', 'train_metric', 'valid_loss', 'valid_metric', 'seconds', 'tokens_per_sec', 'sparsity'],
-        r.epochs.map((e) => [r.id, e.epoch, e.step, e.lr, nullable(e.trainLoss), nullable(e.trainMetric), nullable(e.validLoss), nullable(e.validMetric), e.seconds, e.tokensPerSec, nullable(e.sparsity)]));
+      await many('epochs', ['run_id', 'epoch', 'step', 'lr', 'train_loss', 'train_metric', 'valid_loss', 'valid_metric', 'seconds', 'tokens_per_sec', 'sparsity', 'cpu_seconds'],
+        r.epochs.map((e) => [r.id, e.epoch, e.step, e.lr, nullable(e.trainLoss), nullable(e.trainMetric), nullable(e.validLoss), nullable(e.validMetric), e.seconds, e.tokensPerSec, nullable(e.sparsity), nullable(e.cpuSeconds)]));
       await many('groups', ['run_id', 'ord', 'name', 'kind', 'params', 'nonzeros', 'sparsity'], r.groups.map((g, i) => [r.id, i, g.name, g.kind, g.params, g.nonZeros, g.sparsity]));
       await many('gates', ['run_id', 'ord', 'grp', 'gate', 'params', 'nonzeros', 'sparsity'], r.gates.map((g, i) => [r.id, i, g.group, g.gate, g.params, g.nonZeros, g.sparsity]));
       await many('prune_steps', ['run_id', 'ord', 'step', 'grp', 'sparsity', 'threshold', 'target'],

@@ -79,7 +79,7 @@ export function recordFromRunDir(plan: RunPlan, runDir: string, resumedFrom: num
     epoch: e.epoch, step: e.step, lr: e.lr,
     trainLoss: e.train.loss, trainMetric: metricOf(e.train, metric),
     validLoss: e.valid.loss, validMetric: metricOf(e.valid, metric),
-    seconds: e.seconds, tokensPerSec: e.tokensPerSec, sparsity: e.sparsity ?? null,
+    seconds: e.seconds, tokensPerSec: e.tokensPerSec, sparsity: e.sparsity ?? null, cpuSeconds: e.cpuSeconds ?? null,
   }));
   const trainSeconds = epochs.reduce((a, e) => a + e.seconds, 0);
   const tokens = epochs.reduce((a, e) => a + e.tokensPerSec * e.seconds, 0);

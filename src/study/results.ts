@@ -101,6 +101,7 @@ export function rowToRecord(r: Record<string, unknown>, epochs: Record<string, u
     epochs: epochs.map((e) => ({
       epoch: n(e.epoch), step: n(e.step), lr: n(e.lr), trainLoss: n(e.train_loss), trainMetric: nn(e.train_metric),
       validLoss: n(e.valid_loss), validMetric: nn(e.valid_metric), seconds: n(e.seconds), tokensPerSec: n(e.tokens_per_sec), sparsity: nn(e.sparsity),
+      cpuSeconds: nn(e.cpu_seconds),
     })),
     groups: groups.map((g) => ({ name: String(g.name), kind: String(g.kind), params: n(g.params), nonZeros: n(g.nonzeros), sparsity: n(g.sparsity) })),
     gates: gates.map((g) => ({ group: String(g.grp), gate: String(g.gate), params: n(g.params), nonZeros: n(g.nonzeros), sparsity: n(g.sparsity) })),

@@ -15,7 +15,8 @@
  *   runs        one row per finished run: labels, config, recipe, final metrics,
  *               recurrent and total params / non-zeros / FLOPs per token / bytes,
  *               wall time, the step it resumed from
- *   epochs      per-epoch rows of a run (train / valid loss and metric, lr, sparsity)
+ *   epochs      per-epoch rows of a run (train / valid loss and metric, lr, sparsity,
+ *               wall and CPU seconds, tokens/s)
  *   groups      per weight group of a run: params, non-zeros, sparsity
  *   gates       per gate of each rnn.* group: params, non-zeros, sparsity
  *   prune_steps the sparsity each group had after each pruning step (prune.jsonl)
@@ -42,6 +43,8 @@ export interface EpochRecord {
   seconds: number;
   tokensPerSec: number;
   sparsity: number | null;
+  /** CPU seconds over the same span as `seconds` (null: not recorded; stores made before it have none). */
+  cpuSeconds: number | null;
 }
 
 export interface GroupRecord { name: string; kind: string; params: number; nonZeros: number; sparsity: number }
@@ -106,7 +109,7 @@ CREATE TABLE IF NOT EXISTS runs (
 CREATE TABLE IF NOT EXISTS epochs (
   run_id TEXT NOT NULL REFERENCES runs(id), epoch INTEGER NOT NULL, step INTEGER NOT NULL, lr REAL NOT NULL,
   train_loss REAL, train_metric REAL, valid_loss REAL, valid_metric REAL,
-  seconds REAL NOT NULL, tokens_per_sec REAL NOT NULL, sparsity REAL,
+  seconds REAL NOT NULL, tokens_per_sec REAL NOT NULL, sparsity REAL, cpu_seconds REAL,
   PRIMARY KEY (run_id, epoch)
 );
 CREATE TABLE IF NOT EXISTS groups (
@@ -184,6 +187,9 @@ export class Store {
       // Stores made before plan rows kept the whole RunPlan (for reports of distributed studies).
       const cols = this.db.prepare('PRAGMA table_info(plan)').all() as { name: string }[];
       if (!cols.some((c) => c.name === 'plan_json')) this.db.exec('ALTER TABLE plan ADD COLUMN plan_json TEXT');
+      // Stores made before epochs recorded CPU time: their rows keep NULL (unknown).
+      const ecols = this.db.prepare('PRAGMA table_info(epochs)').all() as { name: string }[];
+      if (!ecols.some((c) => c.name === 'cpu_seconds')) this.db.exec('ALTER TABLE epochs ADD COLUMN cpu_seconds REAL');
       const v = this.meta('version');
       if (v === undefined) this.setMeta('version', String(STORE_VERSION));
       else if (Number(v) > STORE_VERSION) fail('BAD_FILE', `${file} has store version ${v}; this build reads version ${STORE_VERSION}`, 'start the study in a new folder (--out)');
@@ -255,9 +261,10 @@ export class Store {
         r.recurrent.params, r.recurrent.nonZeros, r.recurrent.flopsPerToken, r.recurrent.flopsPerTokenDense, r.recurrent.bytes, r.recurrent.bytesDense,
         r.total.params, r.total.nonZeros, r.total.flopsPerToken, r.total.flopsPerTokenDense, r.total.bytes, r.total.bytesDense,
         r.steps, r.wallSeconds, r.tokensPerSec, r.resumedFrom, r.finishedAt);
-      const ep = this.db.prepare('INSERT INTO epochs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)');
+      const ep = this.db.prepare(`INSERT INTO epochs (run_id, epoch, step, lr, train_loss, train_metric, valid_loss, valid_metric, seconds, tokens_per_sec, sparsity, cpu_seconds)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
       for (const e of r.epochs) {
-        ep.run(r.id, e.epoch, e.step, e.lr, nullable(e.trainLoss), nullable(e.trainMetric), nullable(e.validLoss), nullable(e.validMetric), e.seconds, e.tokensPerSec, nullable(e.sparsity));
+        ep.run(r.id, e.epoch, e.step, e.lr, nullable(e.trainLoss), nullable(e.trainMetric), nullable(e.validLoss), nullable(e.validMetric), e.seconds, e.tokensPerSec, nullable(e.sparsity), nullable(e.cpuSeconds));
       }
       const gr = this.db.prepare('INSERT INTO groups VALUES (?, ?, ?, ?, ?, ?)');
       for (const g of r.groups) gr.run(r.id, g.name, g.kind, g.params, g.nonZeros, g.sparsity);

@@ -10,7 +10,9 @@
  * Version history:
  *   0  (no `version` field) optT, lr, history, best, pruner, metric, config
  *   1  + version, epochSums (running sums of the epoch in progress), recipe (the
- *      pruning recipe's content, so --resume needs no recipe file)
+ *      pruning recipe's content, so --resume needs no recipe file); later, optional
+ *      epochSums.cpuSeconds and history[].cpuSeconds (absent in older checkpoints:
+ *      the CPU time of that epoch is unknown, never guessed)
  */
 import { fail } from '../errors.js';
 import type { LrState } from './lr.js';
@@ -27,6 +29,13 @@ export interface EpochRow {
   valid: Metrics;
   seconds: number;
   tokensPerSec: number;
+  /**
+   * CPU seconds this process spent over the same span as `seconds` (user + system).
+   * Unlike wall time it does not grow when other processes share the cores, so
+   * tokens per CPU-second compares runs trained under different machine load.
+   * Absent when unknown: an epoch resumed from a checkpoint that did not record it.
+   */
+  cpuSeconds?: number;
   /** Sparsity of the recurrent kernels (ih + hh, all layers) at the end of the epoch; set when pruning. */
   sparsity?: number;
 }
@@ -40,6 +49,8 @@ export interface EpochSums {
   units: number;
   /** Training seconds spent in this epoch before the checkpoint. */
   seconds: number;
+  /** CPU seconds spent in this epoch before the checkpoint (absent: not recorded, so unknown). */
+  cpuSeconds?: number;
 }
 
 export interface TrainState {
@@ -134,7 +145,9 @@ export function parseTrainState(raw: unknown, file: string): TrainState {
     for (const k of ['loss', 'count', 'correct', 'units', 'seconds'] as const) {
       if (!(isNum(s[k]) && (s[k] as number) >= 0)) bad(`epochSums.${k}`, 'must be a number >= 0', s[k]);
     }
-    epochSums = { loss: s.loss as number, count: s.count as number, correct: s.correct as number, units: s.units as number, seconds: s.seconds as number };
+    if (s.cpuSeconds !== undefined && !(isNum(s.cpuSeconds) && s.cpuSeconds >= 0)) bad('epochSums.cpuSeconds', 'must be a number >= 0', s.cpuSeconds);
+    epochSums = { loss: s.loss as number, count: s.count as number, correct: s.correct as number, units: s.units as number, seconds: s.seconds as number,
+      ...(s.cpuSeconds === undefined ? {} : { cpuSeconds: s.cpuSeconds as number }) };
   }
   return {
     version: TRAIN_STATE_VERSION,

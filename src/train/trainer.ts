@@ -352,7 +352,15 @@ export async function train(cfgIn: TrainConfig, o: TrainOptions): Promise<TrainR
     const sums: EvalSums = { loss: resumed.loss, count: resumed.count, correct: resumed.correct };
     let units = resumed.units;
     const before = resumed.seconds;
-    const running = (): EpochSums => ({ ...sums, units, seconds: before + (performance.now() - e0) / 1000 });
+    // CPU time over the same span: known only when the epoch started here or its checkpoint recorded it.
+    const c0 = process.cpuUsage();
+    const cpuBefore = resumed === ZERO_SUMS || resumed.seconds === 0 ? 0 : resumed.cpuSeconds;
+    const cpuNow = (): { cpuSeconds?: number } => {
+      if (cpuBefore === undefined) return {};
+      const c = process.cpuUsage(c0);
+      return { cpuSeconds: cpuBefore + (c.user + c.system) / 1e6 };
+    };
+    const running = (): EpochSums => ({ ...sums, units, seconds: before + (performance.now() - e0) / 1000, ...cpuNow() });
     const first = epoch === start.epoch ? start.batchInEpoch : 0;
     if (first === 0 && state) state.fill(0);
     for (let i = first; i < nb; i++) {
@@ -400,13 +408,14 @@ export async function train(cfgIn: TrainConfig, o: TrainOptions): Promise<TrainR
     }
     progress.done();
     const seconds = before + (performance.now() - e0) / 1000;
+    const cpu = cpuNow();
     const valid = metricsFromSums(evaluate(session, ds, 'valid', evalB, cfg.bptt, cfg.evalBatches), metric);
     if (!Number.isFinite(valid.loss)) {
       fail('DIVERGED', `the validation loss became ${valid.loss} after epoch ${epoch}`, `lower the learning rate (now ${lrState.lr}) or clip gradients (--clip)${saved || o.resume ? `; the last good checkpoint is ${last}` : ''}`);
     }
     const row: EpochRow = {
       epoch, step, lr: lrState.lr, train: metricsFromSums(sums, metric), valid, seconds,
-      tokensPerSec: units / Math.max(seconds, 1e-9),
+      tokensPerSec: units / Math.max(seconds, 1e-9), ...cpu,
       ...(mask ? { sparsity: recurrentSparsity(session, mask) } : {}),
     };
     history.push(row);

@@ -17,7 +17,7 @@ const INTERVAL = '0.1'; // seconds; the default is 60 (checked below), shortened
 
 const lines = (f: string) => fs.readFileSync(f, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
 /** A metrics row without the fields that depend on wall-clock time. */
-const untimed = (r: Record<string, unknown>) => { const { seconds: _s, tokensPerSec: _t, ...rest } = r; return rest; };
+const untimed = (r: Record<string, unknown>) => { const { seconds: _s, tokensPerSec: _t, cpuSeconds: _c, ...rest } = r; return rest; };
 
 test('the default checkpoint policy saves by time: a killed run loses at most about a minute', () => {
   assert.equal(DEFAULT_TRAIN.checkpointSeconds, 60);
@@ -56,11 +56,14 @@ test('SIGKILL during epoch 1, then --resume: per-epoch metrics, test metrics and
     const header = JSON.parse(ck.toString('utf8', 16, 16 + ck.readUInt32LE(12)));
     assert.equal(header.epoch, 1, 'the checkpoint is a time checkpoint inside epoch 1');
     assert.ok(header.batchInEpoch > 0 && header.train.epochSums.count > 0, 'it carries the epoch\'s running sums');
+    assert.ok(header.train.epochSums.cpuSeconds > 0 && header.train.epochSums.cpuSeconds < 10 * header.train.epochSums.seconds + 1, 'and the CPU time spent so far');
     const before = lines(path.join(run, 'prune.jsonl')).map((e) => e.step as number);
     const res = cli(['train', '--config', path.join(run, 'config.json'), '--out', run, '--resume', '--quiet', '--json']);
     assert.equal(res.code, 0, res.stderr);
     // The recipe came from the run folder (config.json holds its content), not from a file.
     assert.deepEqual(lines(path.join(run, 'metrics.jsonl')).map(untimed), lines(path.join(ref, 'metrics.jsonl')).map(untimed));
+    // Every epoch knows its CPU time, the resumed one too (its checkpoint carried the part before the kill).
+    for (const e of lines(path.join(run, 'metrics.jsonl'))) assert.ok((e.cpuSeconds as number) > 0, `epoch ${e.epoch as number}: cpuSeconds ${e.cpuSeconds as number}`);
     const a = JSON.parse(fs.readFileSync(path.join(run, 'summary.json'), 'utf8'));
     const b = JSON.parse(fs.readFileSync(path.join(ref, 'summary.json'), 'utf8'));
     assert.deepEqual(a.test, b.test);

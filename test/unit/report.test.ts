@@ -111,11 +111,20 @@ test('tables stay compact at full size: a pivot per cell for ih vs hh, complexit
   // Small dense: each size with the configuration it matches and its test metric.
   assert.deepEqual(sec('small-dense').tables.map((t) => t.title), ['LSTM: test bpc (dense 2.000 ± 0.025)', 'GRU: test bpc (dense 2.100 ± 0.025)']);
   assert.deepEqual(sec('small-dense').tables[0].rows, [['13', 'both 80%', '1,508', '2.100 ± 0.025', '+5.0%'], ['8', 'both 90%', '768', '2.050 ± 0.025', '+2.5%']]);
-  // Training speed: per cell and target, a column per sparsity.
-  const speed = sec('q-speed').tables[0];
-  assert.deepEqual(speed.header, ['cell', 'target', '50%', '80%', '90%']);
-  assert.equal(speed.rows.length, 2 * 3);
-  assert.equal(speed.rows[0][2], '1.00× ± 0.00 (n 6)');
+  // Training speed: per cell and target, a column per sparsity; per CPU second first (the
+  // fixture's pruned epochs take 1 − s/2 of dense's CPU time; seed 3 recorded none, so n = 2
+  // methods × 2 seeds), then per wall-clock second (50,000 tokens/s everywhere: 1.00×, n 6).
+  const [cpu, wall] = sec('q-speed').tables;
+  assert.match(cpu.title!, /CPU second/);
+  assert.match(wall.title!, /wall-clock/);
+  for (const t of [cpu, wall]) {
+    assert.deepEqual(t.header, ['cell', 'target', '50%', '80%', '90%']);
+    assert.equal(t.rows.length, 2 * 3);
+  }
+  assert.deepEqual(cpu.rows[0].slice(2), ['1.33× ± 0.00 (n 4)', '1.67× ± 0.00 (n 4)', '1.82× ± 0.00 (n 4)']);
+  assert.equal(wall.rows[0][2], '1.00× ± 0.00 (n 6)');
+  assert.match(sec('q-speed').intro, /72 of 108 pairs have CPU time/);
+  assert.match(sec('q-speed').bullets[0], /at 90% of \w+, 1\.82× ± 0\.00 of dense \(n = 4; tokens per CPU second\)/);
   // Both layouts name each table.
   const md = renderMarkdown(report, 'now');
   assert.match(md, /\*\*LSTM: test bpc \(dense 2\.000 ± 0\.025\)\*\*\n\n\| method \| target \| 50% \| 80% \| 90% \|/);

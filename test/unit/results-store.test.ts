@@ -34,8 +34,8 @@ function record(id: string): RunRecord {
     recurrentSparsity: 0.8999999999999999, recurrent: t, total: { ...t, params: 2000 }, steps: 40, wallSeconds: 1.2345678901234567, tokensPerSec: 123456.789,
     resumedFrom: 20, finishedAt: '2026-12-06T21:00:00.000Z',
     epochs: [
-      { epoch: 1, step: 20, lr: 0.008, trainLoss: 3.1, trainMetric: 4.47, validLoss: 3.0, validMetric: null, seconds: 0.5, tokensPerSec: 1e5, sparsity: null },
-      { epoch: 2, step: 40, lr: 0.004, trainLoss: 2.9, trainMetric: 4.18, validLoss: 2.8, validMetric: 4.04, seconds: 0.25, tokensPerSec: 2e5, sparsity: 0.45 },
+      { epoch: 1, step: 20, lr: 0.008, trainLoss: 3.1, trainMetric: 4.47, validLoss: 3.0, validMetric: null, seconds: 0.5, tokensPerSec: 1e5, sparsity: null, cpuSeconds: null },
+      { epoch: 2, step: 40, lr: 0.004, trainLoss: 2.9, trainMetric: 4.18, validLoss: 2.8, validMetric: 4.04, seconds: 0.25, tokensPerSec: 2e5, sparsity: 0.45, cpuSeconds: 0.23456789012345678 },
     ],
     groups: [{ name: 'rnn.0.ih', kind: 'ih', params: 256, nonZeros: 26, sparsity: 0.8984375 }, { name: 'embed', kind: 'embed', params: 80, nonZeros: 80, sparsity: 0 }],
     gates: [{ group: 'rnn.0.ih', gate: 'i', params: 64, nonZeros: 7, sparsity: 0.890625 }, { group: 'rnn.0.ih', gate: 'f', params: 64, nonZeros: 6, sparsity: 0.90625 }],
@@ -43,7 +43,11 @@ function record(id: string): RunRecord {
   };
 }
 
-interface Backend { name: string; skip: string | false; open: () => Promise<ResultsStore>; cleanup: () => Promise<void>; setVersion: (v: number) => Promise<void> }
+interface Backend {
+  name: string; skip: string | false; open: () => Promise<ResultsStore>; cleanup: () => Promise<void>; setVersion: (v: number) => Promise<void>;
+  /** Runs one SQL statement on the store behind the API (to make it look like an older store). */
+  exec: (sql: string) => Promise<void>;
+}
 
 function sqliteBackend(): Backend {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'srnn-results-'));
@@ -54,6 +58,11 @@ function sqliteBackend(): Backend {
     setVersion: async (v) => {
       const db = new Database(path.join(dir, 'study.db'));
       db.prepare('UPDATE meta SET value = ? WHERE key = ?').run(String(v), 'version');
+      db.close();
+    },
+    exec: async (sql) => {
+      const db = new Database(path.join(dir, 'study.db'));
+      db.exec(sql);
       db.close();
     },
   };
@@ -73,6 +82,11 @@ function pgBackend(): Backend {
       await c.connect();
       await c.query('UPDATE srnn_meta SET value = $1 WHERE key = $2', [String(v), 'version']);
       await c.end();
+    },
+    exec: async (sql) => {
+      const c = new pg.Client({ connectionString: db!.url });
+      await c.connect();
+      try { await c.query(sql); } finally { await c.end(); }
     },
   };
 }
@@ -160,6 +174,17 @@ for (const b of [sqliteBackend(), pgBackend()]) {
       await s.openStudy('t1', '{"name":"t1"}', [plan('aaaaaaaaaaa1', 1), plan('aaaaaaaaaaa3', 3)], true);
       const st = (await s.studies()).find((x) => x.name === 't1')!;
       assert.deepEqual([st.planned, st.finished, st.failed], [2, 1, 1]);
+    });
+
+    test('a store made before epochs kept their CPU time gains the column on opening; its rows read back null', async () => {
+      await s.close();
+      await b.exec('ALTER TABLE epochs DROP COLUMN cpu_seconds');
+      s = await b.open();
+      const old = (await s.getRun('aaaaaaaaaaa1'))!;
+      assert.deepEqual(old.epochs.map((e) => e.cpuSeconds), [null, null]);
+      const r = record('aaaaaaaaaaa8');
+      assert.equal(await s.insertRun(r), true);
+      assert.deepEqual((await s.getRun(r.id))!.epochs.map((e) => e.cpuSeconds), [null, 0.23456789012345678]);
     });
 
     test('a store written by a newer version is refused with one line', async () => {

@@ -16,7 +16,7 @@ function rec(id: string, over: Partial<RunRecord> = {}): RunRecord {
     id, task: 't', cell: 'lstm', method: 'agp', target: 'both', sparsity: 0.6, seed: 1, hidden: 8, config: { a: 1 }, recipe: 'pruning: []',
     metric: 'bpc', valid: 2.5, test: 2.4, validLoss: 1.7, testLoss: 1.66, recurrentSparsity: 0.6, recurrent: t, total: { ...t, params: 300 },
     steps: 10, wallSeconds: 1.5, tokensPerSec: 1000, resumedFrom: 0, finishedAt: '2026-01-01T00:00:00Z',
-    epochs: [{ epoch: 1, step: 10, lr: 0.01, trainLoss: 1.8, trainMetric: 2.6, validLoss: 1.7, validMetric: 2.5, seconds: 1, tokensPerSec: 1000, sparsity: 0.6 }],
+    epochs: [{ epoch: 1, step: 10, lr: 0.01, trainLoss: 1.8, trainMetric: 2.6, validLoss: 1.7, validMetric: 2.5, seconds: 1, tokensPerSec: 1000, sparsity: 0.6, cpuSeconds: 0.9 }],
     groups: [{ name: 'rnn.0.ih', kind: 'ih', params: 50, nonZeros: 20, sparsity: 0.6 }],
     gates: [{ group: 'rnn.0.ih', gate: 'i', params: 12, nonZeros: 5, sparsity: 7 / 12 }],
     pruneSteps: [{ step: 5, group: 'rnn.0.ih', sparsity: 0.3, threshold: null, target: 0.3 }, { step: 10, group: 'rnn.0.ih', sparsity: 0.6, threshold: null, target: 0.6 }],

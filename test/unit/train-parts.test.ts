@@ -92,4 +92,9 @@ test('training state: versioned; version 0 (no version field) reads by its own n
   bad({ ...renamed, optimizerSteps: 3 }, /train\.optT must be an integer >= 0/);
   bad({ ...v0, history: 'x' }, /train\.history must be a list/);
   bad({ ...v0, version: 1 }, /train\.epochSums must be an object/);
+  // CPU time of the epoch in progress: optional (older checkpoints lack it: unknown, not zero), never negative.
+  const sums = { loss: 1, count: 2, correct: 0, units: 20, seconds: 0.5 };
+  assert.equal(parseTrainState({ ...v0, version: 1, epochSums: sums }, 'x.srnn').epochSums.cpuSeconds, undefined);
+  assert.equal(parseTrainState({ ...v0, version: 1, epochSums: { ...sums, cpuSeconds: 0.4 } }, 'x.srnn').epochSums.cpuSeconds, 0.4);
+  bad({ ...v0, version: 1, epochSums: { ...sums, cpuSeconds: -1 } }, /train\.epochSums\.cpuSeconds must be a number >= 0/);
 });
