@@ -97,6 +97,11 @@ export class S3Artifacts implements ArtifactStore {
   }
 
   private async s3() {
+    // The SDK warns on every worker start under Node < 22 that its releases after January
+    // 2027 will need Node 22. package.json pins a release that supports Node 20 (the
+    // platform sparse-rnn targets), so the notice says nothing about this install; its
+    // documented switch turns it off unless the user set that variable themselves.
+    process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
     const m = await import('@aws-sdk/client-s3');
     if (!this.client) {
       const endpoint = this.o.endpoint ?? process.env.AWS_ENDPOINT_URL_S3 ?? process.env.AWS_ENDPOINT_URL;

@@ -168,6 +168,7 @@ test('checkpoints in an S3 bucket (s3rver); Ctrl-C on a worker checkpoints and g
     w1.child.kill('SIGINT');
     assert.equal(await w1.exited, 0, w1.out());
     assert.match(w1.out(), new RegExp(`${run.id}: stopped at step \\d+; checkpoint saved, run given back`));
+    assert.doesNotMatch(w1.out(), /NodeVersionSupportWarning/, 'the pinned SDK supports Node 20: no notice about later releases');
     const w2 = startCli(['worker', ...svc, '--name', 'w2'], path.join(dir, 'm2'), s3env);
     procs.push(w2);
     assert.equal(await study.exited, 0, study.out());
