@@ -103,6 +103,27 @@ export function describeTask(task: string, config: Record<string, unknown>, step
   return `task ${task}: ${c.data?.name}${c.data?.level ? ` (${c.data.level})` : ''}${c.data?.limit ? `, limit ${c.data.limit.toLocaleString('en-US')} per split` : ''}; hidden ${c.model?.hidden}${c.model?.embedDim ? `, embedding ${c.model.embedDim}` : ''}, ${c.model?.layers ?? 1} layer(s); ${c.epochs} epochs of ${batch} (${steps} steps); metric: test ${metric} (${metric === 'accuracy' ? 'higher' : 'lower'} is better).`;
 }
 
+/**
+ * How complete the grid is: configurations (task, cell, method, target, sparsity, hidden)
+ * and whether each has a stored run for every seed planned for it (without a plan: for
+ * every seed any run of the study used).
+ */
+export function gridCompleteness(data: StudyData): { configs: number; complete: number; seeds: number[] } {
+  const key = (r: { task: string; cell: string; method: string; target: string | null; sparsity: number; hidden: number }) =>
+    [r.task, r.cell, r.method, r.target ?? '', r.sparsity, r.hidden].join('\u0000');
+  const stored = new Set(data.runs.map((r) => `${key(r)}\u0000${r.seed}`));
+  const rows = data.planned.length ? data.planned : data.runs;
+  const allSeeds = [...new Set(rows.map((r) => r.seed))].sort((a, b) => a - b);
+  const want = new Map<string, Set<number>>();
+  for (const r of rows) {
+    const k = key(r);
+    if (!want.has(k)) want.set(k, new Set(data.planned.length ? [] : allSeeds));
+    want.get(k)!.add(r.seed);
+  }
+  const complete = [...want].filter(([k, seeds]) => [...seeds].every((sd) => stored.has(`${k}\u0000${sd}`))).length;
+  return { configs: want.size, complete, seeds: allSeeds };
+}
+
 /** What was run and how much of the grid is finished. */
 function summaryFacts({ data, ax }: Ctx): string[] {
   const planned = data.planned.length;
@@ -110,8 +131,14 @@ function summaryFacts({ data, ax }: Ctx): string[] {
   const missing = data.planned.filter((p) => !stored.has(p.id)).length;
   const seeds = [...new Set(data.runs.map((r) => r.seed))].sort((a, b) => a - b);
   const compute = data.runs.reduce((a, r) => a + r.wallSeconds, 0);
+  const grid = gridCompleteness(data);
+  const seedList = grid.seeds.join(', ');
+  const gridLine = grid.complete === grid.configs
+    ? `${planned && !missing ? 'Every planned run finished: ' : ''}each of the ${grid.configs} configurations has all its seeds (${seedList}).`
+    : `${grid.complete} of ${grid.configs} configurations have all their seeds (${seedList}); the other ${grid.configs - grid.complete} ${grid.configs - grid.complete === 1 ? 'lacks' : 'lack'} some.`;
   return [
     `${data.runs.length} runs stored${planned ? ` of ${planned} planned${missing ? ` (${missing} not finished: the figures use what is there)` : ''}` : ''}; ${formatDuration(compute)} of training in total.${data.stale ? ` ${data.stale} stored runs of an earlier version of the spec are left out.` : ''}`,
+    gridLine,
     `cells: ${ax.cells.join(', ')}; methods: ${ax.methods.map((m) => METHOD_NAME[m] ?? m).join(', ')}; targets: ${ax.targets.join(', ') || '—'}; sparsities: ${ax.sparsities.map(pctFmt).join(', ') || '—'}; seeds: ${seeds.join(', ')}.`,
     ...ax.tasks.map((task) => {
       const r = data.runs.find((x) => x.task === task && x.method === 'dense') ?? data.runs.find((x) => x.task === task)!;

@@ -194,6 +194,27 @@ test('runs of an earlier spec (not in the current plan) are left out of the repo
   assert.equal(d.runs.length, keep.length);
   assert.equal(d.stale, data.runs.length - keep.length);
   assert.match(buildReport(d).facts[0], new RegExp(`${d.stale} stored runs of an earlier version of the spec are left out`));
+  // Its plan (the LSTM half: 21 configurations × 3 seeds) is complete.
+  assert.equal(buildReport(d).facts[1], 'Every planned run finished: each of the 21 configurations has all its seeds (1, 2, 3).');
+});
+
+test('the summary says whether every configuration has all its seeds', async () => {
+  // No plan in the fixture store: each configuration is held to every seed the study used.
+  assert.equal(buildReport(data).facts[1], 'each of the 42 configurations has all its seeds (1, 2, 3).');
+  // A plan with one seed of one configuration not stored.
+  const { Store } = await import('../../src/study/store.js');
+  const d2 = fs.mkdtempSync(path.join(os.tmpdir(), 'srnn-report-grid-'));
+  writeFixtureStudy(d2);
+  const s = Store.open(d2);
+  try {
+    const plan = data.runs.map((r) => ({ id: r.id, task: r.task, cell: r.cell as 'lstm', method: r.method as 'dense', target: r.target as null, sparsity: r.sparsity, seed: r.seed, hidden: r.hidden, recurrentNonZeros: r.recNonzeros, totalSteps: r.steps, train: {} as never }));
+    s.setPlan([...plan, { ...plan[0], id: 'notstoredyet', seed: 4 }]);
+  } finally {
+    s.close();
+  }
+  const facts = buildReport(loadStudy(d2)).facts;
+  assert.match(facts[0], /of 127 planned \(1 not finished/);
+  assert.equal(facts[1], '41 of 42 configurations have all their seeds (1, 2, 3, 4); the other 1 lacks some.');
 });
 
 test('the summary describes a classifier by whole sequences, a language model by rows × bptt', () => {
