@@ -28,6 +28,15 @@ export function aggregate(runs: RunRow[]): Agg {
 }
 
 /** How much worse `m` is than `ref`, relative (positive = worse), for this metric's direction. */
+/**
+ * A signed number with `digits` decimals and a real minus sign; a value that rounds to
+ * zero is written without a sign ("0.0", never "−0.0" or "+0.0").
+ */
+export function signedFixed(v: number, digits: number): string {
+  const t = Math.abs(v).toFixed(digits);
+  return Number(t) === 0 ? t : `${v > 0 ? '+' : '−'}${t}`;
+}
+
 export function worseBy(metric: MetricName, m: number, ref: number): number {
   return HIGHER_IS_BETTER[metric] ? (ref - m) / Math.abs(ref) : (m - ref) / Math.abs(ref);
 }

@@ -10,7 +10,7 @@
 import type { Summary } from '../study/stats.js';
 import type { Section } from './build.js';
 import type { StudyData } from './data.js';
-import { axesOf, cellHead, gateFindings, METHOD_NAME } from './analysis.js';
+import { axesOf, cellHead, gateFindings, METHOD_NAME, signedFixed } from './analysis.js';
 import {
   calibrationAnswers, claimAnswers, methodAnswers, smallDenseAnswers, speedAnswers, targetAnswers, toleranceAnswers,
   largestCut,
@@ -20,7 +20,7 @@ const pct = (x: number) => (Number.isFinite(x) ? `${Math.round(100 * x)}%` : '�
 const pct1 = (x: number) => (Number.isFinite(x) ? `${(100 * x).toFixed(1)}%` : '—');
 /** A cost difference in percentage points of the dense metric, with its interval. */
 const pts = (s: Summary | null) => !s || !s.n ? '—'
-  : `${s.mean >= 0 ? '+' : '−'}${(100 * Math.abs(s.mean)).toFixed(2)}${Number.isFinite(s.half) ? ` ± ${(100 * s.half).toFixed(2)}` : ''}`;
+  : `${signedFixed(100 * s.mean, 2)}${Number.isFinite(s.half) ? ` ± ${(100 * s.half).toFixed(2)}` : ''}`;
 const ratio = (s: Summary) => `${s.mean.toFixed(2)}×${Number.isFinite(s.half) ? ` ± ${s.half.toFixed(2)}` : ''}`;
 const up = (c: string) => c.toUpperCase();
 

@@ -20,7 +20,7 @@ import { summarizeSample } from '../study/stats.js';
 import { formatDuration } from '../util/progress.js';
 import { barChart, lineChart, PALETTE, type Point, type Series } from './svg.js';
 import {
-  aggregate, axesOf, cellHead, denseAgg, mainTarget, matchesOf, meanOf, metricOf, select, worseBy, gateFindings,
+  aggregate, axesOf, cellHead, denseAgg, mainTarget, matchesOf, meanOf, metricOf, select, signedFixed, worseBy, gateFindings,
   METHOD_NAME, TARGET_PHRASE, type Agg,
 } from './analysis.js';
 import type { RunRow, StudyData } from './data.js';
@@ -39,7 +39,7 @@ export const TARGET_COLOR: Record<string, string> = { ih: PALETTE[4], hh: PALETT
 
 const pctFmt = (v: number) => `${Math.round(100 * v)}%`;
 const pct1 = (v: number) => (Number.isFinite(v) ? `${(100 * v).toFixed(1)}%` : '—');
-const signed = (v: number) => (Number.isFinite(v) ? `${v >= 0 ? '+' : '−'}${(100 * Math.abs(v)).toFixed(1)}%` : '—');
+const signed = (v: number) => (Number.isFinite(v) ? `${signedFixed(100 * v, 1)}%` : '—');
 const int = (v: number) => (Number.isFinite(v) ? Math.round(v).toLocaleString('en-US') : '—');
 const fmtMetric = (v: number) => (Number.isFinite(v) ? v.toFixed(4) : '—');
 /** A mean to 4 significant digits, ± its 95% half-width to as many decimals (none with one seed): "2.262 ± 0.072". */

@@ -159,3 +159,13 @@ test('Zhu & Gupta agrees when every cell × method group is clearly on the spars
   assert.ok(sd.every((s) => s.diff.hi < 0), 'every group is clearly on the sparse side');
   assert.equal(claimAnswers(d2).find((c) => c.source.startsWith('Zhu'))!.agrees, 'yes');
 });
+
+test('signed numbers: a real minus sign, and none on a value that rounds to zero', async () => {
+  const { signedFixed } = await import('../../src/report/analysis.js');
+  assert.equal(signedFixed(1.234, 2), '+1.23');
+  assert.equal(signedFixed(-1.234, 1), '−1.2');
+  assert.equal(signedFixed(-0.04, 1), '0.0');
+  assert.equal(signedFixed(0.004, 2), '0.00');
+  assert.equal(signedFixed(0, 2), '0.00');
+  assert.equal(signedFixed(-0.005001, 2), '−0.01');
+});
