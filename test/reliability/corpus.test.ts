@@ -129,6 +129,9 @@ async function runCase(c: Case): Promise<Result> {
   else if (lines.length === 1 && ANY_ERROR.test(lines[0])) outcome = 'noHint';
   else outcome = 'notOneLine';
   const leftover = diff(before, snapshot(''));
+  // Counted, then cleared: a folder a wrongly accepted case wrote must not turn later cases
+  // with the same --out into "already exists" errors that pass for correct refusals.
+  for (const l of leftover) if (l.startsWith('new ')) fs.rmSync(l.slice(4), { recursive: true, force: true });
   const stderr = r.threw !== undefined ? `threw ${(r.threw as Error)?.stack ?? String(r.threw)}` : r.stderr;
   return { c, outcome, leftover, stderr, code: r.code };
 }
