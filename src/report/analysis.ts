@@ -27,7 +27,6 @@ export function aggregate(runs: RunRow[]): Agg {
   };
 }
 
-/** How much worse `m` is than `ref`, relative (positive = worse), for this metric's direction. */
 /**
  * A signed number with `digits` decimals and a real minus sign; a value that rounds to
  * zero is written without a sign ("0.0", never "−0.0" or "+0.0").
@@ -37,6 +36,7 @@ export function signedFixed(v: number, digits: number): string {
   return Number(t) === 0 ? t : `${v > 0 ? '+' : '−'}${t}`;
 }
 
+/** How much worse `m` is than `ref`, relative (positive = worse), for this metric's direction. */
 export function worseBy(metric: MetricName, m: number, ref: number): number {
   return HIGHER_IS_BETTER[metric] ? (ref - m) / Math.abs(ref) : (m - ref) / Math.abs(ref);
 }
