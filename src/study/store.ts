@@ -184,16 +184,20 @@ export class Store {
       this.db.pragma('journal_mode = WAL');
       this.db.pragma('synchronous = NORMAL');
       this.db.exec(SCHEMA);
-      // Stores made before plan rows kept the whole RunPlan (for reports of distributed studies).
-      const cols = this.db.prepare('PRAGMA table_info(plan)').all() as { name: string }[];
-      if (!cols.some((c) => c.name === 'plan_json')) this.db.exec('ALTER TABLE plan ADD COLUMN plan_json TEXT');
-      // Stores made before epochs recorded CPU time: their rows keep NULL (unknown).
-      const ecols = this.db.prepare('PRAGMA table_info(epochs)').all() as { name: string }[];
-      if (!ecols.some((c) => c.name === 'cpu_seconds')) this.db.exec('ALTER TABLE epochs ADD COLUMN cpu_seconds REAL');
+      // Columns added since version 1, NULL in the rows of older stores: the whole RunPlan
+      // (for reports of distributed studies) and each epoch's CPU time (unknown).
+      this.addColumn('plan', 'plan_json', 'TEXT');
+      this.addColumn('epochs', 'cpu_seconds', 'REAL');
       const v = this.meta('version');
       if (v === undefined) this.setMeta('version', String(STORE_VERSION));
       else if (Number(v) > STORE_VERSION) fail('BAD_FILE', `${file} has store version ${v}; this build reads version ${STORE_VERSION}`, 'start the study in a new folder (--out)');
     }
+  }
+
+  /** Adds a nullable column to a table of a store made before it existed. */
+  private addColumn(table: string, column: string, type: string): void {
+    const cols = this.db.prepare(`PRAGMA table_info(${table})`).all() as { name: string }[];
+    if (!cols.some((c) => c.name === column)) this.db.exec(`ALTER TABLE ${table} ADD COLUMN ${column} ${type}`);
   }
 
   /** Opens (creating if needed) the store of a study folder. */
