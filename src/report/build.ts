@@ -4,6 +4,7 @@
  *
  *   summary        what was run, how much of the grid is finished
  *   conclusions    a summary of the q-* answers, each bullet linking to its question (answers.ts)
+ *   glance         the headline table: per cell, dense and each method at each sparsity of the main target
  *   q-*            the study's questions with paired 95% intervals and n (questions.ts, answers.ts)
  *   sparsity       test metric vs sparsity per cell, a line per method (mean, 95% t-interval), dense as a band
  *   targets        ih vs hh vs both at equal sparsity: change vs dense, a figure per cell and method,
@@ -87,7 +88,7 @@ export function buildReport(data: StudyData): Report {
     title: `Pruning study: ${data.name}`,
     facts: summaryFacts(c),
     sections: [
-      conclusionsSection(q.conclusions), ...q.sections, sparsitySection(c), targetsSection(c), gatesSection(c), schedulesSection(c),
+      conclusionsSection(q.conclusions), glanceSection(c), ...q.sections, sparsitySection(c), targetsSection(c), gatesSection(c), schedulesSection(c),
       trainingSection(c), smallDenseSection(c), complexitySection(c), runsSection(c),
     ],
   };
@@ -158,6 +159,46 @@ function conclusionsSection(cs: Conclusion[]): Section {
   };
 }
 
+/** "2.311 ± 0.013 (+2.5%)": the runs' mean test metric ± 95%, and its change against the dense mean. */
+function metricCell(runs: RunRow[], metric: ReturnType<typeof metricOf>, dense: Agg): string {
+  if (!runs.length) return '—';
+  const { test } = aggregate(runs);
+  return `${short(test)} (${signed(worseBy(metric, test.mean, dense.test.mean))})`;
+}
+
+/** The headline table: per task, a row per cell and sparse method at each sparsity of the main target. */
+function glanceSection({ data, ax, target }: Ctx): Section {
+  const tables: Table[] = [];
+  for (const task of ax.tasks) {
+    if (!target) continue;
+    const metric = metricOf(data, task);
+    const has = (cell: string, m: string, s: number) => select(data, { task, cell, method: m, target, sparsity: s }).length > 0;
+    const cols = ax.sparsities.filter((s) => ax.cells.some((cell) => ax.sparseMethods.some((m) => has(cell, m, s))));
+    const rows: string[][] = [];
+    for (const cell of ax.cells) {
+      const dense = denseAgg(data, task, cell);
+      if (!dense) continue;
+      const methods = ax.sparseMethods.filter((m) => cols.some((s) => has(cell, m, s)));
+      methods.forEach((m, i) => rows.push([
+        i ? '' : cell.toUpperCase(), i ? '' : short(dense.test), METHOD_NAME[m],
+        ...cols.map((s) => metricCell(select(data, { task, cell, method: m, target, sparsity: s }), metric, dense)),
+      ]));
+    }
+    if (!rows.length) continue;
+    tables.push({
+      title: ax.tasks.length > 1 ? `${task}: test ${metric}` : undefined,
+      header: ['cell', `dense test ${metric}`, 'method', ...cols.map(pctFmt)], rows, numeric: [false, true, false, ...cols.map(() => true)],
+    });
+  }
+  return {
+    id: 'glance', title: 'At a glance',
+    intro: target
+      ? `Test metric of each cell with its ${TARGET_PHRASE[target]} weights pruned to each sparsity: mean over seeds ± 95% interval (none with one seed), in brackets the change against the dense mean (positive = worse). Each target separately: [Input-to-hidden vs hidden-to-hidden](#targets).`
+      : 'No pruned runs yet.',
+    figures: [], tables,
+  };
+}
+
 /** Test metric vs sparsity per cell, a line per method (mean, 95% t-interval), dense as a reference line. */
 function sparsitySection({ data, ax, target, head }: Ctx): Section {
   const figures: Figure[] = [];
@@ -204,12 +245,7 @@ function targetsSection({ data, ax, head }: Ctx): Section {
         }),
       }));
       for (const t of ax.targets) {
-        const cells = cols.map((s) => {
-          const runs = select(data, { task, cell, method: m, target: t, sparsity: s });
-          if (!runs.length) return '—';
-          const { test } = aggregate(runs);
-          return `${short(test)} (${signed(worseBy(metric, test.mean, dense.test.mean))})`;
-        });
+        const cells = cols.map((s) => metricCell(select(data, { task, cell, method: m, target: t, sparsity: s }), metric, dense));
         if (cells.some((c) => c !== '—')) rows.push([METHOD_NAME[m], t, ...cells]);
       }
       figures.push({

@@ -98,6 +98,18 @@ test('tables stay compact at full size: a pivot per cell for ih vs hh, complexit
   assert.equal(lstm.rows.length, 2 * 3, 'AGP and Narang × ih, hh, both');
   // Seeds ±0.01: half-width t(0.975, 2) · 0.01 / √3 = 0.0248.
   assert.deepEqual(lstm.rows.find((r) => r[0] === 'AGP' && r[1] === 'hh'), ['AGP', 'hh', '2.015 ± 0.025 (+0.8%)', '2.030 ± 0.025 (+1.5%)', '2.050 ± 0.025 (+2.5%)']);
+  // At a glance: one table, a row per cell and method at each sparsity of ih + hh, the dense
+  // metric once per cell; its cells are the targets table's "both" rows, character for character.
+  const [glance, ...more] = sec('glance').tables;
+  assert.equal(more.length, 0);
+  assert.deepEqual(glance.header, ['cell', 'dense test bpc', 'method', '50%', '80%', '90%']);
+  assert.deepEqual(glance.rows.map((r) => r.slice(0, 3)), [['LSTM', '2.000 ± 0.025', 'AGP'], ['', '', 'Narang'], ['GRU', '2.100 ± 0.025', 'AGP'], ['', '', 'Narang']]);
+  for (const [i, t] of targets.entries()) {
+    for (const m of ['AGP', 'Narang']) {
+      const both = t.rows.find((r) => r[0] === m && r[1] === 'both')!;
+      assert.deepEqual(glance.rows.filter((r) => r[2] === m)[i].slice(3), both.slice(2), `${t.title} ${m}`);
+    }
+  }
   // Complexity: a table per cell; dense, the 2 small dense sizes, 3 targets × 3 sparsities; no row per method.
   const cx = sec('complexity').tables;
   assert.deepEqual(cx.map((t) => t.title), ['LSTM', 'GRU']);
@@ -139,7 +151,7 @@ test('report files: HTML with inline SVG plots, Markdown with PNG + SVG figures'
   // 2 cells × (sparsity, gates, schedule, training, small-dense) + 2 cells × 2 methods (targets)
   assert.equal(figures.length, 2 * 5 + 4);
   assert.equal((html.match(/<svg /g) ?? []).length, figures.length);
-  for (const id of ['conclusions', 'sparsity', 'targets', 'gates', 'schedules', 'training', 'small-dense', 'complexity', 'runs']) assert.ok(html.includes(`<section id="${id}">`), id);
+  for (const id of ['conclusions', 'glance', 'sparsity', 'targets', 'gates', 'schedules', 'training', 'small-dense', 'complexity', 'runs']) assert.ok(html.includes(`<section id="${id}">`), id);
   const scripts = html.match(/<script[^>]*>/g) ?? [];
   assert.deepEqual(scripts, ['<script>'], 'one inline script (tooltips, sortable tables), none loaded');
   const page = html.replace(/<script>[\s\S]*<\/script>/, '');
