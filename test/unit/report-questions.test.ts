@@ -122,8 +122,33 @@ test('small dense and the published claims', () => {
   assert.equal(sd.of, 6);
   assert.equal(sd.wins, 3);
   const claims = claimAnswers(data);
-  assert.equal(claims.length, 3);
-  assert.equal(claims.find((c) => c.source.startsWith('Zhu'))!.agrees, 'partly');
+  assert.equal(claims.length, 4);
+  const zhu = claims.find((c) => c.source.startsWith('Zhu'))!;
+  assert.equal(zhu.agrees, 'partly');
+  assert.match(zhu.ours, /\(LSTM 6 of 12, 0 of 2 methods clearly; GRU 6 of 12, 0 of 2 methods clearly\)/);
+});
+
+test('the speed claim (Narang: 2×–7× at ~90%): per cell at 90% of ih + hh, CPU time where recorded, else wall clock', () => {
+  // Pruning ends at 40% of training, so the fixture's second epoch (from 50%) is timed.
+  const speed = (d: typeof data) => claimAnswers({ ...d, spec: { schedule: { end: 0.4 } } }).find((c) => c.claim.includes('2× to 7×'))!;
+  // The fixture's pruned epochs take 1 − s/2 of dense's CPU time: 1 / 0.55 = 1.82× at 90%,
+  // the same for both seeds that recorded it (seed 3 did not) and both methods: clearly faster, below 2×.
+  const s = speed(data);
+  assert.equal(s.agrees, 'partly');
+  assert.match(s.ours, /^LSTM at 90% of ih \+ hh trained 1\.82× ± 0\.00 as fast as dense \(n = 4; tokens per CPU second\); GRU at 90% /);
+  const scaled = (f: number) => ({
+    ...data,
+    epochs: new Map([...data.epochs].map(([id, eps]) => {
+      const r = data.runs.find((x) => x.id === id)!;
+      return [id, r.method === 'dense' || r.method === 'smallDense' ? eps : eps.map((e) => ({ ...e, cpuSeconds: e.cpuSeconds === null ? null : e.cpuSeconds * f }))];
+    })),
+  });
+  assert.equal(speed(scaled(0.5)).agrees, 'yes', '3.6×');
+  assert.equal(speed(scaled(1 / 0.55)).agrees, 'no', '1.00×');
+  // Without CPU times the wall clock answers (the fixture's tokens/s are equal: 1.00×).
+  const wallOnly = { ...data, epochs: new Map([...data.epochs].map(([id, eps]) => [id, eps.map((e) => ({ ...e, cpuSeconds: null }))])) };
+  assert.match(speed(wallOnly).ours, /LSTM at 90% of ih \+ hh trained 1\.00× ± 0\.00 as fast as dense \(n = 6; tokens per wall-clock second\)/);
+  assert.equal(speed(wallOnly).agrees, 'no');
 });
 
 test('the report carries the question sections', () => {
