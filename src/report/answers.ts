@@ -8,12 +8,12 @@
  * question: one computation per question, so the summary and the section cannot disagree.
  */
 import type { Summary } from '../study/stats.js';
-import type { Section } from './build.js';
+import type { Section, Table } from './build.js';
 import type { StudyData } from './data.js';
 import { axesOf, cellHead, gateFindings, METHOD_NAME, signedFixed } from './analysis.js';
 import {
   calibrationAnswers, claimAnswers, methodAnswers, smallDenseAnswers, speedAnswers, targetAnswers, toleranceAnswers,
-  largestCut,
+  largestCut, type MethodAnswer,
 } from './questions.js';
 
 const pct = (x: number) => (Number.isFinite(x) ? `${Math.round(100 * x)}%` : '—');
@@ -33,32 +33,51 @@ interface Answered { section: Section; summary: Conclusion[] }
 
 const clearMark = (s: Summary, neg: string, pos: string, none: string) => (s.lo > 0 ? pos : s.hi < 0 ? neg : none);
 
-function methodsSection(data: StudyData, head: Head): Answered {
-  const ans = methodAnswers(data);
-  const cells = [...new Set(ans.map((a) => `${a.task}\u0000${a.cell}`))];
-  const lines = cells.map((k) => {
-    const rows = ans.filter((a) => `${a.task}\u0000${a.cell}` === k);
-    const agp = rows.filter((a) => a.better === METHOD_NAME.agp).map((a) => pct(a.sparsity));
-    const nar = rows.filter((a) => a.better === METHOD_NAME.narang).map((a) => pct(a.sparsity));
-    const rest = rows.length - agp.length - nar.length;
-    const parts = [...(agp.length ? [`AGP clearly better at ${agp.join(', ')}`] : []), ...(nar.length ? [`Narang clearly better at ${nar.join(', ')}`] : [])];
+/** Per cell, where a paired comparison of methods a and b names a winner: "AGP clearly better at 95%, …". */
+function winnerLines(ans: MethodAnswer[], a: string, b: string, head: Head): string[] {
+  const cells = [...new Set(ans.map((x) => `${x.task}\u0000${x.cell}`))];
+  return cells.map((k) => {
+    const rows = ans.filter((x) => `${x.task}\u0000${x.cell}` === k);
+    const wa = rows.filter((x) => x.better === METHOD_NAME[a]).map((x) => pct(x.sparsity));
+    const wb = rows.filter((x) => x.better === METHOD_NAME[b]).map((x) => pct(x.sparsity));
+    const rest = rows.length - wa.length - wb.length;
+    const parts = [...(wa.length ? [`${METHOD_NAME[a]} clearly better at ${wa.join(', ')}`] : []), ...(wb.length ? [`${METHOD_NAME[b]} clearly better at ${wb.join(', ')}`] : [])];
     if (!parts.length) parts.push(`no clear difference at any of the ${rows.length} sparsities`);
     else if (rest) parts.push(`no clear difference at the other ${rest} of ${rows.length}`);
     return `${head(rows[0].task, rows[0].cell)}: ${parts.join(', ')}`;
   });
+}
+
+function methodTable(ans: MethodAnswer[], a: string, b: string, head: Head, title?: string): Table {
+  return {
+    title, header: ['cell', 'sparsity', `${METHOD_NAME[a]} − ${METHOD_NAME[b]} (pts)`, 'n', 'better'],
+    rows: ans.map((x) => [head(x.task, x.cell), pct(x.sparsity), pts(x.diff), String(x.diff.n), x.better]),
+    numeric: [false, true, true, true, false],
+  };
+}
+
+function methodsSection(data: StudyData, head: Head): Answered {
+  const ans = methodAnswers(data);
+  const lines = winnerLines(ans, 'agp', 'narang', head);
+  // One-shot + fine-tune, where the study has it, against each gradual method.
+  const oneShot = (['agp', 'narang'] as const).map((g) => ({ g, ans: methodAnswers(data, 'oneShot', g) })).filter((x) => x.ans.length);
+  const oneShotLines = oneShot.flatMap(({ g, ans: os }) => winnerLines(os, 'oneShot', g, head).map((l) => `one-shot + FT vs ${METHOD_NAME[g]}, ${l}`));
   return {
     section: {
       id: 'q-methods', title: 'Which method is better: AGP or Narang?',
-      intro: 'AGP cost − Narang cost at equal cell and sparsity, paired by seed over the ih, hh and both targets (percentage points of the dense test metric; negative = AGP better). A winner is named only where the 95% interval excludes zero.',
-      bullets: lines.map((l) => `${l}.`),
+      intro: 'AGP cost − Narang cost at equal cell and sparsity, paired by seed over the ih, hh and both targets (percentage points of the dense test metric; negative = AGP better). A winner is named only where the 95% interval excludes zero.'
+        + (oneShot.length ? ' The same comparison of one-shot pruning + fine-tuning against each gradual method follows (negative = one-shot better).' : ''),
+      bullets: [...lines, ...oneShotLines].map((l) => `${l}.`),
       figures: [],
-      tables: [{
-        header: ['cell', 'sparsity', 'AGP − Narang (pts)', 'n', 'better'],
-        rows: ans.map((a) => [head(a.task, a.cell), pct(a.sparsity), pts(a.diff), String(a.diff.n), a.better]),
-        numeric: [false, true, true, true, false],
-      }],
+      tables: [
+        methodTable(ans, 'agp', 'narang', head, oneShot.length ? 'AGP − Narang' : undefined),
+        ...oneShot.map(({ g, ans: os }) => methodTable(os, 'oneShot', g, head, `one-shot + FT − ${METHOD_NAME[g]}`)),
+      ],
     },
-    summary: lines.length ? [{ id: 'methods', section: 'q-methods', label: 'AGP vs Narang', text: `paired by seed at equal sparsity — ${lines.join('; ')}.` }] : [],
+    summary: [
+      ...(lines.length ? [{ id: 'methods', section: 'q-methods', label: 'AGP vs Narang', text: `paired by seed at equal sparsity — ${lines.join('; ')}.` }] : []),
+      ...(oneShotLines.length ? [{ id: 'one-shot', section: 'q-methods', label: 'One-shot + FT vs gradual', text: `paired by seed at equal sparsity — ${oneShotLines.join('; ')}.` }] : []),
+    ],
   };
 }
 

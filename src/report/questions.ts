@@ -61,9 +61,9 @@ function pairBySeed(a: RunRow[], b: RunRow[], f: (x: RunRow, y: RunRow) => numbe
 
 // ------------------------------------------------------------------ methods
 
-export interface MethodAnswer { task: string; cell: string; sparsity: number; /** AGP cost − Narang cost, paired over targets × seeds. */ diff: Summary; better: string }
+export interface MethodAnswer { task: string; cell: string; sparsity: number; /** cost of method a − cost of method b (AGP − Narang by default), paired over targets × seeds. */ diff: Summary; better: string }
 
-/** AGP against Narang at each sparsity, per cell: paired over every target and seed. */
+/** Method a against method b (AGP against Narang by default) at each sparsity, per cell: paired over every target and seed. */
 export function methodAnswers(data: StudyData, a = 'agp', b = 'narang'): MethodAnswer[] {
   const ax = axesOf(data);
   const dense = denseBySeed(data);

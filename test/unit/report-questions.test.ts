@@ -194,3 +194,21 @@ test('signed numbers: a real minus sign, and none on a value that rounds to zero
   assert.equal(signedFixed(0, 2), '0.00');
   assert.equal(signedFixed(-0.005001, 2), '−0.01');
 });
+
+test('one-shot + FT against each gradual method, where the study has it: a table and a conclusion each', () => {
+  // One-shot runs: AGP's runs, 0.02 bpc better at 90% and equal elsewhere.
+  const os = data.runs.filter((r) => r.method === 'agp').map((r) => ({ ...r, id: `${r.id}-os`, method: 'oneShot', test: r.test - (r.sparsity === 0.9 ? 0.02 : 0) }));
+  const report = buildReport({ ...data, runs: [...data.runs, ...os] });
+  const sec = report.sections.find((s) => s.id === 'q-methods')!;
+  assert.deepEqual(sec.tables.map((t) => t.title), ['AGP − Narang', 'one-shot + FT − AGP', 'one-shot + FT − Narang']);
+  const vsAgp = sec.tables[1];
+  assert.deepEqual(vsAgp.header, ['cell', 'sparsity', 'one-shot + FT − AGP (pts)', 'n', 'better']);
+  // At 90% every pair differs by −0.02 / dense of its seed (1.99, 2.00, 2.01): ≈ −1.00 points, clearly one-shot.
+  assert.deepEqual(vsAgp.rows.find((r) => r[0] === 'LSTM' && r[1] === '90%')!.slice(3), ['9', 'one-shot + FT']);
+  assert.deepEqual(vsAgp.rows.find((r) => r[0] === 'LSTM' && r[1] === '50%')!.slice(2), ['0.00 ± 0.00', '9', 'no clear difference']);
+  assert.ok(sec.bullets!.includes('one-shot + FT vs AGP, LSTM: one-shot + FT clearly better at 90%, no clear difference at the other 2 of 3.'), sec.bullets!.join('\n'));
+  const md = renderMarkdown(report, 'now');
+  assert.match(md, /\[One-shot \+ FT vs gradual\]\(#q-methods\): paired by seed at equal sparsity — one-shot \+ FT vs AGP, LSTM: one-shot \+ FT clearly better at 90%/);
+  // Without one-shot runs the section keeps its one untitled table.
+  assert.deepEqual(buildReport(data).sections.find((s) => s.id === 'q-methods')!.tables.map((t) => t.title), [undefined]);
+});
