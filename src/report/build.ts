@@ -230,6 +230,9 @@ function targetsSection({ data, ax, head }: Ctx): Section {
   for (const { task, cell, metric } of panels(data, ax)) {
     const dense = denseAgg(data, task, cell);
     if (!dense) continue;
+    // Bars pair each run with the dense run of its seed (as the questions do), so the
+    // whiskers show the spread of the change, not the seeds' spread of the metric itself.
+    const denseOfSeed = new Map(select(data, { task, cell, method: 'dense' }).map((r) => [r.seed, r.test]));
     const rows: string[][] = [];
     const cols = ax.sparsities.filter((s) => ax.sparseMethods.some((m) => ax.targets.some((t) => select(data, { task, cell, method: m, target: t, sparsity: s }).length)));
     for (const m of ax.sparseMethods) {
@@ -240,7 +243,7 @@ function targetsSection({ data, ax, head }: Ctx): Section {
         values: groups.map((s) => {
           const runs = select(data, { task, cell, method: m, target: t, sparsity: s });
           if (!runs.length) return null;
-          const sm = summarizeSample(runs.map((r) => 100 * worseBy(metric, r.test, dense.test.mean)));
+          const sm = summarizeSample(runs.map((r) => 100 * worseBy(metric, r.test, denseOfSeed.get(r.seed) ?? dense.test.mean)));
           return { y: sm.mean, lo: sm.lo, hi: sm.hi, info: runsInfo(runs) };
         }),
       }));
@@ -250,7 +253,7 @@ function targetsSection({ data, ax, head }: Ctx): Section {
       }
       figures.push({
         name: slug('targets', task, cell, m), title: `${head(task, cell)}, ${METHOD_NAME[m]}: ih vs hh vs both`,
-        caption: `Change of the test ${metric} relative to dense when pruning only ih, only hh, or both, at each sparsity (positive = worse${metric === 'accuracy' ? ', i.e. lower accuracy' : ''}).`,
+        caption: `Change of the test ${metric} against the dense run of the same seed when pruning only ih, only hh, or both, at each sparsity (positive = worse${metric === 'accuracy' ? ', i.e. lower accuracy' : ''}; mean over seeds, whiskers: 95% interval of the paired change).`,
         svg: barChart({
           title: `${head(task, cell)}, ${METHOD_NAME[m]}: ih vs hh vs both`, xLabel: 'sparsity', yLabel: `test ${metric}: worse than dense by (%)`,
           groups: groups.map(pctFmt), series, yFormat: (v) => `${+v.toPrecision(3)}`,

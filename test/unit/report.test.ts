@@ -143,6 +143,17 @@ test('tables stay compact at full size: a pivot per cell for ih vs hh, complexit
   assert.match(renderHtml(report, 'now'), /<h3>LSTM: test bpc \(dense 2\.000 ± 0\.025\)<\/h3><div class="table-tools">/);
 });
 
+test('ih vs hh bars pair each run with the dense run of its seed: the whiskers are the spread of the change', () => {
+  const fig = buildReport(data).sections.find((s) => s.id === 'targets')!.figures.find((f) => f.title === 'LSTM, AGP: ih vs hh vs both')!;
+  const tips = [...fig.svg.matchAll(/data-tip="([^"]*)"/g)].map((m) => new Map(JSON.parse(m[1].replace(/&quot;/g, '"').replace(/&amp;/g, '&')) as [string, string][]));
+  const bar = tips.find((t) => t.get('series') === 'hh' && t.get('sparsity') === '80%')!;
+  const [mean, half] = [...bar.entries()].find(([k]) => k.startsWith('test bpc'))![1].split(' ± ').map(Number);
+  // Seeds 2.020 / 2.030 / 2.040 against dense 1.990 / 2.000 / 2.010: +1.508%, +1.500%, +1.493%,
+  // half-width t(0.975, 2) · 0.0075 / √3 = 0.019 (against the dense mean it would be 1.24).
+  close(mean, 1.5, 'mean change', 1e-3);
+  close(half, 0.0186, 'half-width', 1e-3);
+});
+
 test('report files: HTML with inline SVG plots, Markdown with PNG + SVG figures', async () => {
   const files = await writeReport(dir, { now: '2026-01-01T00:00:00Z' });
   const html = fs.readFileSync(files.html, 'utf8');
