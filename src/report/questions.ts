@@ -371,9 +371,10 @@ export function claimAnswers(data: StudyData): ClaimAnswer[] {
     const wins = sd.reduce((a, s) => a + s.wins, 0);
     const of = sd.reduce((a, s) => a + s.of, 0);
     const clear = sd.filter((s) => s.diff.hi < 0).length;
-    const perCell = [...new Set(sd.map((s) => s.cell))].map((cell) => {
-      const c = sd.filter((s) => s.cell === cell);
-      return `${cell.toUpperCase()} ${c.reduce((a, s) => a + s.wins, 0)} of ${c.reduce((a, s) => a + s.of, 0)}, ${c.filter((s) => s.diff.hi < 0).length} of ${c.length} methods clearly`;
+    const perCell = [...new Set(sd.map((s) => `${s.task}\u0000${s.cell}`))].map((k) => {
+      const c = sd.filter((s) => `${s.task}\u0000${s.cell}` === k);
+      const label = `${ax.tasks.length > 1 ? `${c[0].task} · ` : ''}${c[0].cell.toUpperCase()}`;
+      return `${label} ${c.reduce((a, s) => a + s.wins, 0)} of ${c.reduce((a, s) => a + s.of, 0)}, ${c.filter((s) => s.diff.hi < 0).length} of ${c.length} methods clearly`;
     });
     out.push({
       source: 'Zhu & Gupta 2017',
