@@ -61,7 +61,7 @@ test('report.html in Chromium: plots present, no console errors, no network', { 
       assert.ok(f.caption.length > 20, `${f.id} has a caption`);
     }
     const sections = await page.$$eval('section', (s) => s.map((x) => x.id));
-    assert.deepEqual(sections, ['conclusions', 'q-methods', 'q-targets', 'q-tolerance', 'q-small-dense', 'q-calibration', 'q-claims', 'sparsity', 'targets', 'gates', 'schedules', 'training', 'small-dense', 'complexity', 'runs']);
+    assert.deepEqual(sections, ['conclusions', 'glance', 'q-methods', 'q-targets', 'q-tolerance', 'q-small-dense', 'q-calibration', 'q-claims', 'sparsity', 'targets', 'gates', 'schedules', 'training', 'small-dense', 'complexity', 'runs']);
     const conclusions = await page.$$eval('ul.conclusions li', (l) => l.length);
     assert.ok(conclusions >= 5);
     assert.ok((await page.$$('table tbody tr')).length > 20, 'tables are filled');
