@@ -26,7 +26,7 @@
  *     Neural Networks", 2023: RNN complexity can be cut by more than 80%.
  */
 import { summarizeSample, type Summary } from '../study/stats.js';
-import { axesOf, matchesOf, meanOf, metricOf, select, worseBy, METHOD_NAME } from './analysis.js';
+import { axesOf, cellHead, matchesOf, meanOf, metricOf, select, worseBy, METHOD_NAME } from './analysis.js';
 import type { RunRow, StudyData } from './data.js';
 
 /** The clear winner of a paired difference a − b (positive = a worse): only when the interval excludes 0. */
@@ -308,6 +308,7 @@ export function claimAnswers(data: StudyData): ClaimAnswer[] {
   const out: ClaimAnswer[] = [];
   const tol2 = toleranceAnswers(data, [0.02]).filter((t) => t.sparsity !== null);
   const ax = axesOf(data);
+  const head = cellHead(ax);
   // Choudhury et al. 2023: more than 80% of the complexity can go.
   {
     const perCell = ax.cells.map((cell) => {
@@ -351,7 +352,7 @@ export function claimAnswers(data: StudyData): ClaimAnswer[] {
     const at90 = ax.tasks.flatMap((task) => ax.cells.map((cell) => {
       const find = (xs: SpeedAnswer[]) => xs.find((x) => x.task === task && x.cell === cell && x.target === 'both' && Math.abs(x.sparsity - 0.9) < 1e-9);
       const a = find(cpu) ?? find(wall);
-      return a ? { label: `${ax.tasks.length > 1 ? `${task} · ` : ''}${cell.toUpperCase()}`, a } : null;
+      return a ? { label: head(task, cell), a } : null;
     })).filter((x): x is { label: string; a: SpeedAnswer } => x !== null);
     const fast = at90.filter((x) => x.a.ratio.mean >= 2);
     const faster = at90.filter((x) => x.a.ratio.lo > 1);
@@ -373,8 +374,7 @@ export function claimAnswers(data: StudyData): ClaimAnswer[] {
     const clear = sd.filter((s) => s.diff.hi < 0).length;
     const perCell = [...new Set(sd.map((s) => `${s.task}\u0000${s.cell}`))].map((k) => {
       const c = sd.filter((s) => `${s.task}\u0000${s.cell}` === k);
-      const label = `${ax.tasks.length > 1 ? `${c[0].task} · ` : ''}${c[0].cell.toUpperCase()}`;
-      return `${label} ${c.reduce((a, s) => a + s.wins, 0)} of ${c.reduce((a, s) => a + s.of, 0)}, ${c.filter((s) => s.diff.hi < 0).length} of ${c.length} methods clearly`;
+      return `${head(c[0].task, c[0].cell)} ${c.reduce((a, s) => a + s.wins, 0)} of ${c.reduce((a, s) => a + s.of, 0)}, ${c.filter((s) => s.diff.hi < 0).length} of ${c.length} methods clearly`;
     });
     out.push({
       source: 'Zhu & Gupta 2017',

@@ -20,6 +20,8 @@ const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'srnn-report-'));
 const stored = writeFixtureStudy(dir);
 const data = loadStudy(dir);
 const close = (a: number, b: number, what: string, tol = 1e-9) => assert.ok(Math.abs(a - b) <= tol, `${what}: ${a} vs ${b}`);
+/** The [label, value] rows of every tooltip (data-tip) in an SVG or HTML page. */
+const tipsOf = (page: string) => [...page.matchAll(/data-tip="([^"]*)"/g)].map((m) => JSON.parse(m[1].replace(/&quot;/g, '"').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&')) as [string, string][]);
 
 test('fixture: 2 cells × 3 seeds × (dense + 2 methods × 3 targets × 3 sparsities + 2 small dense)', () => {
   assert.equal(stored, 2 * 3 * (1 + 18 + 2));
@@ -145,7 +147,7 @@ test('tables stay compact at full size: a pivot per cell for ih vs hh, complexit
 
 test('ih vs hh bars pair each run with the dense run of its seed: the whiskers are the spread of the change', () => {
   const fig = buildReport(data).sections.find((s) => s.id === 'targets')!.figures.find((f) => f.title === 'LSTM, AGP: ih vs hh vs both')!;
-  const tips = [...fig.svg.matchAll(/data-tip="([^"]*)"/g)].map((m) => new Map(JSON.parse(m[1].replace(/&quot;/g, '"').replace(/&amp;/g, '&')) as [string, string][]));
+  const tips = tipsOf(fig.svg).map((t) => new Map(t));
   const bar = tips.find((t) => t.get('series') === 'hh' && t.get('sparsity') === '80%')!;
   const [mean, half] = [...bar.entries()].find(([k]) => k.startsWith('test bpc'))![1].split(' ± ').map(Number);
   // Seeds 2.020 / 2.030 / 2.040 against dense 1.990 / 2.000 / 2.010: +1.508%, +1.500%, +1.493%,
@@ -169,7 +171,7 @@ test('report files: HTML with inline SVG plots, Markdown with PNG + SVG figures'
   assert.ok(!/NaN|undefined/.test(page), 'no NaN / undefined in the page');
   assert.ok(!/https?:\/\/(?!www\.w3\.org\/2000\/svg)/.test(html), 'self-contained: no remote resources');
   // Every point and bar carries its values for the tooltip.
-  const tips = [...html.matchAll(/data-tip="([^"]*)"/g)].map((m) => JSON.parse(m[1].replace(/&quot;/g, '"').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&')) as [string, string][]);
+  const tips = tipsOf(html);
   assert.ok(tips.length > 50, `${tips.length} marks with tooltips`);
   const sparse = tips.find((t) => t.some(([k, v]) => k === 'method' && v === 'AGP') && t.some(([k]) => k === '95% interval'));
   assert.ok(sparse, 'an AGP point with its interval');
