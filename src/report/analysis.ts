@@ -41,6 +41,21 @@ export function worseBy(metric: MetricName, m: number, ref: number): number {
   return HIGHER_IS_BETTER[metric] ? (ref - m) / Math.abs(ref) : (m - ref) / Math.abs(ref);
 }
 
+const seedKey = (task: string, cell: string, seed: number) => `${task}\u0000${cell}\u0000${seed}`;
+
+/** Test metric of the dense run per (task, cell, seed): what a run is paired with. */
+export function denseBySeed(data: StudyData): Map<string, number> {
+  const m = new Map<string, number>();
+  for (const r of data.runs) if (r.method === 'dense') m.set(seedKey(r.task, r.cell, r.seed), r.test);
+  return m;
+}
+
+/** Cost of a run against the dense run of its seed (relative, positive = worse); NaN without one. */
+export function costOf(data: StudyData, dense: Map<string, number>, r: RunRow): number {
+  const d = dense.get(seedKey(r.task, r.cell, r.seed));
+  return d === undefined ? NaN : worseBy(metricOf(data, r.task), r.test, d);
+}
+
 export interface TaskCell { task: string; cell: string; metric: MetricName; runs: RunRow[] }
 
 /** The study's axes as they occur in the data, in a stable order. */

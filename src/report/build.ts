@@ -21,7 +21,7 @@ import { summarizeSample } from '../study/stats.js';
 import { formatDuration } from '../util/progress.js';
 import { barChart, lineChart, PALETTE, type Point, type Series } from './svg.js';
 import {
-  aggregate, axesOf, cellHead, denseAgg, mainTarget, matchesOf, meanOf, metricOf, select, signedFixed, worseBy, gateFindings,
+  aggregate, axesOf, cellHead, costOf, denseAgg, denseBySeed, mainTarget, matchesOf, meanOf, metricOf, select, signedFixed, worseBy, gateFindings,
   METHOD_NAME, TARGET_PHRASE, type Agg,
 } from './analysis.js';
 import type { RunRow, StudyData } from './data.js';
@@ -227,12 +227,10 @@ function sparsitySection({ data, ax, target, head }: Ctx): Section {
 function targetsSection({ data, ax, head }: Ctx): Section {
   const figures: Figure[] = [];
   const tables: Table[] = [];
+  const denseSeeds = denseBySeed(data);
   for (const { task, cell, metric } of panels(data, ax)) {
     const dense = denseAgg(data, task, cell);
     if (!dense) continue;
-    // Bars pair each run with the dense run of its seed (as the questions do), so the
-    // whiskers show the spread of the change, not the seeds' spread of the metric itself.
-    const denseOfSeed = new Map(select(data, { task, cell, method: 'dense' }).map((r) => [r.seed, r.test]));
     const rows: string[][] = [];
     const cols = ax.sparsities.filter((s) => ax.sparseMethods.some((m) => ax.targets.some((t) => select(data, { task, cell, method: m, target: t, sparsity: s }).length)));
     for (const m of ax.sparseMethods) {
@@ -243,7 +241,13 @@ function targetsSection({ data, ax, head }: Ctx): Section {
         values: groups.map((s) => {
           const runs = select(data, { task, cell, method: m, target: t, sparsity: s });
           if (!runs.length) return null;
-          const sm = summarizeSample(runs.map((r) => 100 * worseBy(metric, r.test, denseOfSeed.get(r.seed) ?? dense.test.mean)));
+          // Each run against the dense run of its seed (as the questions pair them), so the
+          // whiskers show the spread of the change, not the seeds' spread of the metric itself;
+          // a seed without a dense run falls back to the dense mean.
+          const sm = summarizeSample(runs.map((r) => {
+            const paired = costOf(data, denseSeeds, r);
+            return 100 * (Number.isNaN(paired) ? worseBy(metric, r.test, dense.test.mean) : paired);
+          }));
           return { y: sm.mean, lo: sm.lo, hi: sm.hi, info: runsInfo(runs) };
         }),
       }));

@@ -26,7 +26,7 @@
  *     Neural Networks", 2023: RNN complexity can be cut by more than 80%.
  */
 import { summarizeSample, type Summary } from '../study/stats.js';
-import { axesOf, cellHead, matchesOf, meanOf, metricOf, select, worseBy, METHOD_NAME } from './analysis.js';
+import { axesOf, cellHead, costOf, denseBySeed, matchesOf, meanOf, metricOf, select, worseBy, METHOD_NAME } from './analysis.js';
 import type { RunRow, StudyData } from './data.js';
 
 /** The clear winner of a paired difference a − b (positive = a worse): only when the interval excludes 0. */
@@ -36,21 +36,6 @@ export function verdict(p: Summary, a: string, b: string): string {
   if (p.lo > 0) return b;
   if (p.hi < 0) return a;
   return 'no clear difference';
-}
-
-const key = (task: string, cell: string, seed: number) => `${task}\u0000${cell}\u0000${seed}`;
-
-/** Test metric of the dense run per (task, cell, seed). */
-function denseBySeed(data: StudyData): Map<string, number> {
-  const m = new Map<string, number>();
-  for (const r of data.runs) if (r.method === 'dense') m.set(key(r.task, r.cell, r.seed), r.test);
-  return m;
-}
-
-/** Cost of a run against the dense run of its seed (relative, positive = worse); NaN without one. */
-function costOf(data: StudyData, dense: Map<string, number>, r: RunRow): number {
-  const d = dense.get(key(r.task, r.cell, r.seed));
-  return d === undefined ? NaN : worseBy(metricOf(data, r.task), r.test, d);
 }
 
 /** Pairs the runs of two selections by seed and returns f(a, b) for each seed both have. */
@@ -372,10 +357,13 @@ export function claimAnswers(data: StudyData): ClaimAnswer[] {
     const wins = sd.reduce((a, s) => a + s.wins, 0);
     const of = sd.reduce((a, s) => a + s.of, 0);
     const clear = sd.filter((s) => s.diff.hi < 0).length;
-    const perCell = [...new Set(sd.map((s) => `${s.task}\u0000${s.cell}`))].map((k) => {
-      const c = sd.filter((s) => `${s.task}\u0000${s.cell}` === k);
-      return `${head(c[0].task, c[0].cell)} ${c.reduce((a, s) => a + s.wins, 0)} of ${c.reduce((a, s) => a + s.of, 0)}, ${c.filter((s) => s.diff.hi < 0).length} of ${c.length} methods clearly`;
-    });
+    const byCell = new Map<string, typeof sd>();
+    for (const s of sd) {
+      const label = head(s.task, s.cell);
+      byCell.set(label, [...(byCell.get(label) ?? []), s]);
+    }
+    const perCell = [...byCell].map(([label, c]) =>
+      `${label} ${c.reduce((a, s) => a + s.wins, 0)} of ${c.reduce((a, s) => a + s.of, 0)}, ${c.filter((s) => s.diff.hi < 0).length} of ${c.length} methods clearly`);
     out.push({
       source: 'Zhu & Gupta 2017',
       claim: 'Large-sparse models beat small-dense models with the same number of non-zeros.',
