@@ -36,6 +36,7 @@ import { ID_VERSION, runId } from './plan.js';
 import { recordFromRunDir } from './record.js';
 import { openArtifacts, packBundle, unpackBundle, type ArtifactStore } from './artifacts.js';
 import { openResults } from './pg-store.js';
+import { serviceError } from './urls.js';
 import type { ResultsStore } from './results.js';
 import { JOB_VERSION, connectRedis, parseQueueUrl, runIdOfJob, timingFromEnv, type JobData, type QueueTiming } from './queue.js';
 
@@ -165,7 +166,7 @@ export async function runDistWorker(o: DistWorkerOptions): Promise<void> {
           step = s;
           epoch = e;
           snapshot();
-          if (!beating && Date.now() - lastBeat > (o.heartbeatMs ?? 2000)) {
+          if (!beating && !flag.lost && Date.now() - lastBeat > (o.heartbeatMs ?? 2000)) {
             lastBeat = Date.now();
             beating = beat().finally(() => { beating = null; });
           }
@@ -175,6 +176,9 @@ export async function runDistWorker(o: DistWorkerOptions): Promise<void> {
       flags.delete(id);
       if (e instanceof SparseRnnError && e.code === 'INTERRUPTED') {
         if (flag.lost) {
+          // Its progress row, unless the new holder's heartbeat has taken it over already.
+          await beating;
+          await results.clearProgress(id, name).catch(() => {});
           log(`[${name}] ${id}: lost its lock (another worker has the run); stopped`);
           throw new Error('lock lost: the run was handed to another worker');
         }
@@ -231,7 +235,14 @@ export async function runDistWorker(o: DistWorkerOptions): Promise<void> {
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
   log(`[${name}] worker on queue ${target.name} at ${target.where}, store ${results.where}, artifacts ${artifacts.where}`);
-  const running = worker.run();
+  // BullMQ's loop retries Redis errors itself; anything else ending it stops this worker
+  // with one line (a rejection left unhandled would end the process with a stack trace).
+  let broken: Error | null = null;
+  const running = worker.run().catch((e: Error) => {
+    broken = e;
+    log(`[${name}] queue: ${e.message}; stopping`);
+    stop();
+  });
   const stopped = new Promise<void>((resolve) => {
     const t = setInterval(() => { if (stopping) { clearInterval(t); resolve(); } }, 100);
     o.until?.then(() => { stop(); });
@@ -247,13 +258,14 @@ export async function runDistWorker(o: DistWorkerOptions): Promise<void> {
     log(`[${name}] the queue does not answer; closing anyway (the run goes back to the queue once its lock expires)`);
     await Promise.race([worker.close(true).catch(() => {}), new Promise((r) => setTimeout(r, 2000))]);
   } else {
-    await running.catch(() => {});
+    await running;
   }
   process.off('SIGINT', stop);
   process.off('SIGTERM', stop);
   await results.close();
   conn.disconnect();
   log(`[${name}] stopped`);
+  if (broken) throw serviceError('Redis', target.where, broken);
 }
 
 /** N worker processes of this command, each with one run and one native thread. */

@@ -18,7 +18,9 @@
  * Every statement is parameterised. A lost connection (the server restarting, the
  * network dropping) is retried with backoff for up to `retrySeconds`; insertRun is
  * one transaction that checks the id first, so a retried commit whose first try did
- * land stores nothing twice. Passwords never appear in messages (maskUrl).
+ * land stores nothing twice. A session idle inside a transaction (its process frozen
+ * mid-commit) is ended by the server after `idleInTransactionMs`, so it cannot hold a
+ * run's row lock, and the worker that took the run over, forever. Passwords never appear in messages (maskUrl).
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -94,7 +96,7 @@ const nullable = (v: number | null | undefined) => (v === undefined || v === nul
 function transient(e: unknown): boolean {
   const err = e as { code?: string; message?: string };
   const code = err?.code ?? '';
-  if (['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', '57P01', '57P02', '57P03', '53300', '40001', '40P01'].includes(code)) return true;
+  if (['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', '57P01', '57P02', '57P03', '53300', '40001', '40P01', '25P03'].includes(code)) return true;
   if (code.startsWith('08')) return true;
   const m = err?.message ?? '';
   return /Connection terminated|connection.*closed|Client has encountered a connection error|not queryable|timeout exceeded when trying to connect/i.test(m);
@@ -105,6 +107,14 @@ export interface PgOptions {
   retrySeconds?: number;
   /** Connect timeout of each try, ms (default 5000). */
   connectTimeoutMs?: number;
+  /**
+   * The server ends a session of ours left inside a transaction this long, ms (default
+   * 60000): a worker frozen (VM paused, SIGSTOP) in the middle of insertRun would
+   * otherwise hold its row lock forever, and the worker that took its run over would
+   * wait on it forever. The frozen worker's commit then fails, is retried and stores
+   * nothing (the run id is stored already).
+   */
+  idleInTransactionMs?: number;
   /** A study folder (SQLite) must exist already (status, report). */
   existing?: boolean;
 }
@@ -119,7 +129,8 @@ export class PgResults implements ResultsStore {
   private constructor(url: string, o: PgOptions) {
     this.where = maskUrl(url);
     this.retryMs = (o.retrySeconds ?? 120) * 1000;
-    this.pool = new pg.Pool({ connectionString: url, max: 4, connectionTimeoutMillis: o.connectTimeoutMs ?? 5000, idleTimeoutMillis: 10_000, application_name: `sparse-rnn@${os.hostname()}` });
+    this.pool = new pg.Pool({ connectionString: url, max: 4, connectionTimeoutMillis: o.connectTimeoutMs ?? 5000, idleTimeoutMillis: 10_000,
+      idle_in_transaction_session_timeout: o.idleInTransactionMs ?? 60_000, application_name: `sparse-rnn@${os.hostname()}` });
     // An idle client whose server went away: the next query reconnects (and retries).
     this.pool.on('error', () => {});
   }
@@ -175,16 +186,22 @@ export class PgResults implements ResultsStore {
     return this.withRetry(async () => {
       const c = await this.pool.connect();
       let broken = false;
+      // The server ending this session between two statements (idle in transaction too
+      // long, a restart) is an 'error' event with no query to take it: without a
+      // listener it would end the process. The next statement fails and is retried.
+      const onError = () => { broken = true; };
+      c.on('error', onError);
       try {
         await c.query('BEGIN');
         const r = await fn(c);
         await c.query('COMMIT');
         return r;
       } catch (e) {
-        broken = transient(e);
+        broken ||= transient(e);
         if (!broken) await c.query('ROLLBACK').catch(() => {});
         throw e;
       } finally {
+        c.off('error', onError);
         c.release(broken);
       }
     }, retry);

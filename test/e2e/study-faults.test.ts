@@ -23,7 +23,8 @@ import { needPgRedis } from '../helpers/services.js';
 import { startCli, tmp, waitFor, type Proc } from '../helpers/dist.js';
 
 const SCRIPT = path.join(ROOT, 'scripts/cluster-local.sh');
-const PORTS = { PGPORT: String(45000 + (process.pid % 1000)), REDIS_PORT: String(46000 + (process.pid % 1000)) };
+// Below Linux's ephemeral range (32768-60999), so no outgoing connection holds them.
+const PORTS = { PGPORT: String(25000 + (process.pid % 1000)), REDIS_PORT: String(26000 + (process.pid % 1000)) };
 const FAST = { SPARSE_RNN_LOCK_MS: '3000', SPARSE_RNN_STALLED_MS: '1500', SPARSE_RNN_MAX_STALLED: '5' };
 
 const spec = (name: string, extra = '') => `
@@ -100,7 +101,12 @@ describe('distributed study faults', { skip: needPgRedis, timeout: 900_000 }, ()
       await Promise.all([...ws.map((w) => w.exited), study.exited]);
       fs.rmSync(dir, { recursive: true, force: true });
     };
-    return { dir, db, study, ws, q, stopAll };
+    /** A timeout's error with what each process printed: the only trace of a hang. */
+    const explain = (what: string) => (e: Error): never => {
+      const tail = (p: Proc, label: string) => `--- ${label} (exit ${p.child.exitCode ?? p.child.signalCode ?? 'none yet'}):\n${p.out().slice(-3000)}`;
+      throw new Error([`${e.message} (${what})`, ...ws.map((w, i) => tail(w, `w${i + 1}`)), tail(study, 'study')].join('\n'));
+    };
+    return { dir, db, study, ws, q, stopAll, explain };
   }
 
   async function assertAllOnce(q: <T>(sql: string) => Promise<T[] | undefined>, total: number) {
@@ -154,11 +160,18 @@ describe('distributed study faults', { skip: needPgRedis, timeout: 900_000 }, ()
         if (still?.[0]?.worker === 'w1') victim = v;
         else s.ws[0].child.kill('SIGCONT');
       }
-      const row = await waitFor('the frozen run finished by w2', async () => (await s.q<{ finished_at: string; wall_seconds: number }>(
-        `SELECT finished_at, wall_seconds FROM runs WHERE id = '${victim.id}'`))?.[0], 300_000);
+      const row = await waitFor('the frozen run finished by w2', async () => {
+        const r = (await s.q<{ finished_at: string; wall_seconds: number }>(`SELECT finished_at, wall_seconds FROM runs WHERE id = '${victim!.id}'`))?.[0];
+        if (r) return r;
+        if (s.ws[1].child.exitCode !== null) throw new Error('w2 exited');
+        const f = (await s.q<{ error: string }>(`SELECT error FROM failures WHERE id = '${victim!.id}'`))?.[0];
+        if (f) throw new Error(`the run failed: ${f.error}`);
+      }, 300_000)
+        .catch(s.explain(`run ${victim.id}`));
       s.ws[0].child.kill('SIGCONT');
       // The late worker notices (lock lost, or an insert that stores nothing) and says so.
-      await waitFor('the late worker to give up the run', async () => new RegExp(`${victim.id}: (lost its lock|already stored)`).test(s.ws[0].out()) ? true : undefined, 120_000);
+      await waitFor('the late worker to give up the run', async () => new RegExp(`${victim.id}: (lost its lock|already stored)`).test(s.ws[0].out()) ? true : undefined, 120_000)
+        .catch(s.explain(`run ${victim.id}`));
       const after = (await s.q<{ finished_at: string; wall_seconds: number }>(`SELECT finished_at, wall_seconds FROM runs WHERE id = '${victim.id}'`))!;
       assert.deepEqual(after, [row]);
       assert.equal(await s.study.exited, 0, s.study.out());

@@ -196,3 +196,50 @@ for (const b of [sqliteBackend(), pgBackend()]) {
     });
   });
 }
+
+describe('results store: PostgreSQL, a worker frozen inside its commit', { skip: needPg }, () => {
+  // A worker frozen (VM paused, SIGSTOP) between its last insert and COMMIT holds the
+  // run's row lock; the worker that took the run over must not wait on it forever.
+  test('the server ends the frozen session; the other commit lands, the frozen one retried stores nothing', async () => {
+    const db = await freshDatabase('frozen');
+    const frozen = await PgResults.open(db.url, { retrySeconds: 10, idleInTransactionMs: 500 });
+    const other = await PgResults.open(db.url, { retrySeconds: 10 });
+    try {
+      // Freeze `frozen` once, just before its COMMIT, until released.
+      const pool = (frozen as unknown as { pool: pg.Pool }).pool;
+      const connect = pool.connect.bind(pool) as (cb?: unknown) => Promise<pg.PoolClient>;
+      let release!: () => void;
+      const held = new Promise<void>((r) => { release = r; });
+      let atCommit!: () => void;
+      const reached = new Promise<void>((r) => { atCommit = r; });
+      let once = true;
+      (pool as unknown as { connect: (cb?: unknown) => unknown }).connect = (cb?: unknown) => {
+        if (cb) return connect(cb); // pool.query's own path
+        return connect().then((c) => {
+          const query = c.query.bind(c) as (...a: unknown[]) => Promise<unknown>;
+          (c as unknown as { query: (...a: unknown[]) => Promise<unknown> }).query = async (...a: unknown[]) => {
+            if (once && a[0] === 'COMMIT') { once = false; atCommit(); await held; }
+            return query(...a);
+          };
+          return c;
+        });
+      };
+      const mine = { ...record('aaaaaaaaaab1'), finishedAt: 'frozen worker' };
+      const theirs = { ...record('aaaaaaaaaab1'), finishedAt: 'other worker' };
+      const late = frozen.insertRun(mine);
+      await reached;
+      let timer: NodeJS.Timeout | undefined;
+      const landed = await Promise.race([other.insertRun(theirs),
+        new Promise<string>((r) => { timer = setTimeout(() => r('still waiting on the frozen transaction after 20 s'), 20_000); })]);
+      clearTimeout(timer);
+      release();
+      assert.equal(landed, true);
+      assert.equal(await late, false, 'the frozen worker\'s retried commit stores nothing');
+      assert.equal((await other.getRun('aaaaaaaaaab1'))!.finishedAt, 'other worker');
+    } finally {
+      await frozen.close();
+      await other.close();
+      await db.drop();
+    }
+  });
+});
