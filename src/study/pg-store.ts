@@ -20,7 +20,8 @@
  * one transaction that checks the id first, so a retried commit whose first try did
  * land stores nothing twice. A session idle inside a transaction (its process frozen
  * mid-commit) is ended by the server after `idleInTransactionMs`, so it cannot hold a
- * run's row lock, and the worker that took the run over, forever. Passwords never appear in messages (maskUrl).
+ * run's row lock, and the worker that took the run over, forever. Passwords never
+ * appear in messages (maskUrl).
  */
 import fs from 'node:fs';
 import os from 'node:os';
