@@ -15,9 +15,10 @@ export const TSX = pathToFileURL(require.resolve('tsx')).href;
 
 export interface Proc { child: ChildProcess; out: () => string; exited: Promise<number | null> }
 
-export function startCli(args: string[], cwd: string, env: NodeJS.ProcessEnv = {}): Proc {
+/** `detached`: the process gets a session of its own (see study-faults.test.ts: a frozen worker). */
+export function startCli(args: string[], cwd: string, env: NodeJS.ProcessEnv = {}, o: { detached?: boolean } = {}): Proc {
   fs.mkdirSync(cwd, { recursive: true });
-  const child = spawn(process.execPath, ['--import', TSX, CLI, ...args], { cwd, env: { ...process.env, NO_COLOR: '1', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', TSX, CLI, ...args], { cwd, env: { ...process.env, NO_COLOR: '1', ...env }, stdio: ['ignore', 'pipe', 'pipe'], detached: o.detached });
   let text = '';
   child.stdout!.on('data', (d) => { text += d; });
   child.stderr!.on('data', (d) => { text += d; });
