@@ -94,9 +94,10 @@ describe('distributed study faults', { skip: needPgRedis, timeout: 900_000 }, ()
     };
     await waitFor('the plan', async () => ((await q<{ n: string }>('SELECT COUNT(*) AS n FROM plan'))?.[0]?.n ?? '0') !== '0' ? true : undefined);
     const ws: Proc[] = [];
-    // Each worker in a session of its own: the kernel sends SIGHUP (then SIGCONT) to a
-    // process group that becomes orphaned while a member is stopped, and a frozen w1
-    // sharing the test's group died of SIGHUP once in 16 local runs of this file.
+    // Each worker in a session of its own, out of reach of signals to the test's group:
+    // a frozen w1 sharing that group died of SIGHUP once in 16 local runs of this file
+    // (sender not caught; the kernel sends SIGHUP then SIGCONT to a process group that
+    // becomes orphaned while a member is stopped).
     for (let i = 1; i <= workers; i++) ws.push(startCli(['worker', ...args, '--name', `w${i}`], path.join(dir, `m${i}`), FAST, { detached: true }));
     const stopAll = async () => {
       for (const w of ws) if (w.child.exitCode === null && w.child.signalCode === null) { w.child.kill('SIGCONT'); w.child.kill('SIGTERM'); }
