@@ -50,9 +50,12 @@ export function denseBySeed(data: StudyData): Map<string, number> {
   return m;
 }
 
-/** Cost of a run against the dense run of its seed (relative, positive = worse); NaN without one. */
-export function costOf(data: StudyData, dense: Map<string, number>, r: RunRow): number {
-  const d = dense.get(seedKey(r.task, r.cell, r.seed));
+/**
+ * Cost of a run against the dense run of its seed (relative, positive = worse); against
+ * `fallback` (a dense metric) without one, NaN without either.
+ */
+export function costOf(data: StudyData, dense: Map<string, number>, r: RunRow, fallback?: number): number {
+  const d = dense.get(seedKey(r.task, r.cell, r.seed)) ?? fallback;
   return d === undefined ? NaN : worseBy(metricOf(data, r.task), r.test, d);
 }
 

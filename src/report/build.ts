@@ -244,10 +244,7 @@ function targetsSection({ data, ax, head }: Ctx): Section {
           // Each run against the dense run of its seed (as the questions pair them), so the
           // whiskers show the spread of the change, not the seeds' spread of the metric itself;
           // a seed without a dense run falls back to the dense mean.
-          const sm = summarizeSample(runs.map((r) => {
-            const paired = costOf(data, denseSeeds, r);
-            return 100 * (Number.isNaN(paired) ? worseBy(metric, r.test, dense.test.mean) : paired);
-          }));
+          const sm = summarizeSample(runs.map((r) => 100 * costOf(data, denseSeeds, r, dense.test.mean)));
           return { y: sm.mean, lo: sm.lo, hi: sm.hi, info: runsInfo(runs) };
         }),
       }));

@@ -46,7 +46,8 @@ export interface StudyData {
 
 const num = (v: unknown) => (v === null || v === undefined ? NaN : Number(v));
 
-function groupBy<T>(rows: T[], key: (r: T) => string): Map<string, T[]> {
+/** Rows by key, keys in order of first appearance. */
+export function groupBy<T>(rows: T[], key: (r: T) => string): Map<string, T[]> {
   const m = new Map<string, T[]>();
   for (const r of rows) {
     const k = key(r);

@@ -27,7 +27,7 @@
  */
 import { summarizeSample, type Summary } from '../study/stats.js';
 import { axesOf, cellHead, costOf, denseBySeed, matchesOf, meanOf, metricOf, select, worseBy, METHOD_NAME } from './analysis.js';
-import type { RunRow, StudyData } from './data.js';
+import { groupBy, type RunRow, type StudyData } from './data.js';
 
 /** The clear winner of a paired difference a − b (positive = a worse): only when the interval excludes 0. */
 export function verdict(p: Summary, a: string, b: string): string {
@@ -357,12 +357,7 @@ export function claimAnswers(data: StudyData): ClaimAnswer[] {
     const wins = sd.reduce((a, s) => a + s.wins, 0);
     const of = sd.reduce((a, s) => a + s.of, 0);
     const clear = sd.filter((s) => s.diff.hi < 0).length;
-    const byCell = new Map<string, typeof sd>();
-    for (const s of sd) {
-      const label = head(s.task, s.cell);
-      byCell.set(label, [...(byCell.get(label) ?? []), s]);
-    }
-    const perCell = [...byCell].map(([label, c]) =>
+    const perCell = [...groupBy(sd, (s) => head(s.task, s.cell))].map(([label, c]) =>
       `${label} ${c.reduce((a, s) => a + s.wins, 0)} of ${c.reduce((a, s) => a + s.of, 0)}, ${c.filter((s) => s.diff.hi < 0).length} of ${c.length} methods clearly`);
     out.push({
       source: 'Zhu & Gupta 2017',
